@@ -1,0 +1,37 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "updatectl", targets: ["updatectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C system libraries: one module map each, nothing else.
+        .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        .target(
+            name: "Platform",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "Slots",
+            dependencies: ["CBlkid", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .executableTarget(
+            name: "updatectl",
+            dependencies: ["Slots", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["Slots"], path: "Tests/TestSupport"),
+        .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
+        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,38 @@
+/// The slot the running system booted from, on the disk that holds both slots.
+public struct BootedSlot: Sendable, Equatable {
+    public var pair: SlotPair
+    public var slot: Slot
+    /// In words, how the booted slot was established.
+    public var evidence: String
+
+    /// Establishes the booted slot. Explicit configuration comes first (disk-image files and
+    /// tests have nothing to detect); otherwise the kernel command line, then `/usr`. The disk
+    /// holding the slots is the one holding the booted partition unless `disk` names it.
+    public static func locate(
+        disk configuredDisk: String? = nil, bootedSlot configuredSlot: String? = nil,
+        layout: SlotLayout = .flatcar, paths: SystemPaths = .live
+    ) throws(SlotError) -> BootedSlot {
+        if let configuredDisk, let configuredSlot {
+            let pair = try SlotPair(disk: try Disk.probe(configuredDisk), layout: layout)
+            return BootedSlot(pair: pair, slot: try pair.resolve(configuredSlot), evidence: "configured")
+        }
+        let detected = try BootedPartitionDetector(paths: paths).detect()
+        if let configuredDisk, !sameFile(configuredDisk, detected.disk) {
+            throw .bootedSlotUnknown(
+                detail: "the system booted from \(detected.disk) partition \(detected.number) (\(detected.evidence)), "
+                    + "not from the configured disk \(configuredDisk)")
+        }
+        let pair = try SlotPair(disk: try Disk.probe(configuredDisk ?? detected.disk), layout: layout)
+        guard let slot = pair.slot(partition: detected.number) else {
+            throw .bootedPartitionNotASlot(disk: pair.disk.path, partition: detected.number)
+        }
+        return BootedSlot(pair: pair, slot: slot, evidence: detected.evidence)
+    }
+
+    private static func sameFile(_ first: String, _ second: String) -> Bool {
+        guard let one = BootedPartitionDetector.deviceNumber(ofBlockDevice: first),
+              let other = BootedPartitionDetector.deviceNumber(ofBlockDevice: second)
+        else { return first == second }
+        return one == other
+    }
+}

@@ -1,0 +1,76 @@
+import SystemPackage
+
+/// Everything that can go wrong while probing a disk, finding the slots or changing boot flags.
+/// Each description names the disk (and partition) and says what to do next.
+public enum SlotError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(disk: String, errno: Errno)
+    case ioFailed(disk: String, operation: String, detail: String)
+    case probeFailed(disk: String, detail: String)
+    case notGPT(disk: String, found: String?)
+    case bothTablesDamaged(disk: String, primary: String, backup: String)
+    case cannotRelocateBackup(disk: String, detail: String)
+    case tableChanged(disk: String, detail: String)
+    case verificationFailed(disk: String, detail: String)
+    case slotMissing(disk: String, label: String)
+    case duplicateLabel(disk: String, label: String, partitions: [Int])
+    case wrongSlotType(disk: String, partition: Int, label: String, type: GUID, expected: GUID)
+    case slotTooSmall(disk: String, partition: Int, label: String, size: UInt64, minimum: UInt64)
+    case unknownSlot(disk: String, selector: String)
+    case notAUsrPartition(disk: String, partition: Int)
+    case noBootableSlot(disk: String)
+    case bootedSlotUnknown(detail: String)
+    case bootedPartitionNotASlot(disk: String, partition: Int)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(disk, errno):
+            let hint = errno == .permissionDenied || errno == .notPermitted
+                ? "run as root or give this user access to the device"
+                : "check the path"
+            return "cannot open \(disk): \(errno); \(hint)"
+        case let .ioFailed(disk, operation, detail):
+            return "\(operation) on \(disk) failed: \(detail); check the device (dmesg) and try again"
+        case let .probeFailed(disk, detail):
+            return "libblkid could not probe \(disk): \(detail)"
+        case let .notGPT(disk, found):
+            let what = found.map { "a \($0) partition table" } ?? "no partition table"
+            return "\(disk) has \(what), not GPT; Tandem needs a GPT disk with two USR slots, and writes nothing to this one"
+        case let .bothTablesDamaged(disk, primary, backup):
+            return "both GPT copies on \(disk) are damaged (primary: \(primary); backup: \(backup)); "
+                + "nothing was written; restore the table from a backup (sgdisk --load-backup) before retrying"
+        case let .cannotRelocateBackup(disk, detail):
+            return "the backup GPT of \(disk) cannot be rebuilt: \(detail); nothing was written; "
+                + "restore the disk to its original size"
+        case let .tableChanged(disk, detail):
+            return "the partition table of \(disk) changed while it was being read (\(detail)); nothing was written; try again"
+        case let .verificationFailed(disk, detail):
+            return "after writing the GPT of \(disk), re-reading it showed \(detail); "
+                + "inspect it with 'sgdisk -v \(disk)' before rebooting"
+        case let .slotMissing(disk, label):
+            return "\(disk) has no partition labelled \(label); create it, or set the slot labels in the configuration"
+        case let .duplicateLabel(disk, label, partitions):
+            let list = partitions.map(String.init).joined(separator: " and ")
+            return "\(disk) has more than one partition labelled \(label) (partitions \(list)); "
+                + "relabel all but one (sgdisk -c N:NAME)"
+        case let .wrongSlotType(disk, partition, label, type, expected):
+            return "partition \(partition) (\(label)) on \(disk) has type \(type), but slots must have type \(expected) "
+                + "so that the bootloader honours their priority bits; fix it with 'sgdisk -t \(partition):\(expected) \(disk)'"
+        case let .slotTooSmall(disk, partition, label, size, minimum):
+            return "partition \(partition) (\(label)) on \(disk) holds \(size) bytes, less than the minimum slot size of "
+                + "\(minimum) bytes; grow the partition or lower minimum-slot-size"
+        case let .unknownSlot(disk, selector):
+            return "\(disk) has no slot '\(selector)'; name a slot as A, B, its label or its partition number"
+        case let .notAUsrPartition(disk, partition):
+            return "partition \(partition) on \(disk) is not a USR slot; only the two slots carry boot flags"
+        case let .noBootableSlot(disk):
+            return "no slot on \(disk) is bootable (every slot has priority 0, or neither tries left nor the successful flag); "
+                + "the bootloader will stop here; mark a slot with a good image bootable with "
+                + "'updatectl disk set \(disk) SLOT --priority 1 --successful 1'"
+        case let .bootedSlotUnknown(detail):
+            return "cannot tell which slot is booted: \(detail); set booted-slot and disk in the configuration"
+        case let .bootedPartitionNotASlot(disk, partition):
+            return "the system booted from partition \(partition) of \(disk), which is neither slot; "
+                + "check the slot labels in the configuration"
+        }
+    }
+}

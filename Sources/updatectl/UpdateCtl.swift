@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct UpdateCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "updatectl",
+        abstract: "Control Tandem, the A/B partition image updater.",
+        discussion: """
+            The disk commands work offline on a disk or disk-image file, for image builders,
+            provisioning and tests. They change only the GPT boot flags of the two slots.
+
+            Exit status: 0 on success, 1 on failure, 64 on a usage error.
+            """,
+        subcommands: [DiskCommand.self]
+    )
+}
