@@ -1,0 +1,46 @@
+# Tandem: build, test, demo, benchmark and install.
+# `make demo` and `make test` install what they need first (make deps).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SWIFT ?= swift
+BUILD_FLAGS ?= -c release
+BIN_DIR := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
+
+# Debian packages for the build (C libraries), the tests (disk tools as oracles, loop devices,
+# mkfs and mount) and the demo.
+APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
+	gdisk fdisk util-linux mount e2fsprogs dbus openssl coreutils bc
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test demo bench install clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: build
+	Tests/Scripts/demo.sh "$(BIN_DIR)"
+
+bench: build
+	Tests/Scripts/bench.sh "$(BIN_DIR)"
+
+install: build
+	install -D -m 0755 "$(BIN_DIR)/updatectl" "$(DESTDIR)$(PREFIX)/bin/updatectl"
+
+clean:
+	rm -rf .build .build-* demo-work
