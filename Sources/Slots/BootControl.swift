@@ -64,28 +64,34 @@ public final class BootControl {
         return try GPTWriter.write(entries, over: snapshot, to: storage)
     }
 
+    @discardableResult
     public func invalidate(_ slot: SlotName) throws -> BootChange {
         try update { $0.invalidate(pair[slot].partition.number) }
     }
 
+    @discardableResult
     public func markBad(_ slot: SlotName) throws -> BootChange {
         try update { $0.markBad(pair[slot].partition.number) }
     }
 
+    @discardableResult
     public func markGood(_ slot: SlotName) throws -> BootChange {
         try update { $0.markGood(pair[slot].partition.number) }
     }
 
+    @discardableResult
     public func setTrial(_ slot: SlotName, tries: UInt8 = 1) throws -> BootChange {
         try update { $0.setTrial(pair[slot].partition.number, tries: tries) }
     }
 
+    @discardableResult
     public func prioritize(_ slot: SlotName) throws -> BootChange {
         try update { $0.prioritize(pair[slot].partition.number) }
     }
 
     /// The slot GRUB's `gptprio.next` would boot. With `commit`, also does what GRUB does:
     /// uses up one try of a trial slot and writes the table back.
+    @discardableResult
     public func nextBoot(commit: Bool) throws -> NextBoot {
         let current = try read().table
         guard let number = current.nextBoot() else {
