@@ -11,6 +11,6 @@ struct UpdateCtl: ParsableCommand {
 
             Exit status: 0 on success, 1 on failure, 64 on a usage error.
             """,
-        subcommands: [DiskCommand.self]
+        subcommands: [DiskCommand.self, ImageCommand.self]
     )
 }

@@ -1,0 +1,54 @@
+/// Why the bytes before a bundle's image (header, manifest, signature block) cannot be used.
+/// Nothing here involves trust: a bundle that parses may still be unsigned or forged.
+public enum BundleError: Error, Equatable, CustomStringConvertible {
+    /// Fewer bytes than the header says the preamble occupies.
+    case truncated(needed: Int, available: Int)
+    case badMagic([UInt8])
+    case unsupportedVersion(UInt32)
+    case badHeaderLength(UInt32)
+    case sectionTooLong(section: String, length: UInt32, limit: Int)
+    case imageTooLong(UInt64)
+    case badImageOffset(stored: UInt64, expected: UInt64)
+    case reservedNotZero(offset: Int)
+    case paddingNotZero(offset: Int)
+    case malformedManifest(String)
+    case malformedSignatures(String)
+
+    private static let rebuild = "rebuild the bundle with 'updatectl image create'"
+
+    public var description: String {
+        switch self {
+        case let .truncated(needed, available):
+            return "the bundle ends after \(available) bytes, but its header and metadata need \(needed); "
+                + "the download or copy was cut short; fetch the bundle again"
+        case let .badMagic(found):
+            return "not a Tandem bundle: it starts with 0x\(hexString(found)), not \"TNDMBNDL\"; "
+                + "pass a bundle made by 'updatectl image create', not a raw image"
+        case let .unsupportedVersion(version):
+            return "bundle format version \(version) is not supported; this Tandem reads version "
+                + "\(BundleHeader.formatVersion); update Tandem, or \(BundleError.rebuild) of this version"
+        case let .badHeaderLength(length):
+            return "the bundle header claims to be \(length) bytes long, but format version 1 headers are "
+                + "\(BundleHeader.size); the file is damaged; \(BundleError.rebuild)"
+        case let .sectionTooLong(section, length, limit):
+            return "the bundle's \(section) is \(length) bytes long, over the limit of \(limit); "
+                + "the file is damaged or not a Tandem bundle; \(BundleError.rebuild)"
+        case let .imageTooLong(length):
+            return "the bundle header gives an image length of \(length) bytes, more than any file can hold; "
+                + "the file is damaged; \(BundleError.rebuild)"
+        case let .badImageOffset(stored, expected):
+            return "the bundle header puts the image at offset \(stored), but its lengths put it at \(expected); "
+                + "the file is damaged; \(BundleError.rebuild)"
+        case let .reservedNotZero(offset):
+            return "reserved header byte \(offset) is not zero; the bundle was made by a newer or foreign tool, "
+                + "or is damaged; \(BundleError.rebuild)"
+        case let .paddingNotZero(offset):
+            return "padding byte at offset \(offset), before the image, is not zero; the file is damaged; "
+                + "\(BundleError.rebuild)"
+        case let .malformedManifest(detail):
+            return "the bundle manifest is invalid: \(detail)"
+        case let .malformedSignatures(detail):
+            return "the bundle's signature block is invalid: \(detail)"
+        }
+    }
+}

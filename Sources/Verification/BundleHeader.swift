@@ -1,0 +1,81 @@
+/// The fixed 64-byte header at the start of every bundle (layout in docs/bundle-format.md).
+///
+/// The header is not signed. Every field is therefore either derived from the other fields
+/// (`imageOffset`), checked against the signed manifest (`imageLength`), or only bounds how
+/// much is read before the signature is checked (the two section lengths).
+public struct BundleHeader: Equatable, Sendable {
+    public static let size = 64
+    public static let magic: [UInt8] = Array("TNDMBNDL".utf8)
+    public static let formatVersion: UInt32 = 1
+    /// Manifest and signature block are each read whole into memory before anything is
+    /// trusted, so an attacker-controlled length must not make that allocation large.
+    public static let maximumSectionLength = 64 << 10
+    /// The image starts on a page boundary so that a reader can use O_DIRECT on the bundle.
+    public static let imageAlignment: UInt64 = 4096
+
+    public var formatVersion: UInt32
+    public var manifestLength: Int
+    public var signaturesLength: Int
+    public var imageOffset: UInt64
+    public var imageLength: UInt64
+
+    /// A current-version header for the given sections, with the image offset they imply.
+    public init(manifestLength: Int, signaturesLength: Int, imageLength: UInt64) {
+        formatVersion = BundleHeader.formatVersion
+        self.manifestLength = manifestLength
+        self.signaturesLength = signaturesLength
+        imageOffset = BundleHeader.imageOffset(manifestLength: manifestLength, signaturesLength: signaturesLength)
+        self.imageLength = imageLength
+    }
+
+    /// Header, manifest and signature block, rounded up to the next multiple of 4096.
+    public static func imageOffset(manifestLength: Int, signaturesLength: Int) -> UInt64 {
+        let preamble = UInt64(size + manifestLength + signaturesLength)
+        return (preamble + imageAlignment - 1) / imageAlignment * imageAlignment
+    }
+
+    /// Parses the first 64 bytes of `bytes`, rejecting anything but the one valid encoding.
+    public static func parse(_ bytes: [UInt8]) throws(BundleError) -> BundleHeader {
+        guard bytes.count >= size else { throw .truncated(needed: size, available: bytes.count) }
+        var reader = ByteReader(bytes[0..<size])
+        // The reads below cannot run out: `size` bytes are there and the fields fill exactly 40.
+        let magic = reader.take(8) ?? []
+        guard magic == BundleHeader.magic else { throw .badMagic(magic) }
+        let version: UInt32 = reader.integer() ?? 0
+        guard version == formatVersion else { throw .unsupportedVersion(version) }
+        let headerLength: UInt32 = reader.integer() ?? 0
+        guard headerLength == size else { throw .badHeaderLength(headerLength) }
+        let manifestLength: UInt32 = reader.integer() ?? 0
+        let signaturesLength: UInt32 = reader.integer() ?? 0
+        for (section, length) in [("manifest", manifestLength), ("signature block", signaturesLength)]
+        where length > maximumSectionLength {
+            throw .sectionTooLong(section: section, length: length, limit: maximumSectionLength)
+        }
+        let imageOffset: UInt64 = reader.integer() ?? 0
+        let imageLength: UInt64 = reader.integer() ?? 0
+        let header = BundleHeader(manifestLength: Int(manifestLength), signaturesLength: Int(signaturesLength),
+                                  imageLength: imageLength)
+        guard imageOffset == header.imageOffset else {
+            throw .badImageOffset(stored: imageOffset, expected: header.imageOffset)
+        }
+        // Offsets into the file are signed 64-bit for pread and lseek.
+        guard imageLength <= UInt64(Int64.max) - imageOffset else { throw .imageTooLong(imageLength) }
+        if let nonzero = bytes[reader.offset..<size].firstIndex(where: { $0 != 0 }) {
+            throw .reservedNotZero(offset: nonzero)
+        }
+        return header
+    }
+
+    public func serialized() -> [UInt8] {
+        var bytes = BundleHeader.magic
+        bytes.reserveCapacity(BundleHeader.size)
+        bytes.appendLittleEndian(formatVersion)
+        bytes.appendLittleEndian(UInt32(BundleHeader.size))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: manifestLength))
+        bytes.appendLittleEndian(UInt32(truncatingIfNeeded: signaturesLength))
+        bytes.appendLittleEndian(imageOffset)
+        bytes.appendLittleEndian(imageLength)
+        bytes += [UInt8](repeating: 0, count: BundleHeader.size - bytes.count)
+        return bytes
+    }
+}

@@ -1,0 +1,146 @@
+/// What a bundle says about its image, and the bytes its signatures cover.
+///
+/// The encoding is canonical: `key=value` lines in ASCII order of the keys, each ending in
+/// `\n`, values printable ASCII without whitespace, no unknown, duplicate or empty fields.
+/// `parse` re-serializes what it read and demands the same bytes, so that one manifest has
+/// exactly one encoding and no two tools can disagree about what was signed.
+public struct Manifest: Equatable, Sendable {
+    public static let format = "1"
+
+    /// The OS version of the image, e.g. `3975.2.1`.
+    public var version: String
+    /// The board and OS the image is for, e.g. `flatcar-amd64`.
+    public var compatible: String
+    public var imageSize: UInt64
+    public var imageSHA256: [UInt8]
+    /// UTC RFC 3339 with whole seconds, as stored: `2026-11-21T19:00:00Z`.
+    public var created: String
+    /// The host must already run at least this version to install the image.
+    public var minimumVersion: String?
+
+    public init(version: String, compatible: String, imageSize: UInt64, imageSHA256: [UInt8],
+                created: String, minimumVersion: String? = nil) {
+        self.version = version
+        self.compatible = compatible
+        self.imageSize = imageSize
+        self.imageSHA256 = imageSHA256
+        self.created = created
+        self.minimumVersion = minimumVersion
+    }
+
+    enum Key: String, CaseIterable {
+        case compatible, created, format, imageSHA256 = "image-sha256", imageSize = "image-size"
+        case minimumVersion = "min-version", version
+
+        static let known = allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    }
+
+    private var fields: [(key: Key, value: String)] {
+        var fields: [(key: Key, value: String)] = [
+            (.compatible, compatible), (.created, created), (.format, Manifest.format),
+            (.imageSHA256, hexString(imageSHA256)), (.imageSize, String(imageSize)), (.version, version),
+        ]
+        if let minimumVersion { fields.append((.minimumVersion, minimumVersion)) }
+        return fields.sorted { Array($0.key.rawValue.utf8).lexicographicallyPrecedes(Array($1.key.rawValue.utf8)) }
+    }
+
+    public func canonicalBytes() -> [UInt8] {
+        Array(fields.map { "\($0.key.rawValue)=\($0.value)\n" }.joined().utf8)
+    }
+
+    /// Checks that the fields can be written as a manifest that parses back to them, naming
+    /// the first field that cannot (a version with a space or a newline, an uppercase created
+    /// time, a digest of the wrong length).
+    public func validate() throws(BundleError) {
+        for (key, value) in fields {
+            try Manifest.checkCharacters(key, value)
+        }
+        guard try Manifest.parse(canonicalBytes()) == self else {
+            throw .malformedManifest("its fields do not survive encoding; report this as a bug in Tandem")
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(BundleError) -> Manifest {
+        let values = try lines(bytes)
+        func required(_ key: Key) throws(BundleError) -> String {
+            guard let value = values[key] else { throw .malformedManifest("required key '\(key.rawValue)' is missing") }
+            return value
+        }
+        let (compatible, created, format, digest, size, version) = try (
+            required(.compatible), required(.created), required(.format), required(.imageSHA256),
+            required(.imageSize), required(.version))
+        guard format == Manifest.format else {
+            throw .malformedManifest("manifest format \(format) is not supported; this Tandem reads format "
+                + "\(Manifest.format); update Tandem")
+        }
+        guard digest.utf8.count == 2 * SHA256.digestLength,
+              digest.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }),
+              let imageSHA256 = Verification.bytes(fromHex: digest)
+        else {
+            throw .malformedManifest("image-sha256 must be 64 lowercase hex digits, not '\(digest)'")
+        }
+        guard size.utf8.allSatisfy(isDigit), size == "0" || !size.hasPrefix("0"), let imageSize = UInt64(size) else {
+            throw .malformedManifest("image-size must be a decimal number of bytes without leading zeros, not '\(size)'")
+        }
+        guard UTCTimestamp.isValid(created) else {
+            throw .malformedManifest("created must be a UTC time like 2026-11-21T19:00:00Z, not '\(created)'")
+        }
+        let manifest = Manifest(version: version, compatible: compatible, imageSize: imageSize,
+                                imageSHA256: imageSHA256, created: created, minimumVersion: values[.minimumVersion])
+        // The checks above should leave exactly one encoding; this comparison makes that a
+        // guarantee rather than a hope.
+        guard manifest.canonicalBytes() == bytes else {
+            throw .malformedManifest("it is not in canonical form; rebuild it with 'updatectl image create'")
+        }
+        return manifest
+    }
+
+    /// Splits the text into fields, enforcing the line syntax, the key order and the
+    /// character set, with the line number of the first offence.
+    private static func lines(_ bytes: [UInt8]) throws(BundleError) -> [Key: String] {
+        guard !bytes.isEmpty else { throw .malformedManifest("it is empty") }
+        guard bytes.last == UInt8(ascii: "\n") else {
+            throw .malformedManifest("its last line does not end with a newline")
+        }
+        var values: [Key: String] = [:]
+        var previous: Key?
+        for (index, line) in bytes.dropLast().split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else {
+                throw .malformedManifest("line \(number) is not key=value")
+            }
+            let name = String(decoding: line[..<equals], as: UTF8.self)
+            guard let key = Key(rawValue: name) else {
+                throw .malformedManifest("line \(number) has unknown key '\(printable(name))'; the keys are \(Key.known); "
+                    + "a newer Tandem may be needed")
+            }
+            let value = String(decoding: line[(equals + 1)...], as: UTF8.self)
+            try checkCharacters(key, value)
+            guard values[key] == nil else { throw .malformedManifest("key '\(name)' appears twice") }
+            if let previous, !Array(previous.rawValue.utf8).lexicographicallyPrecedes(Array(name.utf8)) {
+                throw .malformedManifest("key '\(name)' on line \(number) comes after '\(previous.rawValue)'; "
+                    + "keys must be in ASCII order")
+            }
+            values[key] = value
+            previous = key
+        }
+        return values
+    }
+
+    private static func checkCharacters(_ key: Key, _ value: String) throws(BundleError) {
+        guard !value.isEmpty else { throw .malformedManifest("key '\(key.rawValue)' has an empty value") }
+        if let bad = value.utf8.first(where: { !(0x21...0x7E).contains($0) }) {
+            throw .malformedManifest("the value of '\(key.rawValue)' contains the byte 0x\(hexString([bad])); "
+                + "values are printable ASCII without spaces")
+        }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    /// Keys quoted in errors come from the file; keep control characters out of the terminal.
+    private static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Verification
+
+struct CreateBundle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Build a signed bundle from a raw slot image.",
+        discussion: "The bundle is written to a temporary file beside --out and renamed into place when complete."
+    )
+
+    @Option(name: .customLong("key"), help: "A private key to sign with; repeat to sign with several.")
+    var keys: [String] = []
+
+    @Option(help: "The OS version of the image, e.g. 3975.2.1.")
+    var version: String
+
+    @Option(help: "The raw slot image.")
+    var image: String
+
+    @Option(help: "The board and OS the image is for, e.g. flatcar-amd64; hosts refuse other values.")
+    var compatible = "generic"
+
+    @Option(name: .customLong("min-version"), help: "The version a host must already run to install this one.")
+    var minimumVersion: String?
+
+    @Option(help: "Creation time, UTC, like 2026-11-21T19:00:00Z (default: now), for reproducible bundles.")
+    var created: String?
+
+    @Option(name: .customLong("out"), help: "The bundle to write.")
+    var output: String
+
+    func validate() throws {
+        if keys.isEmpty { throw ValidationError("give at least one --key") }
+    }
+
+    func run() throws {
+        let signingKeys = try keys.map { path throws(KeyError) in try SigningKey(privateKeyPEMFile: path) }
+        let preamble = try BundleWriter.create(image: image, version: version, compatible: compatible,
+                                               minimumVersion: minimumVersion, created: created,
+                                               keys: signingKeys, output: output)
+        let manifest = preamble.manifest
+        print("wrote \(output): version \(manifest.version) for \(manifest.compatible), image \(manifest.imageSize) bytes, "
+            + "sha256 \(hexString(manifest.imageSHA256))")
+        for signature in preamble.signatures {
+            print("signed by \(hexString(signature.keyID)) (\(signature.algorithm))")
+        }
+    }
+}

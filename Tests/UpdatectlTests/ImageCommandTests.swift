@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ImageCommandTests {
+    /// A temporary directory with a random raw image in it, removed when released.
+    final class Workspace {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-image-\(UUID().uuidString.prefix(8))").path
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: path + "/keys.d", withIntermediateDirectories: true)
+            try Shell.run(["sh", "-c", "head -c 1500000 /dev/urandom > '\(path)/usr.raw'"])
+        }
+
+        deinit {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+
+        subscript(name: String) -> String { path + "/" + name }
+
+        func keygen(_ name: String, _ extra: String...) throws {
+            let output = try Shell.capture([Updatectl.path, "image", "keygen", "--private", self["\(name).pem"],
+                                            "--public", self["keys.d/\(name).pem"]] + extra)
+            guard output.status == 0 else { throw Shell.Failure(command: ["keygen"], output: output) }
+        }
+    }
+
+    @Test func keygenCreateVerifyAndInspect() throws {
+        let work = try Workspace()
+        try work.keygen("build")
+        let mode = try FileManager.default.attributesOfItem(atPath: work["build.pem"])[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let created = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "3975.2.1",
+                                        "--image", work["usr.raw"], "--compatible", "flatcar-amd64",
+                                        "--min-version", "3900.0.0", "--created", "2026-11-21T19:00:00Z", "--out", work["b.tandem"])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.hasPrefix("wrote \(work["b.tandem"]): version 3975.2.1 for flatcar-amd64, image 1500000 bytes"))
+
+        let verified = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("(\(work["keys.d/build.pem"]))") && verified.stdout.hasSuffix("OK\n"))
+
+        let report = try Updatectl.json("image", "inspect", work["b.tandem"], "--json")
+        #expect(report["schema"] as? String == "tandem.bundle/1" && report["path"] as? String == work["b.tandem"])
+        let header = try #require(report["header"] as? [String: Any])
+        #expect(header["imageOffset"] as? Int == 4096 && header["imageLength"] as? Int == 1_500_000)
+        #expect(header["formatVersion"] as? Int == 1)
+        let manifest = try #require(report["manifest"] as? [String: Any])
+        #expect(manifest["version"] as? String == "3975.2.1" && manifest["minVersion"] as? String == "3900.0.0")
+        #expect(manifest["compatible"] as? String == "flatcar-amd64" && manifest["created"] as? String == "2026-11-21T19:00:00Z")
+        let digest = try Shell.run(["sha256sum", work["usr.raw"]]).prefix(64)
+        #expect(manifest["imageSHA256"] as? String == String(digest))
+        let signatures = try #require(report["signatures"] as? [[String: Any]])
+        #expect(signatures.count == 1 && signatures[0]["algorithm"] as? String == "ed25519" && signatures[0]["length"] as? Int == 64)
+
+        let text = try Updatectl.run("image", "inspect", work["b.tandem"])
+        #expect(text.status == 0 && text.stdout.contains("  image-size=1500000\n"))
+    }
+
+    @Test func signAddsAKeyForRotation() throws {
+        let work = try Workspace()
+        try work.keygen("old")
+        try work.keygen("new", "--type", "rsa", "--bits", "2048")
+        #expect(try Updatectl.run("image", "create", "--key", work["old.pem"], "--version", "2", "--image", work["usr.raw"],
+                                  "--out", work["b.tandem"]).status == 0)
+        try FileManager.default.createDirectory(atPath: work["new.d"], withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: work["keys.d/new.pem"], toPath: work["new.d/new.pem"])
+        let before = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["new.d"])
+        #expect(before.status == 1 && before.stderr.contains("signed only by unknown keys"))
+
+        let signed = try Updatectl.run("image", "sign", work["b.tandem"], "--key", work["new.pem"])
+        #expect(signed.status == 0 && signed.stdout.contains("(rsa-pss-sha256); it now carries 2 signatures"), "\(signed.stderr)")
+        #expect(try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["new.d"]).status == 0)
+        let again = try Updatectl.run("image", "sign", work["b.tandem"], "--key", work["new.pem"])
+        #expect(again.status == 1 && again.stderr.contains("has already signed"))
+        let badAlgorithm = try Updatectl.run("image", "sign", work["b.tandem"], "--key", work["old.pem"], "--algorithm", "md5")
+        #expect(badAlgorithm.status == 64 && badAlgorithm.stderr.contains("rsa-pss-sha256"))
+    }
+
+    @Test func damageIsReportedAndExitsOne() throws {
+        let work = try Workspace()
+        try work.keygen("build")
+        #expect(try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image", work["usr.raw"],
+                                  "--out", work["b.tandem"]).status == 0)
+        try Shell.run(["sh", "-c", "printf abc >> '\(work["b.tandem"])'"])
+        let trailing = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(trailing.status == 1 && trailing.stderr.contains("has 3 extra bytes after the image"))
+
+        try Shell.run(["truncate", "-s", "-4", work["b.tandem"]])
+        let truncated = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(truncated.status == 1 && truncated.stderr.contains("is truncated"))
+
+        try Shell.run(["truncate", "-s", "+1", work["b.tandem"]])
+        try Shell.run(["sh", "-c", "printf x | dd of='\(work["b.tandem"])' bs=1 seek=10000 conv=notrunc status=none"])
+        let flipped = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(flipped.status == 1 && flipped.stderr.contains("but the manifest says"))
+
+        let raw = try Updatectl.run("image", "inspect", work["usr.raw"])
+        #expect(raw.status == 1 && raw.stderr.contains("not a Tandem bundle"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let work = try Workspace()
+        #expect(try Updatectl.run("image", "create", "--version", "2", "--image", work["usr.raw"], "--out", work["b"]).status == 64)
+        let bits = try Updatectl.run("image", "keygen", "--private", work["k"], "--public", work["k.pub"], "--bits", "2048")
+        #expect(bits.status == 64 && bits.stderr.contains("--bits applies only to --type rsa"))
+        try work.keygen("build")
+        let again = try Updatectl.run("image", "keygen", "--private", work["build.pem"], "--public", work["keys.d/build.pem"])
+        #expect(again.status == 1 && again.stderr.contains("already exists; remove it or pass --force"))
+        #expect(try Updatectl.run("image", "keygen", "--private", work["build.pem"], "--public", work["keys.d/build.pem"],
+                                  "--force").status == 0)
+    }
+}
