@@ -10,7 +10,7 @@ BIN_DIR := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 # Debian packages for the build (C libraries), the tests (disk tools as oracles, loop devices,
 # mkfs and mount) and the demo.
 APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
-	gdisk fdisk util-linux mount e2fsprogs dbus openssl coreutils bc
+	libcurl4-openssl-dev gdisk fdisk util-linux mount e2fsprogs dbus openssl coreutils python3 curl time gcc
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

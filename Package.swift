@@ -16,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(
             name: "Platform",
@@ -25,13 +26,23 @@ let package = Package(
             name: "Slots",
             dependencies: ["CBlkid", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(
+            name: "Verification",
+            dependencies: ["COpenSSL", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "Streaming",
+            dependencies: ["CCurl", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .executableTarget(
             name: "updatectl",
-            dependencies: ["Slots", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["Slots"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
-        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
+        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport", "Slots", "Verification"]),
     ]
 )

@@ -36,3 +36,16 @@ public struct BootedSlot: Sendable, Equatable {
         return one == other
     }
 }
+
+extension BootedSlot {
+    /// For a disk that is not running anything (an image being provisioned, a disk in another
+    /// machine): the slot to protect is the one the bootloader would boot next.
+    public static func offline(disk: String, layout: SlotLayout = .flatcar) throws(SlotError) -> BootedSlot {
+        let pair = try SlotPair(disk: try Disk.probe(disk), layout: layout)
+        guard let number = pair.bootTable.nextBoot(), let slot = pair.slot(partition: number) else {
+            throw .bootedSlotUnknown(detail: "no slot on \(disk) is bootable, so none needs protecting; "
+                + "name the slot to keep with --booted-slot")
+        }
+        return BootedSlot(pair: pair, slot: slot, evidence: "offline disk: slot \(slot.name.rawValue) is the bootloader's next choice")
+    }
+}

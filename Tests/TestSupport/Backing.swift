@@ -18,6 +18,7 @@ public enum DiskKind: String, CaseIterable, Sendable, CustomStringConvertible {
 
 extension TestDisk {
     /// Builds a disk of `kind`, runs `body` on it and removes it.
+    @discardableResult
     public static func with<T>(_ kind: DiskKind, extraSgdisk: [String] = [], layout: [String]? = nil,
                                _ body: (TestDisk) throws -> T) throws -> T {
         try kind.requirements()

@@ -1,0 +1,52 @@
+import Foundation
+import Verification
+
+/// Where a bundle comes from. Reading the preamble (header, manifest, signatures) comes first,
+/// so that everything can be checked before the first image byte reaches the disk.
+public protocol BundleSource: AnyObject, CustomStringConvertible {
+    func readPreamble() throws -> BundlePreamble
+    /// The image bytes, addressed from the start of the image.
+    func imageSource(for preamble: BundlePreamble) throws -> ChunkSource
+    /// What identifies this copy of the bundle to its server (an ETag), for resuming.
+    var validator: String? { get }
+}
+
+/// Opens a local path, a `file://` URL or an `http(s)://` URL.
+public func openBundle(_ location: String, http: HTTPOptions = HTTPOptions()) throws -> BundleSource {
+    let lowered = location.lowercased()
+    if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+        return HTTPBundleSource(url: location, options: http)
+    }
+    if lowered.hasPrefix("file://") {
+        guard let url = URL(string: location), url.isFileURL, !url.path.isEmpty else {
+            throw StreamError.unsupportedSource(location)
+        }
+        return FileBundleSource(path: url.path)
+    }
+    if location.contains("://") {
+        throw StreamError.unsupportedSource(location)
+    }
+    return FileBundleSource(path: location)
+}
+
+/// A bundle in a local file.
+public final class FileBundleSource: BundleSource {
+    public let path: String
+    public var validator: String? { nil }
+    public var description: String { path }
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public func readPreamble() throws -> BundlePreamble {
+        try BundleFile.readPreamble(path: path)
+    }
+
+    public func imageSource(for preamble: BundlePreamble) throws -> ChunkSource {
+        try BundleFile.checkLength(path: path, preamble: preamble)
+        // The bundle is usually in the page cache (just downloaded or copied), so read it
+        // through the cache: one copy, straight into the pipeline's buffer.
+        return try FileRangeSource(path: path, baseOffset: preamble.header.imageOffset, directIO: false)
+    }
+}

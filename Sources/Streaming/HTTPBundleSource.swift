@@ -1,0 +1,132 @@
+import Foundation
+import Verification
+
+/// A bundle on an HTTP(S) server that honours Range requests.
+public final class HTTPBundleSource: BundleSource {
+    public let url: String
+    public private(set) var validator: String?
+    public var description: String { url }
+    private let options: HTTPOptions
+    private let transfer: HTTPTransfer
+    private var totalLength: UInt64?
+
+    /// The longest preamble the bundle format allows: header, two 64 KiB blocks, page padding.
+    static let maximumPreambleLength: UInt64 = (UInt64(BundleHeader.size) + 2 * 65536 + 4095) / 4096 * 4096
+
+    public init(url: String, options: HTTPOptions) {
+        self.url = url
+        self.options = options
+        transfer = HTTPTransfer(url: url, options: options)
+    }
+
+    public func readPreamble() throws -> BundlePreamble {
+        try withRetries(progressed: { false }) {
+            var prefix: [UInt8] = []
+            var needed = UInt64(BundleHeader.size)
+            let response = try transfer.get(from: 0, to: Self.maximumPreambleLength, ifRange: nil, validate: { response in
+                try self.checkPartial(response, start: 0)
+            }, sink: { data in
+                prefix.append(contentsOf: data)
+                if needed == UInt64(BundleHeader.size), prefix.count >= BundleHeader.size {
+                    needed = try BundleHeader.parse(Array(prefix[0..<BundleHeader.size])).imageOffset
+                }
+                if UInt64(prefix.count) >= needed { throw HTTPTransfer.EnoughData() }
+            })
+            let preamble = try BundlePreamble.parse(prefix)
+            let declared = preamble.header.imageOffset + preamble.header.imageLength
+            if let total = response.totalLength, total != declared {
+                throw StreamError.httpStatus(
+                    url: url, status: response.status,
+                    detail: "the server says the bundle is \(total) bytes, but its header says \(declared); "
+                        + "the file on the server is truncated, padded or not this bundle")
+            }
+            validator = response.etag
+            totalLength = declared
+            return preamble
+        }
+    }
+
+    public func imageSource(for preamble: BundlePreamble) throws -> ChunkSource {
+        HTTPImageSource(bundle: self, imageOffset: preamble.header.imageOffset)
+    }
+
+    /// Ranged GETs of the image, resuming where each attempt stopped.
+    final class HTTPImageSource: ChunkSource {
+        let bundle: HTTPBundleSource
+        let imageOffset: UInt64
+
+        init(bundle: HTTPBundleSource, imageOffset: UInt64) {
+            self.bundle = bundle
+            self.imageOffset = imageOffset
+        }
+
+        func deliver(into filler: ChunkFiller) throws {
+            var lastPosition = filler.position
+            try bundle.withRetries(progressed: {
+                defer { lastPosition = filler.position }
+                return filler.position > lastPosition
+            }) {
+                guard filler.remaining > 0 else { return }
+                let start = imageOffset + filler.position
+                try bundle.transfer.get(
+                    from: start, to: imageOffset + filler.end, ifRange: bundle.validator,
+                    validate: { try self.bundle.checkPartial($0, start: start) },
+                    sink: { data in
+                        guard UInt64(data.count) <= filler.remaining else {
+                            throw StreamError.sourceTooLong(source: self.bundle.url, expected: filler.end)
+                        }
+                        try filler.append(data)
+                    })
+                if filler.remaining > 0 {
+                    throw StreamError.sourceEndedEarly(source: bundle.url, received: filler.position, expected: filler.end)
+                }
+            }
+        }
+    }
+
+    /// A ranged request must get 206 with the range asked for, of a bundle of the known size.
+    private func checkPartial(_ response: HTTPTransfer.Response, start: UInt64) throws {
+        guard response.status == 206 else {
+            throw StreamError.httpStatus(
+                url: url, status: response.status,
+                detail: "expected 206 Partial Content for a Range request; the server ignores ranges "
+                    + "or the bundle changed since the download began, so it cannot resume")
+        }
+        guard response.rangeStart == start else {
+            throw StreamError.httpStatus(
+                url: url, status: response.status,
+                detail: "asked for bytes from \(start) but got bytes from \(response.rangeStart.map(String.init) ?? "an unknown offset")")
+        }
+        if let known = totalLength, let total = response.totalLength, total != known {
+            throw StreamError.httpStatus(
+                url: url, status: response.status,
+                detail: "the bundle was \(known) bytes and is now \(total); it changed on the server")
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, retrying network failures with exponential backoff.
+    /// An attempt that made progress resets the count, so a flaky link still finishes.
+    fileprivate func withRetries<T>(progressed: () -> Bool, _ attempt: () throws -> T) throws -> T {
+        var failures = 0
+        while true {
+            do {
+                return try attempt()
+            } catch let error as StreamError where error.isTransient {
+                failures = progressed() ? 1 : failures + 1
+                guard failures <= options.retries else { throw error }
+                Thread.sleep(forTimeInterval: options.retryDelay(attempt: failures))
+            }
+        }
+    }
+}
+
+extension StreamError {
+    /// Failures worth retrying: the network, the server's temporary trouble, a cut-off body.
+    var isTransient: Bool {
+        switch self {
+        case .http, .sourceEndedEarly: true
+        case let .httpStatus(_, status, _): status >= 500 || status == 408 || status == 429
+        default: false
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import CCurl
+import Foundation
+
+/// One ranged GET with libcurl, the only place that calls it.
+///
+/// libcurl uses the system's OpenSSL and CA store, the same TLS stack as the rest of Tandem,
+/// and hands data over in its own buffer, from which the caller copies once.
+final class HTTPTransfer {
+    struct Response {
+        var status: Int
+        var etag: String?
+        /// From `Content-Range: bytes START-END/TOTAL`.
+        var rangeStart: UInt64?
+        var totalLength: UInt64?
+    }
+
+    /// A sink's way of ending a transfer early on purpose (it has all it needs).
+    struct EnoughData: Error {}
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    let url: String
+    private let options: HTTPOptions
+
+    init(url: String, options: HTTPOptions) {
+        _ = HTTPTransfer.globalInit
+        self.url = url
+        self.options = options
+    }
+
+    /// What the callbacks need, reached through libcurl's user-data pointer.
+    private final class Context {
+        var response = Response(status: 0)
+        var validated = false
+        var validate: (Response) throws -> Void
+        var sink: (UnsafeRawBufferPointer) throws -> Void
+        var failure: (any Error)?
+        let handle: UnsafeMutableRawPointer
+
+        init(handle: UnsafeMutableRawPointer, validate: @escaping (Response) throws -> Void,
+             sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+            self.handle = handle
+            self.validate = validate
+            self.sink = sink
+        }
+    }
+
+    /// GETs `range` (absolute bundle offsets; an open end when `upperBound` is nil), passes the
+    /// response to `validate` before the first body byte, then every body byte to `sink`.
+    /// Throws `StreamError` for network and HTTP failures; a sink's `EnoughData` ends it quietly.
+    @discardableResult
+    func get(from start: UInt64, to end: UInt64?, ifRange validator: String?,
+             validate: @escaping (Response) throws -> Void,
+             sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
+        guard let handle = curl_easy_init() else {
+            throw StreamError.http(url: url, detail: "libcurl could not start a transfer")
+        }
+        defer { curl_easy_cleanup(handle) }
+        let context = Context(handle: handle, validate: validate, sink: sink)
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headers) }
+
+        let code: CURLcode = errorText.withUnsafeMutableBufferPointer { errorBuffer in
+            tandem_curl_setopt_string(handle, CURLOPT_URL, url)
+            tandem_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+            tandem_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+            tandem_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+            tandem_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
+            tandem_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+            tandem_curl_setopt_long(handle, CURLOPT_FAILONERROR, 1)
+            tandem_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
+            tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond)
+            tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
+            tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+            tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+            if let caBundle = options.caBundle {
+                tandem_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle)
+            }
+            tandem_curl_setopt_string(handle, CURLOPT_USERAGENT, "tandem/1")
+            tandem_curl_setopt_string(handle, CURLOPT_RANGE, end.map { "\(start)-\($0 - 1)" } ?? "\(start)-")
+            if let validator {
+                headers = curl_slist_append(headers, "If-Range: \(validator)")
+            }
+            tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+            tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer.baseAddress))
+            tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, HTTPTransfer.onHeader)
+            tandem_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, contextPointer)
+            tandem_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, HTTPTransfer.onData)
+            tandem_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, contextPointer)
+            return curl_easy_perform(handle)
+        }
+        withExtendedLifetime(context) {}
+
+        if let failure = context.failure {
+            if failure is EnoughData { return context.response }
+            throw failure
+        }
+        guard code == CURLE_OK else {
+            var status = 0
+            tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = message.isEmpty ? String(validatingCString: curl_easy_strerror(code)) ?? "error \(code.rawValue)" : message
+            if code == CURLE_HTTP_RETURNED_ERROR {
+                throw StreamError.httpStatus(url: url, status: status, detail: detail)
+            }
+            throw StreamError.http(url: url, detail: detail)
+        }
+        if !context.validated {
+            // An empty body: validate the response all the same.
+            context.response.status = HTTPTransfer.status(of: handle)
+            try validate(context.response)
+        }
+        return context.response
+    }
+
+    private static func status(of handle: UnsafeMutableRawPointer) -> Int {
+        var status = 0
+        tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+
+    /// Header lines arrive one at a time; a new status line (after a redirect) starts afresh.
+    private static let onHeader: tandem_curl_data_callback = { data, size, count, userData in
+        guard let data, let userData else { return 0 }
+        let context = Unmanaged<Context>.fromOpaque(userData).takeUnretainedValue()
+        let length = size * count
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            context.response = Response(status: 0)
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch name {
+            case "etag": context.response.etag = value
+            case "content-range": (context.response.rangeStart, context.response.totalLength) = parseContentRange(value)
+            default: break
+            }
+        }
+        return length
+    }
+
+    private static let onData: tandem_curl_data_callback = { data, size, count, userData in
+        guard let data, let userData else { return 0 }
+        let context = Unmanaged<Context>.fromOpaque(userData).takeUnretainedValue()
+        do {
+            if !context.validated {
+                context.response.status = status(of: context.handle)
+                context.validated = true
+                try context.validate(context.response)
+            }
+            try context.sink(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        } catch {
+            // Returning less than was offered makes libcurl stop with a write error.
+            context.failure = error
+            return 0
+        }
+    }
+
+    /// `bytes 100-199/1000` → (100, 1000); `bytes */1000` → (nil, 1000).
+    static func parseContentRange(_ value: String) -> (UInt64?, UInt64?) {
+        guard value.hasPrefix("bytes ") else { return (nil, nil) }
+        let parts = value.dropFirst(6).split(separator: "/")
+        guard parts.count == 2 else { return (nil, nil) }
+        let start = parts[0].split(separator: "-").first.flatMap { UInt64($0) }
+        return (start, UInt64(parts[1]))
+    }
+}

@@ -1,0 +1,73 @@
+import Slots
+import Verification
+
+/// Why an install stopped. In every case the booted slot was not touched and the target slot
+/// is not bootable: it was invalidated before the first byte, and only a verified image is
+/// ever put on trial.
+public enum InstallError: Error, CustomStringConvertible {
+    case targetIsBooted(slot: String)
+    case targetInUse(slot: String, detail: String)
+    case imageTooLarge(imageSize: UInt64, slot: String, slotSize: UInt64)
+    case incompatible(bundle: String, host: String)
+    case hostTooOld(required: String, running: String?)
+    case hashMismatch(expected: String, actual: String)
+    case readbackMismatch(expected: String, actual: String)
+    case bundle(BundleError)
+    case bundleFile(BundleFileError)
+    case verification(VerificationError)
+    case slots(SlotError)
+    case stream(StreamError)
+    case checkpoint(path: String, detail: String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .targetIsBooted(slot):
+            return "slot \(slot) is the booted slot; an update goes to the other slot (use --slot auto)"
+        case let .targetInUse(slot, detail):
+            return "slot \(slot) is in use (\(detail)); unmount it or stop what holds it, then retry"
+        case let .imageTooLarge(imageSize, slot, slotSize):
+            return "the image is \(imageSize) bytes but slot \(slot) holds only \(slotSize); nothing was written; "
+                + "build a smaller image or grow the slot partitions"
+        case let .incompatible(bundle, host):
+            return "the bundle is for '\(bundle)' but this system is '\(host)'; nothing was written; fetch the bundle for '\(host)'"
+        case let .hostTooOld(required, running):
+            return "the bundle needs the system to run at least version \(required) first, but it runs \(running ?? "an unknown version"); "
+                + "nothing was written; install an intermediate version first"
+        case let .hashMismatch(expected, actual):
+            return "the image's SHA-256 is \(actual), but the signed manifest says \(expected): the bundle is corrupt or was "
+                + "tampered with; the target slot was left unbootable; download the bundle again"
+        case let .readbackMismatch(expected, actual):
+            return "reading the slot back gave SHA-256 \(actual) instead of \(expected): the disk did not store what was written; "
+                + "the target slot was left unbootable; check the disk (dmesg, SMART) before retrying"
+        case let .bundle(error):
+            return "\(error)"
+        case let .verification(error):
+            return "\(error)"
+        case let .bundleFile(error):
+            return "\(error)"
+        case let .slots(error):
+            return "\(error)"
+        case let .stream(error):
+            return "\(error); the target slot was left unbootable, and a retry resumes from the last checkpoint"
+        case let .checkpoint(path, detail):
+            return "cannot write the checkpoint \(path): \(detail); check that the state directory is writable"
+        case let .io(detail):
+            return "\(detail); the target slot was left unbootable"
+        }
+    }
+
+    /// Lifts any error from the layers below into an `InstallError`.
+    static func wrap(_ error: any Error) -> InstallError {
+        switch error {
+        case let error as InstallError: error
+        case let error as BundleError: .bundle(error)
+        case let BundleFileError.invalid(_, error): .bundle(error)
+        case let error as BundleFileError: .bundleFile(error)
+        case let error as VerificationError: .verification(error)
+        case let error as SlotError: .slots(error)
+        case let error as StreamError: .stream(error)
+        default: .io("\(error)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where an install stands, as reported to the progress callback (and later on D-Bus).
+public struct InstallProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable {
+        /// Re-reading the part of the slot a previous attempt wrote, to rebuild the hash.
+        case resuming
+        /// Streaming the image into the slot.
+        case writing
+        /// Reading the slot back and hashing it again.
+        case verifying
+    }
+
+    public var phase: Phase
+    public var bytesDone: UInt64
+    public var bytesTotal: UInt64
+    public var bytesPerSecond: Double
+    /// Nil until a rate is known.
+    public var secondsRemaining: Double?
+}
+
+/// Turns "this many bytes so far" calls, one per chunk, into throttled progress reports with a
+/// rate and an ETA. Called from one thread at a time; allocates nothing per call.
+final class ProgressMeter: @unchecked Sendable {
+    private let phase: InstallProgress.Phase
+    private let total: UInt64
+    private let startOffset: UInt64
+    private let startTime: Double
+    private var lastReport: Double = 0
+    private let report: @Sendable (InstallProgress) -> Void
+    static let interval = 0.2
+
+    init(phase: InstallProgress.Phase, startOffset: UInt64, total: UInt64, report: @escaping @Sendable (InstallProgress) -> Void) {
+        self.phase = phase
+        self.total = total
+        self.startOffset = startOffset
+        self.report = report
+        startTime = ProgressMeter.now()
+    }
+
+    func update(_ done: UInt64, force: Bool = false) {
+        let now = ProgressMeter.now()
+        guard force || now - lastReport >= ProgressMeter.interval else { return }
+        lastReport = now
+        let elapsed = max(now - startTime, 1e-6)
+        let rate = Double(done - min(done, startOffset)) / elapsed
+        let remaining = rate > 0 ? Double(total - min(done, total)) / rate : nil
+        report(InstallProgress(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate, secondsRemaining: remaining))
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

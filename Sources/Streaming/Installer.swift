@@ -1,0 +1,194 @@
+import Foundation
+import Slots
+import Verification
+
+/// Which slot to install into.
+public enum SlotChoice: String, Sendable, CaseIterable {
+    /// The slot that is not booted.
+    case auto
+    case a = "A"
+    case b = "B"
+}
+
+public struct InstallOptions: Sendable {
+    public var slot: SlotChoice = .auto
+    /// Re-read the slot with O_DIRECT after writing and hash it again before it may boot.
+    public var verifyReadback = true
+    /// Checkpoints go here; nil disables resuming.
+    public var stateDirectory: String?
+    public var checkpointInterval: UInt64 = 64 << 20
+    /// Boot attempts the new slot gets before the bootloader falls back.
+    public var trialTries: UInt8 = 1
+    public var host: HostIdentity
+    public var http = HTTPOptions()
+    public var chunkSize = StreamPipeline.defaultChunkSize
+    public var bufferCount = StreamPipeline.defaultBufferCount
+    public var directIO = true
+
+    public init(host: HostIdentity) {
+        self.host = host
+    }
+}
+
+public struct InstallResult: Sendable {
+    public var slot: Slot
+    public var manifest: Manifest
+    public var signer: String
+    /// Image bytes already in the slot from an interrupted attempt, re-hashed instead of re-sent.
+    public var resumedFrom: UInt64
+    public var readbackVerified: Bool
+    public var usedDirectIO: Bool
+}
+
+/// Installs a signed bundle into the inactive slot.
+///
+/// Order, so that nothing half-written can ever boot: read the preamble; verify the signature,
+/// compatibility, minimum version, size and that the target is neither booted nor in use;
+/// invalidate the target's boot flags; stream (hash and write at once, checkpointing); compare
+/// the hash and byte count with the signed manifest; read the slot back and hash it again; and
+/// only then put the slot on trial.
+public final class Installer: @unchecked Sendable {
+    public let booted: BootedSlot
+    public let trust: TrustStore
+    public let options: InstallOptions
+    private let pipeline: StreamPipeline
+
+    public init(booted: BootedSlot, trust: TrustStore, options: InstallOptions) {
+        self.booted = booted
+        self.trust = trust
+        self.options = options
+        pipeline = StreamPipeline(chunkSize: options.chunkSize, bufferCount: options.bufferCount)
+    }
+
+    /// Stops an install in progress at the next chunk; `install` then throws `.stream(.cancelled)`.
+    public func cancel() {
+        pipeline.cancel()
+    }
+
+    public func install(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void = { _ in }) throws(InstallError) -> InstallResult {
+        do {
+            return try performInstall(location, progress: progress)
+        } catch {
+            throw InstallError.wrap(error)
+        }
+    }
+
+    private func performInstall(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
+        let source = try openBundle(location, http: options.http)
+        let preamble = try source.readPreamble()
+        let verified = try trust.verify(preamble)
+        let manifest = verified.manifest
+        let target = try preflight(manifest)
+        let imageSource = try source.imageSource(for: preamble)
+
+        let pair = booted.pair
+        let control = try BootControl(pair: pair)
+        let slotOffset = target.partition.firstLBA * UInt64(pair.disk.sectorSize)
+        let identity = Checkpoint(
+            imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
+            slotUUID: target.partition.uniqueGUID.description, offset: 0, source: location, validator: source.validator)
+        let store = options.stateDirectory.map { CheckpointStore(stateDirectory: $0) }
+
+        // A checkpoint counts only while the slot is still invalidated: anything else means the
+        // slot was touched since, and its contents cannot be trusted to continue from.
+        let current = try control.read().table[target.partition.number]
+        var resumeOffset: UInt64 = 0
+        if let saved = store?.load(), saved.matches(identity), !current.isBootable, current.priority == 0,
+           saved.offset <= manifest.imageSize {
+            resumeOffset = saved.offset
+        } else {
+            try removeCheckpoint(store)
+        }
+        try control.invalidate(target.name)
+
+        let hasher = SHA256()
+        if resumeOffset > 0 {
+            let meter = ProgressMeter(phase: .resuming, startOffset: 0, total: resumeOffset, report: progress)
+            let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
+            try pipeline.run(source: slotSource, range: 0..<resumeOffset, hasher: hasher, writer: nil,
+                             observers: .init(progress: { meter.update($0) }))
+            meter.update(resumeOffset, force: true)
+        }
+
+        let writer = try SlotWriter(path: pair.disk.path, slotOffset: slotOffset, slotSize: target.partition.sizeInBytes,
+                                    directIO: options.directIO)
+        let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
+        let checkpointPath = store?.path ?? ""
+        try pipeline.run(
+            source: imageSource, range: resumeOffset..<manifest.imageSize, hasher: hasher, writer: writer,
+            observers: .init(
+                progress: { meter.update($0) },
+                durable: { offset in
+                    guard let store else { return }
+                    var checkpoint = identity
+                    checkpoint.offset = offset
+                    do { try store.save(checkpoint) } catch {
+                        throw InstallError.checkpoint(path: checkpointPath, detail: "\(error)")
+                    }
+                },
+                durableInterval: options.checkpointInterval))
+        meter.update(manifest.imageSize, force: true)
+
+        let digest = hasher.finalize()
+        guard digest == manifest.imageSHA256 else {
+            // The slot's contents are wrong from some point on; the next attempt starts over.
+            try removeCheckpoint(store)
+            throw InstallError.hashMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(digest))
+        }
+
+        if options.verifyReadback {
+            let readback = SHA256()
+            let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: manifest.imageSize, report: progress)
+            let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
+            try pipeline.run(source: slotSource, range: 0..<manifest.imageSize, hasher: readback, writer: nil,
+                             observers: .init(progress: { meter.update($0) }))
+            meter.update(manifest.imageSize, force: true)
+            let stored = readback.finalize()
+            guard stored == manifest.imageSHA256 else {
+                try removeCheckpoint(store)
+                throw InstallError.readbackMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(stored))
+            }
+        }
+
+        try control.setTrial(target.name, tries: options.trialTries)
+        try removeCheckpoint(store)
+        return InstallResult(slot: target, manifest: manifest, signer: verified.signerKeyFile, resumedFrom: resumeOffset,
+                             readbackVerified: options.verifyReadback, usedDirectIO: writer.usesDirectIO)
+    }
+
+    /// Every check that can be made before a byte is written. Returns the target slot.
+    private func preflight(_ manifest: Manifest) throws -> Slot {
+        guard manifest.compatible == options.host.compatible else {
+            throw InstallError.incompatible(bundle: manifest.compatible, host: options.host.compatible)
+        }
+        if let required = manifest.minimumVersion {
+            guard let running = options.host.version, OSVersion(running) >= OSVersion(required) else {
+                throw InstallError.hostTooOld(required: required, running: options.host.version)
+            }
+        }
+        let pair = booted.pair
+        let target: Slot = switch options.slot {
+        case .auto: pair[booted.slot.name.other]
+        case .a: pair.a
+        case .b: pair.b
+        }
+        guard target.name != booted.slot.name else {
+            throw InstallError.targetIsBooted(slot: target.name.rawValue)
+        }
+        guard manifest.imageSize <= target.partition.sizeInBytes else {
+            throw InstallError.imageTooLarge(imageSize: manifest.imageSize, slot: target.name.rawValue,
+                                             slotSize: target.partition.sizeInBytes)
+        }
+        if let usage = pair.usage(of: target) {
+            throw InstallError.targetInUse(slot: target.name.rawValue, detail: usage)
+        }
+        return target
+    }
+
+    private func removeCheckpoint(_ store: CheckpointStore?) throws {
+        guard let store else { return }
+        do { try store.remove() } catch {
+            throw InstallError.checkpoint(path: store.path, detail: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Platform
+
+/// The buffers and the queues between the producer, the hasher and the writer, under one lock.
+///
+/// A chunk goes to both consumers at once; they only read it, and it returns to the free list
+/// when both are done. The queues are fixed rings of buffer indices, so passing a chunk
+/// allocates nothing.
+final class PipelineState: @unchecked Sendable {
+    let chunkSize: Int
+    let buffers: [AlignedBuffer]
+    private let condition = Condition()
+
+    private var free: [Int]
+    private var hashQueue: IndexRing
+    private var writeQueue: IndexRing
+    private var pendingConsumers: [Int]
+    private(set) var offsets: [UInt64]
+    private(set) var lengths: [Int]
+    private var consumersPerChunk = 2
+    private var producerFinished = false
+    private var failure: (any Error)?
+
+    init(chunkSize: Int, bufferCount: Int) {
+        self.chunkSize = chunkSize
+        buffers = (0..<bufferCount).map { _ in AlignedBuffer(capacity: chunkSize) }
+        free = Array((0..<bufferCount).reversed())
+        free.reserveCapacity(bufferCount)
+        hashQueue = IndexRing(capacity: bufferCount)
+        writeQueue = IndexRing(capacity: bufferCount)
+        pendingConsumers = Array(repeating: 0, count: bufferCount)
+        offsets = Array(repeating: 0, count: bufferCount)
+        lengths = Array(repeating: 0, count: bufferCount)
+    }
+
+    /// Prepares for a run: every buffer free, no failure.
+    func reset(withWriter: Bool) {
+        condition.locked {
+            free = Array((0..<buffers.count).reversed())
+            hashQueue.removeAll()
+            writeQueue.removeAll()
+            consumersPerChunk = withWriter ? 2 : 1
+            producerFinished = false
+            failure = nil
+        }
+    }
+
+    var hasFailed: Bool { condition.locked { failure != nil } }
+    var firstFailure: (any Error)? { condition.locked { failure } }
+
+    func fail(_ error: any Error) {
+        condition.locked {
+            if failure == nil { failure = error }
+            condition.broadcast()
+        }
+    }
+
+    func takeFreeBuffer() throws -> Int {
+        try condition.locked {
+            condition.wait { failure != nil || !free.isEmpty }
+            if let failure { throw failure }
+            return free.removeLast()
+        }
+    }
+
+    func publish(_ index: Int, offset: UInt64, length: Int) throws {
+        try condition.locked {
+            if let failure { throw failure }
+            offsets[index] = offset
+            lengths[index] = length
+            pendingConsumers[index] = consumersPerChunk
+            hashQueue.append(index)
+            if consumersPerChunk == 2 { writeQueue.append(index) }
+            condition.broadcast()
+        }
+    }
+
+    func finishProducing() {
+        condition.locked {
+            producerFinished = true
+            condition.broadcast()
+        }
+    }
+
+    enum Consumer { case hasher, writer }
+
+    /// The next chunk for `consumer`, or nil when the producer is done and the queue is empty,
+    /// or when the pipeline failed.
+    func nextChunk(for consumer: Consumer) -> Int? {
+        condition.locked {
+            condition.wait {
+                failure != nil || producerFinished || !(consumer == .hasher ? hashQueue.isEmpty : writeQueue.isEmpty)
+            }
+            if failure != nil { return nil }
+            return consumer == .hasher ? hashQueue.popFirst() : writeQueue.popFirst()
+        }
+    }
+
+    func release(_ index: Int) {
+        condition.locked {
+            pendingConsumers[index] -= 1
+            if pendingConsumers[index] == 0 {
+                free.append(index)
+                condition.broadcast()
+            }
+        }
+    }
+}
+
+/// A fixed-capacity FIFO of buffer indices.
+struct IndexRing {
+    private var slots: [Int]
+    private var head = 0
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        slots = Array(repeating: 0, count: capacity)
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ index: Int) {
+        precondition(count < slots.count, "more chunks in flight than buffers")
+        slots[(head + count) % slots.count] = index
+        count += 1
+    }
+
+    mutating func popFirst() -> Int? {
+        guard count > 0 else { return nil }
+        let index = slots[head]
+        head = (head + 1) % slots.count
+        count -= 1
+        return index
+    }
+
+    mutating func removeAll() {
+        head = 0
+        count = 0
+    }
+}

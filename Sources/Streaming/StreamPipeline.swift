@@ -1,0 +1,106 @@
+import Foundation
+import Platform
+import Verification
+
+/// The zero-copy hashing core. A producer (the calling thread, running a `ChunkSource`) fills
+/// page-aligned buffers; a hasher thread and a writer thread consume each buffer at the same
+/// time, so an install runs at the speed of the slower of hashing and writing, not their sum.
+/// The buffers are allocated once, when the pipeline is made; a chunk's trip through the
+/// pipeline allocates nothing.
+public final class StreamPipeline: @unchecked Sendable {
+    public static let defaultChunkSize = 1 << 20
+    public static let defaultBufferCount = 4
+
+    public var chunkSize: Int { state.chunkSize }
+    private let state: PipelineState
+
+    public init(chunkSize: Int = StreamPipeline.defaultChunkSize, bufferCount: Int = StreamPipeline.defaultBufferCount) {
+        state = PipelineState(chunkSize: chunkSize, bufferCount: max(2, bufferCount))
+    }
+
+    /// Hooks the writer thread calls. `progress` gets the image offset written so far, after
+    /// every chunk; `durable` gets an offset up to which everything is on stable storage, every
+    /// `durableInterval` bytes (for checkpoints).
+    public struct Observers: Sendable {
+        public var progress: @Sendable (UInt64) -> Void
+        public var durable: @Sendable (UInt64) throws -> Void
+        public var durableInterval: UInt64
+
+        public init(progress: @escaping @Sendable (UInt64) -> Void = { _ in },
+                    durable: @escaping @Sendable (UInt64) throws -> Void = { _ in },
+                    durableInterval: UInt64 = .max) {
+            self.progress = progress
+            self.durable = durable
+            self.durableInterval = durableInterval
+        }
+    }
+
+    /// Streams `range` of the image from `source` through `hasher` and, when given, `writer`.
+    /// On return every byte is hashed and, with a writer, written and synced.
+    public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, writer: SlotWriter?,
+                    observers: Observers = Observers()) throws {
+        state.reset(withWriter: writer != nil)
+        let done = DispatchGroup()
+        let hashOnly = writer == nil
+        startThread(named: "tandem-hash", group: done) { [state] in
+            while let index = state.nextChunk(for: .hasher) {
+                let length = state.lengths[index]
+                hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]))
+                // Without a writer, hashing is the progress.
+                let hashed = state.offsets[index] + UInt64(length)
+                state.release(index)
+                if hashOnly { observers.progress(hashed) }
+            }
+        }
+        if let writer {
+            startThread(named: "tandem-write", group: done) { [state] in
+                var nextDurable = range.lowerBound &+ observers.durableInterval
+                while let index = state.nextChunk(for: .writer) {
+                    let offset = state.offsets[index], length = state.lengths[index]
+                    do {
+                        try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]), at: offset)
+                        state.release(index)
+                        let written = offset + UInt64(length)
+                        observers.progress(written)
+                        if written >= nextDurable && written < range.upperBound {
+                            try writer.synchronize()
+                            try observers.durable(written)
+                            nextDurable = written &+ observers.durableInterval
+                        }
+                    } catch {
+                        state.fail(error)
+                    }
+                }
+            }
+        }
+
+        let filler = ChunkFiller(state: state, range: range)
+        do {
+            try source.deliver(into: filler)
+            if filler.position != range.upperBound {
+                throw StreamError.sourceEndedEarly(source: "the source", received: filler.position, expected: range.upperBound)
+            }
+        } catch {
+            state.fail(error)
+        }
+        state.finishProducing()
+        done.wait()
+        if let failure = state.firstFailure { throw failure }
+        try writer?.synchronize()
+    }
+
+    /// Stops a run in progress: the producer and both consumers give up at the next chunk.
+    public func cancel() {
+        state.fail(StreamError.cancelled)
+    }
+
+    private func startThread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+}

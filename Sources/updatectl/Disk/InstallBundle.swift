@@ -1,0 +1,104 @@
+import ArgumentParser
+import Slots
+import Streaming
+import Verification
+
+struct InstallBundle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install a signed bundle into the inactive slot of a disk, offline.",
+        discussion: """
+            BUNDLE is a path, a file:// URL or an http(s):// URL. The bundle's signature, its
+            compatible string, minimum version and size are checked before anything is written;
+            the target slot is made unbootable, the image is streamed in while being hashed,
+            read back and hashed again, and only then is the slot put on trial: it boots next,
+            once, and the bootloader falls back if it fails.
+
+            The slot to protect is --booted-slot, else the running system's slot when DISK is
+            its disk, else the slot the bootloader would boot next.
+            """
+    )
+
+    @OptionGroup var options: DiskOptions
+
+    @Argument(help: "The bundle: a path, file:// or http(s):// URL.")
+    var bundle: String
+
+    @Option(name: .customLong("keys"), help: "Directory of trusted public keys (*.pem); may repeat, earlier ones override later ones. Default: /etc/tandem/keys.d, then /usr/share/tandem/keys.d.")
+    var keyDirectories: [String] = []
+
+    @Option(help: "Slot to write: auto (the one not booted), A or B.")
+    var slot: String = "auto"
+
+    @Option(name: .customLong("booted-slot"), help: "The slot that must not be touched (A, B, a label or a partition number).")
+    var bootedSlot: String?
+
+    @Flag(name: .customLong("no-verify-readback"), help: "Skip reading the slot back and hashing it again.")
+    var noVerifyReadback = false
+
+    @Option(name: .customLong("state-dir"), help: "Where checkpoints are kept, so an interrupted install resumes.")
+    var stateDirectory = "/var/lib/tandem"
+
+    @Option(help: "This system's compatible string (default: TANDEM_COMPATIBLE or ID from /etc/os-release).")
+    var compatible: String?
+
+    @Option(name: .customLong("current-version"), help: "The version running now, for the bundle's min-version (default: VERSION_ID from /etc/os-release).")
+    var currentVersion: String?
+
+    @Option(name: .customLong("ca-bundle"), help: "Extra trusted CA certificates (PEM) for https.")
+    var caBundle: String?
+
+    @Option(help: "Boot attempts the new slot gets, 1-15.")
+    var tries: UInt8 = 1
+
+    @Option(name: .customLong("checkpoint-mib"), help: "Checkpoint every this many MiB.")
+    var checkpointMiB: UInt64 = 64
+
+    func validate() throws {
+        guard SlotChoice(rawValue: slot.uppercased() == "AUTO" ? "auto" : slot.uppercased()) != nil else {
+            throw ValidationError("--slot must be auto, A or B, not \(slot)")
+        }
+        guard (1...BootAttributes.maximumTries).contains(tries) else {
+            throw ValidationError("--tries must be 1-15, not \(tries)")
+        }
+        guard checkpointMiB >= 1 else { throw ValidationError("--checkpoint-mib must be at least 1") }
+    }
+
+    func run() throws {
+        let booted = try locateBootedSlot()
+        print("protecting slot \(booted.slot.name.rawValue) (\(booted.evidence))")
+        let osRelease = HostIdentity.fromOSRelease()
+        guard let hostCompatible = compatible ?? osRelease?.compatible else {
+            throw ValidationError("cannot tell this system's compatible string from /etc/os-release; give --compatible")
+        }
+        var installOptions = InstallOptions(host: HostIdentity(compatible: hostCompatible, version: currentVersion ?? osRelease?.version))
+        installOptions.slot = SlotChoice(rawValue: slot.uppercased() == "AUTO" ? "auto" : slot.uppercased()) ?? .auto
+        installOptions.verifyReadback = !noVerifyReadback
+        installOptions.stateDirectory = stateDirectory
+        installOptions.checkpointInterval = checkpointMiB << 20
+        installOptions.trialTries = tries
+        installOptions.http.caBundle = caBundle
+
+        let trust = try TrustStore(directories: keyDirectories.isEmpty ? TrustStore.defaultDirectories : keyDirectories)
+        let printer = ProgressPrinter()
+        let result = try Installer(booted: booted, trust: trust, options: installOptions)
+            .install(bundle) { printer.show($0) }
+        if result.resumedFrom > 0 {
+            print("resumed from \(formatBytes(result.resumedFrom)) already in the slot")
+        }
+        print("installed version \(result.manifest.version) into slot \(result.slot.name.rawValue) "
+              + "(\(result.slot.partition.label), partition \(result.slot.partition.number)), signed by \(result.signer)")
+        print(result.readbackVerified ? "read-back verified: the slot holds exactly the signed image" : "read-back skipped")
+        print("slot \(result.slot.name.rawValue) is on trial: it boots next, \(tries) time(s) at most, then falls back to slot \(booted.slot.name.rawValue)")
+    }
+
+    private func locateBootedSlot() throws -> BootedSlot {
+        if let bootedSlot {
+            return try BootedSlot.locate(disk: options.disk, bootedSlot: bootedSlot, layout: options.layout)
+        }
+        if let running = try? BootedSlot.locate(disk: options.disk, layout: options.layout) {
+            return running
+        }
+        return try BootedSlot.offline(disk: options.disk, layout: options.layout)
+    }
+}

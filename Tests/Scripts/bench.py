@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Tandem's benchmark (make bench). Every figure is the median of BENCH_RUNS runs, and every
+ratio is taken against a baseline measured in the same run on the same machine.
+
+Needs root (loop devices). Image size: BENCH_IMAGE_MIB (default 2048).
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+bin_dir = sys.argv[1]
+updatectl = os.path.join(bin_dir, "updatectl")
+scripts = os.path.dirname(os.path.abspath(__file__))
+runs = int(os.environ.get("BENCH_RUNS", "5"))
+image_mib = int(os.environ.get("BENCH_IMAGE_MIB", "2048"))
+work = tempfile.mkdtemp(prefix="tandem-bench.")
+loops = []
+servers = []
+USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6"
+
+
+def sh(*args, **kwargs):
+    return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs).stdout
+
+
+def warm(path):
+    sh("sync")
+    with open(path, "rb") as handle:
+        while handle.read(1 << 24):
+            pass
+
+
+def timed(args, warm_file, env=None):
+    warm(warm_file)
+    start = time.monotonic()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    return time.monotonic() - start
+
+
+def median(args, warm_file, env=None):
+    timed(args, warm_file, env)  # warm-up run, not counted
+    return statistics.median(timed(args, warm_file, env) for _ in range(runs))
+
+
+def make_disk(name, image_bytes, direct_io):
+    slot_mib = image_mib + 64
+    path = os.path.join(work, name)
+    sh("truncate", "-s", "%dM" % (2 * slot_mib + 16), path)
+    sh("sgdisk", "-o", "-n", "3:0:+%dM" % slot_mib, "-t", "3:" + USR, "-c", "3:USR-A", "-A", "3:set:48", "-A", "3:set:56",
+       "-n", "4:0:+%dM" % slot_mib, "-t", "4:" + USR, "-c", "4:USR-B", path)
+    # Fill slot B once so that every timed run overwrites written blocks, as a real A/B update does.
+    loop = sh("losetup", "--find", "--show", "--direct-io=%s" % ("on" if direct_io else "off"), path).strip()
+    loops.append(loop)
+    report = json.loads(sh(updatectl, "disk", "show", loop, "--json"))
+    offset = next(p for p in report["partitions"] if p["number"] == 4)["firstLBA"] * 512
+    sh("dd", "if=/dev/zero", "of=" + loop, "bs=4M", "oflag=direct,seek_bytes", "seek=%d" % offset,
+       "count=%d" % (slot_mib // 4), "conv=notrunc", "status=none")
+    return loop, offset
+
+
+def main():
+    image = os.path.join(work, "image.raw")
+    small_image = os.path.join(work, "small.raw")
+    print("== preparing a %d MiB random image and signed bundles in %s" % (image_mib, work), flush=True)
+    sh("sh", "-c", "head -c %d /dev/urandom > '%s'" % (image_mib << 20, image))
+    sh("sh", "-c", "head -c %d /dev/urandom > '%s'" % (256 << 20, small_image))
+    keys = os.path.join(work, "keys.d")
+    os.mkdir(keys)
+    private = os.path.join(work, "key.pem")
+    sh(updatectl, "image", "keygen", "--private", private, "--public", os.path.join(keys, "bench.pem"))
+    bundle = os.path.join(work, "bench.tandem")
+    small_bundle = os.path.join(work, "small.tandem")
+    for raw, out in [(image, bundle), (small_image, small_bundle)]:
+        sh(updatectl, "image", "create", "--key", private, "--version", "2.0.0", "--compatible", "bench",
+           "--image", raw, "--out", out)
+    state = os.path.join(work, "state")
+    counter = os.path.join(work, "malloc_count.so")
+    sh("gcc", "-O2", "-shared", "-fPIC", "-o", counter, os.path.join(scripts, "malloc_count.c"), "-ldl")
+
+    def install(loop, source, readback):
+        args = [updatectl, "disk", "install", loop, source, "--keys", keys, "--booted-slot", "A",
+                "--compatible", "bench", "--state-dir", state]
+        return args + ([] if readback else ["--no-verify-readback"])
+
+    rows = []
+    for label, direct_io in [("loop, --direct-io=on", True), ("loop, plain", False)]:
+        print("\n== %s, %d MiB image, median of %d" % (label, image_mib, runs), flush=True)
+        loop, offset = make_disk("disk-%s.img" % ("dio" if direct_io else "plain"), image_mib << 20, direct_io)
+        dd = ["dd", "if=" + image, "of=" + loop, "bs=4M", "oflag=direct,seek_bytes", "seek=%d" % offset,
+              "conv=notrunc", "status=none"]
+        figures = {
+            "T_tandem (read-back off)": median(install(loop, bundle, False), image),
+            "T_tandem (read-back on)": median(install(loop, bundle, True), image),
+            "T_hash (openssl dgst -sha256)": median(["openssl", "dgst", "-sha256", image], image),
+            "T_write (dd bs=4M oflag=direct)": median(dd, image),
+            "T_script (sha256sum && dd)": median(["sh", "-c", "sha256sum '%s' >/dev/null && %s" % (image, " ".join(dd))], image),
+        }
+        limit = max(figures["T_hash (openssl dgst -sha256)"], figures["T_write (dd bs=4M oflag=direct)"])
+        for name, seconds in figures.items():
+            print("%-40s %8.3f s  %7.0f MB/s" % (name, seconds, (image_mib << 20) / seconds / 1e6))
+        ratio_off = figures["T_tandem (read-back off)"] / limit
+        ratio_script = figures["T_script (sha256sum && dd)"] / figures["T_tandem (read-back off)"]
+        print("%-40s %8.2f   (target <= 1.10, stretch <= 1.0)" % ("T_tandem / max(T_hash, T_write)", ratio_off))
+        print("%-40s %8.2f   (read-back on)" % ("", figures["T_tandem (read-back on)"] / limit))
+        print("%-40s %8.2f   (target >= 5)" % ("T_script / T_tandem", ratio_script))
+        rows.append((label, figures, ratio_off, ratio_script))
+
+        if direct_io:
+            rss = sh("/usr/bin/time", "-f", "%M", *install(loop, bundle, True), stderr=subprocess.STDOUT).strip().splitlines()[-1]
+            print("%-40s %8.1f MiB (target <= 32)" % ("peak RSS of updatectl disk install", int(rss) / 1024))
+            counts = []
+            for source in [small_bundle, bundle]:
+                count_file = os.path.join(work, "count")
+                env = dict(os.environ, LD_PRELOAD=counter, MALLOC_COUNT_FILE=count_file)
+                subprocess.run(install(loop, source, True), check=True, stdout=subprocess.DEVNULL, env=env)
+                counts.append(int(open(count_file).read()))
+            extra_chunks = (image_mib - 256) * 2  # 1 MiB chunks, streamed and read back
+            print("%-40s %8d vs %d allocations: %+d for %d more chunks (%.4f per chunk; target 0)" % (
+                "heap allocations, 256 MiB vs %d MiB" % image_mib, counts[0], counts[1], counts[1] - counts[0],
+                extra_chunks, (counts[1] - counts[0]) / extra_chunks))
+
+            server = subprocess.Popen([sys.executable, os.path.join(scripts, "bundle_server.py"), "--file", bundle],
+                                      stdout=subprocess.PIPE, text=True)
+            servers.append(server)
+            url = "http://127.0.0.1:%s/bundle" % server.stdout.readline().strip()
+            t_http = median(install(loop, url, False), bundle)
+            t_curl = median(["curl", "-s", "-o", "/dev/null", url], bundle)
+            print("%-40s %8.3f s" % ("T_tandem over HTTP (read-back off)", t_http))
+            print("%-40s %8.3f s" % ("T_curl (curl -o /dev/null)", t_curl))
+            print("%-40s %8.2f   (target <= 1.10)" % ("T_tandem_http / T_curl", t_http / t_curl))
+
+    print("\n== GPT flip (both copies written, synced, verified), median of %d" % runs)
+    flip_disk, _ = (loops[0], None)
+    t_flip = median([updatectl, "disk", "mark", flip_disk, "B", "trial"], small_image)
+    t_sgdisk = median(["sgdisk", "-A", "4:toggle:52", flip_disk], small_image)
+    print("%-40s %8.4f s" % ("T_flip (updatectl disk mark B trial)", t_flip))
+    print("%-40s %8.4f s" % ("T_sgdisk (sgdisk -A 4:toggle:52)", t_sgdisk))
+
+
+try:
+    main()
+finally:
+    for server in servers:
+        server.terminate()
+    for loop in loops:
+        subprocess.run(["losetup", "-d", loop])
+    shutil.rmtree(work, ignore_errors=True)

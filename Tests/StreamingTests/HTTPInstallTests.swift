@@ -1,0 +1,154 @@
+import Foundation
+import Slots
+import Streaming
+import Testing
+import TestSupport
+import Verification
+
+/// Installs over HTTP from a local test server that behaves well or lies in scripted ways.
+@Suite(.serialized)
+struct HTTPInstallTests {
+    static let imageSize = 5 * (1 << 20) + 4321
+
+    struct Setup {
+        let harness: InstallHarness
+        let image: String
+        let bundle: String
+        let snapshot: String
+        let imageOffset: UInt64
+    }
+
+    static func setup() throws -> Setup {
+        let harness = try InstallHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: imageSize)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        return Setup(harness: harness, image: image, bundle: bundle, snapshot: try harness.disk.snapshot(),
+                     imageOffset: try BundleFile.readPreamble(path: bundle).header.imageOffset)
+    }
+
+    /// Fast retries, so that tests of repeated failures finish quickly.
+    static func quickRetries(_ options: inout InstallOptions) {
+        options.http.initialRetryDelaySeconds = 0.05
+        options.http.maximumRetryDelaySeconds = 0.1
+        options.http.retries = 3
+    }
+
+    @Test func aBundleIsStreamedWithRangeRequests() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle)
+        let result = try setup.harness.install(server.url)
+        #expect(result.resumedFrom == 0)
+        try setup.harness.expectInstalled(setup.image)
+        let requests = try server.requests()
+        #expect(requests.count == 2)
+        #expect(requests.first?["range"] == "bytes=0-135167", "the preamble first, at most its largest size")
+        #expect(requests.last?["range"] == "bytes=\(setup.imageOffset)-\(setup.imageOffset + UInt64(Self.imageSize) - 1)")
+        #expect(requests.last?["if_range"]?.isEmpty == false, "the image request is tied to the preamble's ETag")
+    }
+
+    @Test func aServerThatMisstatesTheLengthIsRefusedBeforeWriting() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle, arguments: ["--mode", "wrong-length"])
+        #expect { try setup.harness.install(server.url) } throws: { "\($0)".contains("the server says the bundle is") }
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+    }
+
+    @Test func aServerThatIgnoresRangesIsRefusedBeforeWriting() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle, arguments: ["--mode", "ignore-range"])
+        #expect { try setup.harness.install(server.url) } throws: { error in
+            guard case InstallError.stream(.httpStatus(_, 200, _)) = error else { return false }
+            return "\(error)".contains("expected 206")
+        }
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+    }
+
+    @Test func aConnectionDroppedAFewTimesIsResumed() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "drop", "--drop-after", "\(1 << 20)", "--drop-count", "3", "--from", "\(setup.imageOffset)"])
+        try setup.harness.install(server.url, Self.quickRetries)
+        try setup.harness.expectInstalled(setup.image)
+        let starts = try server.requests().dropFirst().compactMap { $0["range"] }
+            .compactMap { UInt64($0.dropFirst(6).split(separator: "-")[0]) }
+        #expect(starts.count == 4, "three dropped attempts and the one that finished")
+        #expect(starts == starts.sorted() && Set(starts).count == starts.count, "each retry resumes further on")
+    }
+
+    @Test func aConnectionThatKeepsDroppingFailsCleanly() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "drop", "--drop-after", "0", "--from", "\(setup.imageOffset)"])
+        #expect { try setup.harness.install(server.url, Self.quickRetries) } throws: { error in
+            guard case InstallError.stream(.http(server.url, let detail)) = error else { return false }
+            return detail.contains("transfer closed") && "\(error)".contains("left unbootable")
+        }
+        try setup.harness.expectActiveUntouchedAndTargetUnbootable(since: setup.snapshot)
+        #expect(try server.requests().count == 1 + 4, "the preamble, then the first try and three retries")
+    }
+
+    @Test func serverErrorsAreRetriedAndClientErrorsAreNot() throws {
+        let setup = try Self.setup()
+        let failing = try BundleServer(file: setup.bundle, arguments: ["--mode", "status", "--status", "503"])
+        #expect { try setup.harness.install(failing.url, Self.quickRetries) } throws: { "\($0)".contains("HTTP 503") }
+        #expect(try failing.requests().count == 4)
+        let missing = try BundleServer(file: setup.bundle, arguments: ["--mode", "status", "--status", "404"])
+        #expect { try setup.harness.install(missing.url, Self.quickRetries) } throws: { "\($0)".contains("HTTP 404") }
+        #expect(try missing.requests().count == 1)
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+    }
+
+    /// An install cut off mid-stream resumes from its checkpoint on the next run, re-hashing
+    /// what is already in the slot, and refuses a server that answers the resume with 200.
+    @Test func anInterruptedInstallResumesFromItsCheckpoint() throws {
+        let setup = try Self.setup()
+        let dropping = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "drop", "--drop-after", "\(3 << 20)", "--from", "\(setup.imageOffset)"])
+        #expect(throws: InstallError.self) { try setup.harness.install(dropping.url) { $0.http.retries = 0 } }
+        try setup.harness.expectActiveUntouchedAndTargetUnbootable(since: setup.snapshot)
+        let checkpoint = try #require(CheckpointStore(stateDirectory: setup.harness.stateDirectory).load())
+        #expect((1 << 20...3 << 20).contains(checkpoint.offset) && checkpoint.offset % (1 << 20) == 0,
+                "synced and recorded every MiB, up to what arrived")
+
+        let refusing = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "ignore-range", "--from", "\(setup.imageOffset + 1)"])
+        #expect { try setup.harness.install(refusing.url) } throws: { error in
+            guard case InstallError.stream(.httpStatus(_, 200, _)) = error else { return false }
+            return "\(error)".contains("cannot resume")
+        }
+        try setup.harness.expectActiveUntouchedAndTargetUnbootable(since: setup.snapshot)
+
+        let good = try BundleServer(file: setup.bundle)
+        let result = try setup.harness.install(good.url)
+        #expect(result.resumedFrom == checkpoint.offset)
+        try setup.harness.expectInstalled(setup.image)
+        #expect(try good.requests().last?["range"] == "bytes=\(setup.imageOffset + checkpoint.offset)-\(setup.imageOffset + UInt64(Self.imageSize) - 1)")
+    }
+
+    @Test func aDifferentBundleStartsFromZero() throws {
+        let setup = try Self.setup()
+        let dropping = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "drop", "--drop-after", "\(3 << 20)", "--from", "\(setup.imageOffset)"])
+        #expect(throws: InstallError.self) { try setup.harness.install(dropping.url) { $0.http.retries = 0 } }
+        let otherImage = try setup.harness.fixture.randomImage("other.raw", size: Self.imageSize)
+        let other = try setup.harness.fixture.bundle("v3.tandem", image: otherImage, version: "3.0.0")
+        let result = try setup.harness.install(other)
+        #expect(result.resumedFrom == 0)
+        try setup.harness.expectInstalled(otherImage)
+    }
+
+    @Test func httpsVerifiesTheServerCertificate() throws {
+        let setup = try Self.setup()
+        let cert = setup.harness.fixture.path("server.pem"), key = setup.harness.fixture.path("server.key")
+        try Shell.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                       "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        let server = try BundleServer(file: setup.bundle, arguments: ["--tls-cert", cert, "--tls-key", key])
+        #expect { try setup.harness.install(server.httpsURL) { $0.http.retries = 0 } } throws: { error in
+            "\(error)".lowercased().contains("certificate")
+        }
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+        try setup.harness.install(server.httpsURL) { $0.http.caBundle = cert }
+        try setup.harness.expectInstalled(setup.image)
+    }
+}

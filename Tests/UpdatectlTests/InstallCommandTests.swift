@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TestSupport
+import Slots
+import Verification
+
+/// `updatectl disk install` as a user runs it, including being killed mid-install.
+@Suite(.serialized)
+struct InstallCommandTests {
+    static func installArguments(_ harness: InstallHarness, _ source: String) -> [String] {
+        ["disk", "install", harness.disk.path, source, "--keys", harness.fixture.keysDirectory,
+         "--booted-slot", "A", "--compatible", BundleFixture.compatible, "--current-version", "1.5.0",
+         "--state-dir", harness.stateDirectory, "--checkpoint-mib", "1"]
+    }
+
+    @Test func installPrintsPlainProgressAndTheOutcome() throws {
+        let harness = try InstallHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: 3 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let output = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle))
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("protecting slot A (configured)"))
+        #expect(output.stdout.contains("writing: 100%"))
+        #expect(output.stdout.contains("reading back: 100%"))
+        #expect(output.stdout.contains("installed version 2.0.0 into slot B (USR-B, partition 4)"))
+        #expect(output.stdout.contains("read-back verified"))
+        try harness.expectInstalled(image)
+    }
+
+    @Test func aRefusalExitsNonZeroWithTheReason() throws {
+        let harness = try InstallHarness()
+        let bundle = try harness.fixture.bundle("v2.tandem", image: try harness.fixture.randomImage("image.raw", size: 4096),
+                                                compatible: "elsewhere")
+        let output = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle))
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("the bundle is for 'elsewhere' but this system is '\(BundleFixture.compatible)'"))
+    }
+
+    /// Kill -9 at 20 points spread over the transfer; every time, the next run resumes (from a
+    /// checkpoint once one exists) and the slot ends up holding exactly the signed image.
+    @Test func killedAtAnyPointTheInstallResumesToAVerifiedSlot() throws {
+        let harness = try InstallHarness()
+        let size = 8 << 20
+        let image = try harness.fixture.randomImage("image.raw", size: size)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        // 16 MiB/s: a full transfer takes about half a second, long enough to be cut anywhere.
+        let slow = try BundleServer(file: bundle, arguments: ["--rate", "\(16 << 20)"])
+        let fast = try BundleServer(file: bundle)
+        var resumedRuns = 0
+        for point in 0..<20 {
+            // Start each round from a slot that holds something else, as a real retry would.
+            try BootControl(pair: try harness.pair()).markGood(.b)
+            let goodB = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Updatectl.path)
+            process.arguments = Self.installArguments(harness, slow.url)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: 0.05 + 0.55 * Double(point) / 19)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            // Killed before it invalidated B, nothing was written and B keeps its flags; after
+            // that, B must stay unbootable until the image is verified.
+            let flags = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
+            #expect(!flags.isBootable || flags == goodB || process.terminationReason == .exit,
+                    "killed at point \(point), B must not be bootable with a partial image: \(flags)")
+
+            let resume = try Shell.capture([Updatectl.path] + Self.installArguments(harness, fast.url))
+            #expect(resume.status == 0, "point \(point): \(resume.stderr)")
+            if resume.stdout.contains("resumed from") { resumedRuns += 1 }
+            try harness.expectInstalled(image)
+        }
+        #expect(resumedRuns >= 10, "most kill points fall after the first checkpoint")
+    }
+}
