@@ -12,17 +12,36 @@ public struct ShortReadError: Error, CustomStringConvertible {
 }
 
 extension FileDescriptor {
-    /// Fills `buffer` from `offset` with `pread(2)`, looping over partial reads.
-    public func readExactly(
+    /// Fills `buffer` from `offset` with `pread(2)`, looping over partial reads, unless the file
+    /// ends first; returns how many bytes were read. For callers to whom a short file is data
+    /// (a parser that reports truncation itself), not an error.
+    public func readFilling(
         fromAbsoluteOffset offset: Int64, into buffer: UnsafeMutableRawBufferPointer
-    ) throws {
+    ) throws(Errno) -> Int {
         var done = 0
         while done < buffer.count {
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
-            let count = try read(fromAbsoluteOffset: offset + Int64(done), into: chunk)
-            if count == 0 { throw ShortReadError(offset: offset, requested: buffer.count, received: done) }
+            let count = try Errno.typed { try read(fromAbsoluteOffset: offset + Int64(done), into: chunk) }
+            if count == 0 { break }
             done += count
         }
+        return done
+    }
+
+    /// Up to `count` bytes from `offset`; fewer when the file ends first.
+    public func readBytes(upTo count: Int, fromAbsoluteOffset offset: Int64) throws(Errno) -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { (buffer, initialized) throws(Errno) in
+            initialized = try readFilling(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Fills `buffer` from `offset` with `pread(2)`, looping over partial reads; a file that ends
+    /// first is a `ShortReadError`.
+    public func readExactly(
+        fromAbsoluteOffset offset: Int64, into buffer: UnsafeMutableRawBufferPointer
+    ) throws {
+        let done = try readFilling(fromAbsoluteOffset: offset, into: buffer)
+        if done < buffer.count { throw ShortReadError(offset: offset, requested: buffer.count, received: done) }
     }
 
     /// Writes all of `buffer` at `offset` with `pwrite(2)`, looping over partial writes.
@@ -34,5 +53,10 @@ extension FileDescriptor {
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[done...])
             done += try write(toAbsoluteOffset: offset + Int64(done), chunk)
         }
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    public func writeExactly(toAbsoluteOffset offset: Int64, _ bytes: [UInt8]) throws(Errno) {
+        try Errno.typed { try bytes.withUnsafeBytes { try writeExactly(toAbsoluteOffset: offset, $0) } }
     }
 }

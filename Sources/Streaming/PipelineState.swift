@@ -14,8 +14,11 @@ final class PipelineState: @unchecked Sendable {
     private var hashQueue: IndexRing
     private var writeQueue: IndexRing
     private var pendingConsumers: [Int]
-    private(set) var offsets: [UInt64]
-    private(set) var lengths: [Int]
+    /// Where each buffer's chunk belongs and how long it is. Raw memory rather than arrays: the
+    /// consumers read an entry while the producer writes another, and a Swift array would see
+    /// the concurrent access as sharing and copy itself.
+    let offsets: UnsafeMutableBufferPointer<UInt64>
+    let lengths: UnsafeMutableBufferPointer<Int>
     private var consumersPerChunk = 2
     private var producerFinished = false
     private var failure: (any Error)?
@@ -28,8 +31,15 @@ final class PipelineState: @unchecked Sendable {
         hashQueue = IndexRing(capacity: bufferCount)
         writeQueue = IndexRing(capacity: bufferCount)
         pendingConsumers = Array(repeating: 0, count: bufferCount)
-        offsets = Array(repeating: 0, count: bufferCount)
-        lengths = Array(repeating: 0, count: bufferCount)
+        offsets = .allocate(capacity: bufferCount)
+        offsets.initialize(repeating: 0)
+        lengths = .allocate(capacity: bufferCount)
+        lengths.initialize(repeating: 0)
+    }
+
+    deinit {
+        offsets.deallocate()
+        lengths.deallocate()
     }
 
     /// Prepares for a run: every buffer free, no failure.

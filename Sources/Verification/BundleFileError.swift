@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import SystemPackage
 
 /// Why a bundle file could not be read, checked, created or signed.
 public enum BundleFileError: Error, Equatable, CustomStringConvertible {
@@ -17,20 +13,17 @@ public enum BundleFileError: Error, Equatable, CustomStringConvertible {
     case alreadySigned(path: String, keyID: String)
     case signing(KeyError)
 
-    init(_ error: SystemError) {
-        self = .ioFailed(path: error.path, operation: error.operation, errno: error.code)
-    }
-
     public var description: String {
         switch self {
         case let .ioFailed(path, operation, code):
-            let hint = switch code {
-            case ENOENT, ENOTDIR: "check the path"
-            case EACCES, EPERM, EROFS: "check the permissions, or run as a user who may access it"
-            case ENOSPC, EDQUOT: "free some space"
+            let error = Errno(rawValue: code)
+            let hint = switch error {
+            case .noSuchFileOrDirectory, .notDirectory: "check the path"
+            case .permissionDenied, .notPermitted, .readOnlyFileSystem: "check the permissions, or run as a user who may access it"
+            case .noSpace, .diskQuotaExceeded: "free some space"
             default: "check the file and the device it is on"
             }
-            return "\(operation) \(path) failed: \(String(cString: strerror(code))); \(hint)"
+            return "\(operation) \(path) failed: \(error); \(hint)"
         case let .invalid(path, error):
             return "\(path): \(error)"
         case let .truncated(path, expected, actual):

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Platform
+import SystemPackage
 
 /// A private key that signs bundle manifests: made by `updatectl image keygen`, kept on the
 /// build or signing machine, never on the hosts that install updates.
@@ -38,9 +35,9 @@ public final class SigningKey: Sendable {
     public convenience init(privateKeyPEMFile path: String) throws(KeyError) {
         let pem: [UInt8]
         do {
-            pem = try SystemFile.contents(of: path, limit: 1 << 20)
+            pem = try FileDescriptor.contents(of: FilePath(path), limit: 1 << 20)
         } catch {
-            throw .unreadableFile(path: path, reason: error.reason)
+            throw .unreadableFile(path: path, reason: error.description)
         }
         try self.init(privateKeyPEM: pem, source: path)
     }
@@ -64,18 +61,22 @@ public final class SigningKey: Sendable {
     /// atomically. Without `overwrite`, nothing is written when either file exists.
     public func write(privateKeyFile: String, publicKeyFile: String, overwrite: Bool) throws(KeyError) {
         if !overwrite {
-            for path in [privateKeyFile, publicKeyFile] where access(path, F_OK) == 0 {
+            for path in [privateKeyFile, publicKeyFile] where (try? FilePath(path).stat()) != nil {
                 throw .fileExists(path: path)
             }
         }
-        for (path, bytes, mode) in [(privateKeyFile, privatePEM, mode_t(0o600)), (publicKeyFile, publicPEM, mode_t(0o644))] {
+        let files: [(String, [UInt8], FilePermissions)] = [
+            (privateKeyFile, privatePEM, [.ownerReadWrite]),
+            (publicKeyFile, publicPEM, [.ownerReadWrite, .groupRead, .otherRead]),
+        ]
+        for (path, bytes, permissions) in files {
             do {
                 // Created with mkstemp's mode 0600, so the private key is never readable by others.
-                let replacement = try ReplacementFile(destination: path, mode: mode)
-                try replacement.file.write(bytes, at: 0)
+                let replacement = try ReplacementFile(destination: FilePath(path), permissions: permissions)
+                try replacement.descriptor.writeExactly(toAbsoluteOffset: 0, bytes)
                 try replacement.commit(replacing: overwrite)
             } catch {
-                throw error.code == EEXIST ? .fileExists(path: path) : .cannotWrite(path: path, reason: error.reason)
+                throw error == .fileExists ? .fileExists(path: path) : .cannotWrite(path: path, reason: error.description)
             }
         }
     }

@@ -1,3 +1,6 @@
+import Platform
+import SystemPackage
+
 /// The public keys a host trusts to sign bundles, and the keys it has revoked.
 ///
 /// Key directories work like systemd drop-ins: a `NAME.pem` in an earlier directory replaces
@@ -34,13 +37,15 @@ public struct TrustStore: Sendable {
         self.directories = directories
         var keyFiles: [(name: String, path: String)] = []
         for directory in directories {
-            let names: [String]?
+            let names: [String]
             do {
-                names = try SystemFile.entries(of: directory)
+                names = try FilePath(directory).directoryEntries()
+            } catch .noSuchFileOrDirectory {
+                continue
             } catch {
-                throw .unreadableDirectory(path: directory, reason: error.reason)
+                throw .unreadableDirectory(path: directory, reason: error.description)
             }
-            for name in names ?? [] {
+            for name in names {
                 let path = directory + "/" + name
                 if name == TrustStore.revocationFileName {
                     revoked.formUnion(try TrustStore.revocations(path))
@@ -125,9 +130,9 @@ public struct TrustStore: Sendable {
     private static func load(_ path: String) throws(VerificationError) -> Key? {
         let pem: [UInt8]
         do {
-            pem = try SystemFile.contents(of: path, limit: maximumFileSize)
+            pem = try FileDescriptor.contents(of: FilePath(path), limit: maximumFileSize)
         } catch {
-            throw .unreadableKey(path: path, detail: error.reason)
+            throw .unreadableKey(path: path, detail: error.description)
         }
         if pem.isEmpty { return nil }
         do {
@@ -147,9 +152,9 @@ public struct TrustStore: Sendable {
     private static func revocations(_ path: String) throws(VerificationError) -> [[UInt8]] {
         let text: [UInt8]
         do {
-            text = try SystemFile.contents(of: path, limit: 1 << 20)
+            text = try FileDescriptor.contents(of: FilePath(path), limit: 1 << 20)
         } catch {
-            throw .badRevocationList(path: path, detail: "cannot be read: \(error.reason)")
+            throw .badRevocationList(path: path, detail: "cannot be read: \(error.description)")
         }
         var ids: [[UInt8]] = []
         for (index, rawLine) in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Tandem demo on an embedded default: a GPT disk-image file with the Flatcar layout,
-# driven offline with updatectl. No root needed. Exits non-zero if any expectation fails.
+# The Tandem demo on an embedded default: a GPT disk-image file with the Flatcar layout, a demo
+# signing key and signed bundles, driven offline with updatectl. No root needed. Exits non-zero
+# if any expectation fails, so it doubles as a smoke test.
 set -euo pipefail
 
 bin=${1:?usage: demo.sh BIN_DIR}
@@ -15,6 +16,11 @@ expect() { # expect DESCRIPTION COMMAND...: run a check and stop the demo if it 
     if "$@"; then echo "ok: $what"; else echo "FAILED: $what" >&2; exit 1; fi
 }
 next_boot() { "$updatectl" disk next-boot "$disk" --json | sed -n 's/.*"slot" : "\([AB]\)".*/\1/p'; }
+slot_sha256() { # slot_sha256 PARTITION BYTES: hash of the first BYTES of a partition, by openssl
+    local start
+    start=$("$updatectl" disk show "$disk" --json | python3 -c "import json,sys; print(next(p['firstLBA'] for p in json.load(sys.stdin)['partitions'] if p['number']==$1))")
+    dd if="$disk" iflag=skip_bytes,count_bytes skip=$((start * 512)) count="$2" bs=1M status=none | openssl dgst -sha256 -r | cut -c1-64
+}
 
 step "Creating a 64 MiB GPT disk image with the Flatcar layout (EFI-SYSTEM, BIOS-BOOT, USR-A, USR-B, OEM, ROOT)"
 truncate -s 64M "$disk"
@@ -30,9 +36,34 @@ sgdisk -o \
 "$updatectl" disk show "$disk"
 expect "slot A boots first on a fresh image" [ "$(next_boot)" = A ]
 
-step "Putting slot B on trial (successful 0, tries 1, top priority), as an install does"
-"$updatectl" disk mark "$disk" B trial
+step "Generating a demo signing key (Ed25519) and trusting its public key"
+mkdir -p "$work/keys.d"
+"$updatectl" image keygen --private "$work/demo.key" --public "$work/keys.d/demo.pem"
+
+step "Building signed bundles: v2 (a 12 MiB image) and a copy of v2 with one image byte flipped"
+head -c $((12 * 1024 * 1024 + 321)) /dev/urandom > "$work/v2.raw"
+"$updatectl" image create --key "$work/demo.key" --version 2.0.0 --compatible tandem-demo \
+    --image "$work/v2.raw" --out "$work/v2.tandem"
+"$updatectl" image inspect "$work/v2.tandem"
+cp "$work/v2.tandem" "$work/v2-corrupt.tandem"
+printf '\377' | dd of="$work/v2-corrupt.tandem" bs=1 seek=$((4096 + 5 * 1024 * 1024)) conv=notrunc status=none
+"$updatectl" image verify "$work/v2.tandem" --keys "$work/keys.d"
+
+install() { "$updatectl" disk install "$disk" "$1" --keys "$work/keys.d" --booted-slot A \
+    --compatible tandem-demo --state-dir "$work/state"; }
+
+step "Installing the corrupt bundle: the hash check must catch it, and nothing may become bootable"
+a_before=$(slot_sha256 3 $((16 * 1024 * 1024)))
+if install "$work/v2-corrupt.tandem"; then echo "FAILED: a corrupt bundle was installed" >&2; exit 1; fi
+expect "slot A is untouched" [ "$(slot_sha256 3 $((16 * 1024 * 1024)))" = "$a_before" ]
+expect "the bootloader still picks A" [ "$(next_boot)" = A ]
+
+step "Installing v2 into the inactive slot B: verify, stream while hashing, read back, then trial"
+install "$work/v2.tandem"
+expect "slot B holds exactly the image (openssl dgst)" \
+    [ "$(slot_sha256 4 $((12 * 1024 * 1024 + 321)))" = "$(openssl dgst -sha256 -r "$work/v2.raw" | cut -c1-64)" ]
 expect "the bootloader would try B next" [ "$(next_boot)" = B ]
+"$updatectl" disk show "$disk"
 
 step "Simulated power-on: the bootloader picks B and uses up its one try"
 "$updatectl" disk next-boot "$disk" --commit

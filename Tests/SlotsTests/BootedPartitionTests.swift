@@ -20,28 +20,16 @@ struct BootedPartitionTests {
     @Test func theDeviceBehindAMountedSlotIsFound() throws {
         try TestDisk.with(.loopDevice) { testDisk in
             let loop = try #require(testDisk.loopDevice)
-            let name = URL(fileURLWithPath: loop).lastPathComponent
-            // No udev here: ask the kernel for the partitions and make the node ourselves.
-            try Shell.run(["partx", "--add", loop])
-            defer { _ = try? Shell.capture(["partx", "--delete", loop]) }
-            let numbers = try String(contentsOfFile: "/sys/class/block/\(name)p4/dev", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
-            let node = testDisk.directory.appendingPathComponent("usr-b").path
-            try Shell.run(["mknod", node, "b", String(numbers[0]), String(numbers[1])])
-            try Shell.run(["mkfs.ext4", "-q", node])
-            let mountPoint = testDisk.directory.appendingPathComponent("usr").path
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            try Shell.run(["mount", "-o", "ro", node, mountPoint])
-            defer { _ = try? Shell.capture(["umount", mountPoint]) }
+            try testDisk.withMountedPartition(4) { mountPoint in
+                let paths = SystemPaths(proc: try Self.procDirectory(in: testDisk, cmdline: "quiet"), usrMountPoint: mountPoint)
+                let found = try BootedPartitionDetector(paths: paths).detect()
+                #expect(found.disk == loop && found.number == 4)
+                #expect(found.evidence.contains("mounted at \(mountPoint)"))
 
-            let paths = SystemPaths(proc: try Self.procDirectory(in: testDisk, cmdline: "quiet"), usrMountPoint: mountPoint)
-            let found = try BootedPartitionDetector(paths: paths).detect()
-            #expect(found.disk == loop && found.number == 4)
-            #expect(found.evidence.contains("mounted at \(mountPoint)"))
-
-            let booted = try BootedSlot.locate(paths: paths)
-            #expect(booted.slot.name == .b && booted.pair.disk.path == loop)
-            #expect(throws: SlotError.self) { try BootedSlot.locate(disk: "/dev/null", paths: paths) }
+                let booted = try BootedSlot.locate(paths: paths)
+                #expect(booted.slot.name == .b && booted.pair.disk.path == loop)
+                #expect(throws: SlotError.self) { try BootedSlot.locate(disk: "/dev/null", paths: paths) }
+            }
         }
     }
 

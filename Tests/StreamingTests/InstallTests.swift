@@ -59,6 +59,21 @@ struct InstallTests {
     }
 }
 
+extension InstallTests {
+    @Test func aMountedTargetIsRefusedBeforeWriting() throws {
+        let harness = try InstallHarness(kind: .loopDevice)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: try harness.fixture.randomImage("image.raw", size: 4096))
+        try harness.disk.withMountedPartition(4) { mountPoint in
+            let before = try harness.disk.snapshot()
+            #expect { try harness.install(bundle) } throws: { error in
+                guard case let InstallError.targetInUse("B", detail) = error else { return false }
+                return detail.contains("mounted at \(mountPoint)") && "\(error)".contains("unmount it")
+            }
+            #expect(try harness.disk.identical(to: before))
+        }
+    }
+}
+
 /// Collects progress reports from the pipeline's writer thread.
 final class ReportLog: @unchecked Sendable {
     private let lock = NSLock()

@@ -76,8 +76,39 @@ public final class TestDisk {
         try handle.synchronize()
     }
 
+    /// A device node for partition `number` of the loop device, made in the test's directory:
+    /// there is no udev here, so the kernel is asked for the partitions and the node is made
+    /// from the numbers sysfs gives.
+    public func partitionNode(_ number: Int) throws -> String {
+        guard let loopDevice else { throw Integration.Missing(description: "partition nodes need a loop device") }
+        let name = URL(fileURLWithPath: loopDevice).lastPathComponent
+        let sysfs = "/sys/class/block/\(name)p\(number)/dev"
+        if !FileManager.default.fileExists(atPath: sysfs) {
+            try Shell.run(["partx", "--add", loopDevice])
+        }
+        let numbers = try String(contentsOfFile: sysfs, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
+        let node = directory.appendingPathComponent("part\(number)").path
+        if !FileManager.default.fileExists(atPath: node) {
+            try Shell.run(["mknod", node, "b", String(numbers[0]), String(numbers[1])])
+        }
+        return node
+    }
+
+    /// Formats partition `number` as ext4 and mounts it read-only at a new directory, until `body` returns.
+    public func withMountedPartition<T>(_ number: Int, _ body: (_ mountPoint: String) throws -> T) throws -> T {
+        let node = try partitionNode(number)
+        try Shell.run(["mkfs.ext4", "-q", "-F", node])
+        let mountPoint = directory.appendingPathComponent("mnt\(number)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Shell.run(["mount", "-o", "ro", node, mountPoint])
+        defer { _ = try? Shell.capture(["umount", mountPoint]) }
+        return try body(mountPoint)
+    }
+
     public func remove() {
         if let loopDevice {
+            _ = try? Shell.capture(["partx", "--delete", loopDevice])
             _ = try? Shell.capture(["losetup", "-d", loopDevice])
         }
         try? FileManager.default.removeItem(at: directory)
