@@ -11,19 +11,8 @@ import Verification
 struct BadBundleTests {
     static let imageSize = 3 * (1 << 20) + 777
 
-    /// A harness with a good bundle, and the disk as it was before the install.
-    struct Setup {
-        let harness: InstallHarness
-        let image: String
-        let bundle: String
-        let snapshot: String
-    }
-
-    static func setup() throws -> Setup {
-        let harness = try InstallHarness()
-        let image = try harness.fixture.randomImage("image.raw", size: imageSize)
-        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
-        return Setup(harness: harness, image: image, bundle: bundle, snapshot: try harness.disk.snapshot())
+    static func setup() throws -> InstallScenario {
+        try InstallScenario(imageSize: imageSize)
     }
 
     static func header(of bundle: String) throws -> BundleHeader {

@@ -10,20 +10,8 @@ import Verification
 struct HTTPInstallTests {
     static let imageSize = 5 * (1 << 20) + 4321
 
-    struct Setup {
-        let harness: InstallHarness
-        let image: String
-        let bundle: String
-        let snapshot: String
-        let imageOffset: UInt64
-    }
-
-    static func setup() throws -> Setup {
-        let harness = try InstallHarness()
-        let image = try harness.fixture.randomImage("image.raw", size: imageSize)
-        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
-        return Setup(harness: harness, image: image, bundle: bundle, snapshot: try harness.disk.snapshot(),
-                     imageOffset: try BundleFile.readPreamble(path: bundle).header.imageOffset)
+    static func setup() throws -> InstallScenario {
+        try InstallScenario(imageSize: imageSize)
     }
 
     /// Fast retries, so that tests of repeated failures finish quickly.

@@ -86,3 +86,21 @@ public final class InstallHarness {
         #expect(try BootControl(pair: try pair()).read().table.nextBoot() == 3, sourceLocation: sourceLocation)
     }
 }
+
+/// A harness with a signed bundle of a random image, and the disk as it was before any install.
+public struct InstallScenario {
+    public let harness: InstallHarness
+    public let image: String
+    public let bundle: String
+    public let snapshot: String
+    /// Where the image starts inside the bundle.
+    public let imageOffset: UInt64
+
+    public init(imageSize: Int) throws {
+        harness = try InstallHarness()
+        image = try harness.fixture.randomImage("image.raw", size: imageSize)
+        bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        snapshot = try harness.disk.snapshot()
+        imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
+    }
+}
