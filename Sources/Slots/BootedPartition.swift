@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import Platform
+import SystemPackage
 
 /// The partition the running system booted from, and how that was established.
 public struct BootedPartition: Sendable, Equatable {
@@ -116,7 +121,7 @@ public struct BootedPartitionDetector {
         return names.sorted().filter { name in
             let entry = classDirectory + "/" + name
             let size = (try? String(contentsOfFile: entry + "/size", encoding: .utf8))
-                .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+                .flatMap { UInt64($0.trimmingWhitespace()) } ?? 0
             return !FileManager.default.fileExists(atPath: entry + "/partition") && size > 0
         }
     }
@@ -159,11 +164,11 @@ public struct BootedPartitionDetector {
         }
         let partitionFile = directory + "/partition"
         guard let text = try? String(contentsOfFile: partitionFile, encoding: .utf8),
-              let number = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+              let number = Int(text.trimmingWhitespace())
         else {
             throw .bootedSlotUnknown(detail: "\(evidence): \(lastComponent(directory)) is not a partition")
         }
-        let parent = (directory as NSString).deletingLastPathComponent
+        let parent = FilePath(directory).removingLastComponent().string
         return BootedPartition(disk: paths.dev + "/" + lastComponent(parent), number: number,
                                evidence: "\(evidence) → \(lastComponent(directory))")
     }
@@ -173,7 +178,7 @@ public struct BootedPartitionDetector {
     }
 
     private func lastComponent(_ path: String) -> String {
-        (path as NSString).lastPathComponent
+        FilePath(path).lastComponent?.string ?? path
     }
 
     struct DeviceNumber: Equatable {

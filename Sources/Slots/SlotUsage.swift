@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Platform
+import SystemPackage
 
 extension SlotPair {
     /// Why `slot` must not be written right now, or nil when nothing uses it: a mount of the
@@ -8,13 +10,13 @@ extension SlotPair {
         guard disk.isBlockDevice, let directory = partitionSysfsDirectory(slot.partition.number, paths: paths) else {
             return nil
         }
-        let name = (directory as NSString).lastPathComponent
+        let name = FilePath(directory).lastComponent?.string ?? directory
         let holders = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/holders")) ?? []
         if !holders.isEmpty {
             return "\(name) is held by \(holders.sorted().joined(separator: ", ")) (a device-mapper or RAID device uses it)"
         }
         guard let device = try? String(contentsOfFile: directory + "/dev", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines),
+            .trimmingWhitespace(),
             let mountinfo = try? String(contentsOfFile: paths.proc + "/self/mountinfo", encoding: .utf8)
         else { return nil }
         for line in mountinfo.split(separator: "\n") {
@@ -29,12 +31,13 @@ extension SlotPair {
 
     /// `/sys/class/block/sda/sda3` style directory of partition `number` of this disk.
     private func partitionSysfsDirectory(_ number: Int, paths: SystemPaths) -> String? {
-        let diskName = (disk.path as NSString).resolvingSymlinksInPath.split(separator: "/").last.map(String.init) ?? ""
-        let diskDirectory = paths.sys + "/class/block/" + diskName
+        let resolved = URL(fileURLWithPath: disk.path).resolvingSymlinksInPath().path
+        let diskDirectory = paths.sys + "/class/block/" + (FilePath(resolved).lastComponent?.string ?? "")
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: diskDirectory)) ?? []
-        return entries.map { diskDirectory + "/" + $0 }.first { entry in
-            (try? String(contentsOfFile: entry + "/partition", encoding: .utf8))
-                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } == number
+        for entry in entries.map({ diskDirectory + "/" + $0 }) {
+            let text = try? String(contentsOfFile: entry + "/partition", encoding: .utf8)
+            if let text, Int(text.trimmingWhitespace()) == number { return entry }
         }
+        return nil
     }
 }

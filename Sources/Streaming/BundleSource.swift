@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Verification
 
 /// Where a bundle comes from. Reading the preamble (header, manifest, signatures) comes first,

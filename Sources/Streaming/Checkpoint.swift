@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Platform
+import SystemPackage
 
 /// How far an install got, persisted every few tens of MiB so that a dropped connection, a
 /// killed process or a power cut resumes instead of starting over. The bytes before `offset`
@@ -37,7 +38,7 @@ public struct CheckpointStore: Sendable {
     public func save(_ checkpoint: Checkpoint) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+        try FileManager.default.createDirectory(atPath: FilePath(path).removingLastComponent().string,
                                                 withIntermediateDirectories: true)
         try AtomicFile.write(Array(try encoder.encode(checkpoint)), to: path)
     }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Verification
 
 /// A bundle on an HTTP(S) server that honours Range requests.
@@ -114,7 +116,7 @@ public final class HTTPBundleSource: BundleSource {
             } catch let error as StreamError where error.isTransient {
                 failures = progressed() ? 1 : failures + 1
                 guard failures <= options.retries else { throw error }
-                Thread.sleep(forTimeInterval: options.retryDelay(attempt: failures))
+                usleep(UInt32(options.retryDelay(attempt: failures) * 1_000_000))
             }
         }
     }

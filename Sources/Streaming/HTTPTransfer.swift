@@ -1,5 +1,6 @@
 import CCurl
-import Foundation
+import FoundationEssentials
+import Platform
 
 /// One ranged GET with libcurl, the only place that calls it.
 ///
@@ -129,12 +130,12 @@ final class HTTPTransfer {
         let context = Unmanaged<Context>.fromOpaque(userData).takeUnretainedValue()
         let length = size * count
         let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            .trimmingWhitespace()
         if line.hasPrefix("HTTP/") {
             context.response = Response(status: 0)
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
             switch name {
             case "etag": context.response.etag = value
             case "content-range": (context.response.rangeStart, context.response.totalLength) = parseContentRange(value)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Platform
 
 /// What the running system is, for the manifest's `compatible` and `min-version` checks.
 public struct HostIdentity: Sendable, Equatable {

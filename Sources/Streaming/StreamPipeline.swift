@@ -1,4 +1,3 @@
-import Foundation
 import Platform
 import Verification
 
@@ -40,9 +39,8 @@ public final class StreamPipeline: @unchecked Sendable {
     public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, writer: SlotWriter?,
                     observers: Observers = Observers()) throws {
         state.reset(withWriter: writer != nil)
-        let done = DispatchGroup()
         let hashOnly = writer == nil
-        startThread(named: "tandem-hash", group: done) { [state] in
+        var consumers = [JoinableThread { [state] in
             while let index = state.nextChunk(for: .hasher) {
                 let length = state.lengths[index]
                 hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]))
@@ -51,9 +49,9 @@ public final class StreamPipeline: @unchecked Sendable {
                 state.release(index)
                 if hashOnly { observers.progress(hashed) }
             }
-        }
+        }]
         if let writer {
-            startThread(named: "tandem-write", group: done) { [state] in
+            consumers.append(JoinableThread { [state] in
                 var nextDurable = range.lowerBound &+ observers.durableInterval
                 while let index = state.nextChunk(for: .writer) {
                     let offset = state.offsets[index], length = state.lengths[index]
@@ -71,7 +69,7 @@ public final class StreamPipeline: @unchecked Sendable {
                         state.fail(error)
                     }
                 }
-            }
+            })
         }
 
         let filler = ChunkFiller(state: state, range: range)
@@ -84,7 +82,7 @@ public final class StreamPipeline: @unchecked Sendable {
             state.fail(error)
         }
         state.finishProducing()
-        done.wait()
+        consumers.forEach { $0.join() }
         if let failure = state.firstFailure { throw failure }
         try writer?.synchronize()
     }
@@ -92,15 +90,5 @@ public final class StreamPipeline: @unchecked Sendable {
     /// Stops a run in progress: the producer and both consumers give up at the next chunk.
     public func cancel() {
         state.fail(StreamError.cancelled)
-    }
-
-    private func startThread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
-        let thread = Thread {
-            body()
-            group.leave()
-        }
-        thread.name = name
-        thread.start()
     }
 }

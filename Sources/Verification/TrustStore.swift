@@ -171,10 +171,3 @@ public struct TrustStore: Sendable {
         return ids
     }
 }
-
-private extension String {
-    func trimmingWhitespace() -> String {
-        let isSpace = { (character: Character) in character == " " || character == "\t" || character == "\r" }
-        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-    }
-}

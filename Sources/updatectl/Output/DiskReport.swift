@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Slots
 
 /// What `updatectl disk show` prints. The JSON form is a stable interface

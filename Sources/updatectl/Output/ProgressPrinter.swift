@@ -11,6 +11,13 @@ final class ProgressPrinter: @unchecked Sendable {
 
     func show(_ progress: InstallProgress) {
         let fraction = progress.bytesTotal == 0 ? 1 : Double(progress.bytesDone) / Double(progress.bytesTotal)
+        let decile = Int(fraction * 10)
+        // Decide before formatting anything: most reports print nothing in plain mode.
+        if !interactive {
+            guard progress.phase != lastPhase || decile > lastDecile else { return }
+            lastPhase = progress.phase
+            lastDecile = decile
+        }
         let rate = "\(formatBytes(UInt64(progress.bytesPerSecond)))/s"
         let eta = progress.secondsRemaining.map { "ETA \(formatDuration($0))" } ?? "ETA --"
         let amounts = "\(formatBytes(progress.bytesDone)) / \(formatBytes(progress.bytesTotal))"
@@ -22,13 +29,9 @@ final class ProgressPrinter: @unchecked Sendable {
             print("\r\u{1B}[K\(label) [\(bar)] \(Int(fraction * 100))%  \(amounts)  \(rate)  \(eta)", terminator: "")
             if fraction >= 1 { print("") }
             fflush(nil)
-            return
+        } else {
+            print("\(label): \(decile * 10)% (\(amounts), \(rate), \(eta))")
         }
-        let decile = Int(fraction * 10)
-        guard progress.phase != lastPhase || decile > lastDecile else { return }
-        lastPhase = progress.phase
-        lastDecile = decile
-        print("\(label): \(decile * 10)% (\(amounts), \(rate), \(eta))")
     }
 
     private static func label(_ phase: InstallProgress.Phase) -> String {

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A POSIX thread running one closure, joined explicitly. Foundation's `Thread` would pull in
+/// all of Foundation (megabytes of resident memory) for what is two system calls.
+public final class JoinableThread: @unchecked Sendable {
+    private var handle = pthread_t()
+    private let body: @Sendable () -> Void
+
+    /// Starts `body` on a new thread.
+    public init(_ body: @escaping @Sendable () -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let result = pthread_create(&handle, nil, { context in
+            let thread = Unmanaged<JoinableThread>.fromOpaque(context!).takeRetainedValue()
+            thread.body()
+            return nil
+        }, context)
+        // pthread_create fails only when the system is out of threads or memory.
+        precondition(result == 0, "pthread_create failed: \(result)")
+    }
+
+    /// Waits for the thread's closure to return.
+    public func join() {
+        pthread_join(handle, nil)
+    }
+}

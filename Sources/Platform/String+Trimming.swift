@@ -1,0 +1,8 @@
+extension String {
+    /// The string without leading and trailing whitespace (spaces, tabs, and line endings,
+    /// including the CRLF that HTTP headers end with, which Swift treats as one character):
+    /// what sysfs, procfs, headers and hand-edited configuration files put around a value.
+    public func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
