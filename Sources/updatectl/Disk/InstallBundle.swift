@@ -8,14 +8,9 @@ struct InstallBundle: ParsableCommand {
         commandName: "install",
         abstract: "Install a signed bundle into the inactive slot of a disk, offline.",
         discussion: """
-            BUNDLE is a path, a file:// URL or an http(s):// URL. The bundle's signature, its
-            compatible string, minimum version and size are checked before anything is written;
-            the target slot is made unbootable, the image is streamed in while being hashed,
-            read back and hashed again, and only then is the slot put on trial: it boots next,
-            once, and the bootloader falls back if it fails.
+            BUNDLE is a path, a file:// URL or an http(s):// URL. The bundle's signature, its compatible string, minimum version and size are checked before anything is written; the target slot is made unbootable, the image is streamed in while being hashed, read back and hashed again, and only then is the slot put on trial: it boots next, --tries times at most, and the bootloader falls back to the old slot if it never proves itself.
 
-            The slot to protect is --booted-slot, else the running system's slot when DISK is
-            its disk, else the slot the bootloader would boot next.
+            The slot to protect is --booted-slot, else the running system's slot when DISK is its disk, else the slot the bootloader would boot next.
             """
     )
 
@@ -28,7 +23,7 @@ struct InstallBundle: ParsableCommand {
     var keyDirectories: [String] = []
 
     @Option(help: "Slot to write: auto (the one not booted), A or B.")
-    var slot: String = "auto"
+    var slot: SlotChoice = .auto
 
     @Option(name: .customLong("booted-slot"), help: "The slot that must not be touched (A, B, a label or a partition number).")
     var bootedSlot: String?
@@ -55,9 +50,6 @@ struct InstallBundle: ParsableCommand {
     var checkpointMiB: UInt64 = 64
 
     func validate() throws {
-        guard SlotChoice(rawValue: slot.uppercased() == "AUTO" ? "auto" : slot.uppercased()) != nil else {
-            throw ValidationError("--slot must be auto, A or B, not \(slot)")
-        }
         guard (1...BootAttributes.maximumTries).contains(tries) else {
             throw ValidationError("--tries must be 1-15, not \(tries)")
         }
@@ -72,7 +64,7 @@ struct InstallBundle: ParsableCommand {
             throw ValidationError("cannot tell this system's compatible string from /etc/os-release; give --compatible")
         }
         var installOptions = InstallOptions(host: HostIdentity(compatible: hostCompatible, version: currentVersion ?? osRelease?.version))
-        installOptions.slot = SlotChoice(rawValue: slot.uppercased() == "AUTO" ? "auto" : slot.uppercased()) ?? .auto
+        installOptions.slot = slot
         installOptions.verifyReadback = !noVerifyReadback
         installOptions.stateDirectory = stateDirectory
         installOptions.checkpointInterval = checkpointMiB << 20
@@ -100,5 +92,11 @@ struct InstallBundle: ParsableCommand {
             return running
         }
         return try BootedSlot.offline(disk: options.disk, layout: options.layout)
+    }
+}
+
+extension SlotChoice: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument.lowercased() == "auto" ? "auto" : argument.uppercased())
     }
 }

@@ -6,8 +6,7 @@ struct NextBootCommand: ParsableCommand {
         commandName: "next-boot",
         abstract: "Say which slot the bootloader (GRUB gptprio.next) picks next.",
         discussion: """
-            With --commit, also do what the bootloader does at power-on: use up one try of a
-            slot on trial and write the table back. Exits 1, loudly, when no slot is bootable.
+            With --commit, also do what the bootloader does at power-on: use up one try of a slot on trial and write the table back. Exits 1, loudly, when no slot is bootable.
             """
     )
 
