@@ -97,6 +97,8 @@ struct HTTPInstallTests {
         let checkpoint = try #require(CheckpointStore(stateDirectory: setup.harness.stateDirectory).load())
         #expect((1 << 20...3 << 20).contains(checkpoint.offset) && checkpoint.offset % (1 << 20) == 0,
                 "synced and recorded every MiB, up to what arrived")
+        let etag = try #require(checkpoint.validator, "the server's ETag is kept for the resume")
+        #expect(checkpoint.source == dropping.url)
 
         let refusing = try BundleServer(file: setup.bundle, arguments: [
             "--mode", "ignore-range", "--from", "\(setup.imageOffset + 1)"])
@@ -110,7 +112,9 @@ struct HTTPInstallTests {
         let result = try setup.harness.install(good.url)
         #expect(result.resumedFrom == checkpoint.offset)
         try setup.harness.expectInstalled(setup.image)
-        #expect(try good.requests().last?["range"] == "bytes=\(setup.imageOffset + checkpoint.offset)-\(setup.imageOffset + UInt64(Self.imageSize) - 1)")
+        let resumed = try #require(try good.requests().last)
+        #expect(resumed["range"] == "bytes=\(setup.imageOffset + checkpoint.offset)-\(setup.imageOffset + UInt64(Self.imageSize) - 1)")
+        #expect(resumed["if_range"] == etag, "the resume is tied to the same copy of the bundle")
     }
 
     @Test func aDifferentBundleStartsFromZero() throws {
