@@ -22,6 +22,8 @@ final class PipelineState: @unchecked Sendable {
     private var consumersPerChunk = 2
     private var producerFinished = false
     private var failure: (any Error)?
+    /// The image offset up to which the writer has written, in order.
+    private var written: UInt64 = 0
 
     init(chunkSize: Int, bufferCount: Int) {
         self.chunkSize = chunkSize
@@ -51,12 +53,21 @@ final class PipelineState: @unchecked Sendable {
             consumersPerChunk = withWriter ? 2 : 1
             producerFinished = false
             failure = nil
+            written = 0
         }
+    }
+
+    var writtenThrough: UInt64 { condition.locked { written } }
+
+    func recordWritten(_ offset: UInt64) {
+        condition.locked { written = offset }
     }
 
     var hasFailed: Bool { condition.locked { failure != nil } }
     var firstFailure: (any Error)? { condition.locked { failure } }
 
+    /// Stops every thread at once: a consumer failed or the run was cancelled. (A producer that
+    /// fails just finishes early, so that the chunks it already delivered still land.)
     func fail(_ error: any Error) {
         condition.locked {
             if failure == nil { failure = error }

@@ -59,6 +59,7 @@ public final class StreamPipeline: @unchecked Sendable {
                         try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]), at: offset)
                         state.release(index)
                         let written = offset + UInt64(length)
+                        state.recordWritten(written)
                         observers.progress(written)
                         if written >= nextDurable && written < range.upperBound {
                             try writer.synchronize()
@@ -73,17 +74,27 @@ public final class StreamPipeline: @unchecked Sendable {
         }
 
         let filler = ChunkFiller(state: state, range: range)
+        var sourceFailure: (any Error)?
         do {
             try source.deliver(into: filler)
             if filler.position != range.upperBound {
                 throw StreamError.sourceEndedEarly(source: "the source", received: filler.position, expected: range.upperBound)
             }
         } catch {
-            state.fail(error)
+            sourceFailure = error
         }
         state.finishProducing()
         consumers.forEach { $0.join() }
         if let failure = state.firstFailure { throw failure }
+        if let sourceFailure {
+            // The source broke off (a dropped connection, a killed server). What it delivered is
+            // written; record it, so that the next attempt resumes from there.
+            if let writer, state.writtenThrough > range.lowerBound, state.writtenThrough < range.upperBound {
+                try writer.synchronize()
+                try observers.durable(state.writtenThrough)
+            }
+            throw sourceFailure
+        }
         try writer?.synchronize()
     }
 
