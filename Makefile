@@ -43,4 +43,4 @@ install: build
 	install -D -m 0755 "$(BIN_DIR)/updatectl" "$(DESTDIR)$(PREFIX)/bin/updatectl"
 
 clean:
-	rm -rf .build .build-* demo-work
+	rm -rf .build .build-*

@@ -49,9 +49,7 @@ public final class DiskFile: BlockStorage {
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws {
         do {
-            try bytes.withUnsafeBytes { buffer in
-                try descriptor.writeExactly(toAbsoluteOffset: Int64(offset), buffer)
-            }
+            try descriptor.writeExactly(toAbsoluteOffset: Int64(offset), bytes)
         } catch {
             throw SlotError.ioFailed(disk: path, operation: "writing \(bytes.count) bytes at offset \(offset)", detail: "\(error)")
         }
