@@ -58,7 +58,7 @@ public enum InstallError: Error, CustomStringConvertible {
     }
 
     /// Lifts any error from the layers below into an `InstallError`.
-    static func wrap(_ error: any Error) -> InstallError {
+    public static func wrap(_ error: any Error) -> InstallError {
         switch error {
         case let error as InstallError: error
         case let error as BundleError: .bundle(error)

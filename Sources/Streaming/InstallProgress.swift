@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Platform
 
 /// Where an install stands, as reported to the progress callback (and later on D-Bus).
 public struct InstallProgress: Sendable, Equatable {
@@ -19,6 +17,14 @@ public struct InstallProgress: Sendable, Equatable {
     public var bytesPerSecond: Double
     /// Nil until a rate is known.
     public var secondsRemaining: Double?
+
+    public init(phase: Phase, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
+        self.phase = phase
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.bytesPerSecond = bytesPerSecond
+        self.secondsRemaining = secondsRemaining
+    }
 }
 
 /// Turns "this many bytes so far" calls, one per chunk, into throttled progress reports with a
@@ -37,22 +43,16 @@ final class ProgressMeter: @unchecked Sendable {
         self.total = total
         self.startOffset = startOffset
         self.report = report
-        startTime = ProgressMeter.now()
+        startTime = MonotonicClock.now()
     }
 
     func update(_ done: UInt64, force: Bool = false) {
-        let now = ProgressMeter.now()
+        let now = MonotonicClock.now()
         guard force || now - lastReport >= ProgressMeter.interval else { return }
         lastReport = now
         let elapsed = max(now - startTime, 1e-6)
         let rate = Double(done - min(done, startOffset)) / elapsed
         let remaining = rate > 0 ? Double(total - min(done, total)) / rate : nil
         report(InstallProgress(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate, secondsRemaining: remaining))
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -65,20 +65,25 @@ public final class Installer: @unchecked Sendable {
         pipeline.cancel()
     }
 
-    public func install(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void = { _ in }) throws(InstallError) -> InstallResult {
+    /// `accepted` is called once the bundle passed every check, before the target is touched:
+    /// from then on there is a version and a size to report.
+    public func install(_ location: String, accepted: @Sendable (Manifest, Slot) -> Void = { _, _ in },
+                        progress: @escaping @Sendable (InstallProgress) -> Void = { _ in }) throws(InstallError) -> InstallResult {
         do {
-            return try performInstall(location, progress: progress)
+            return try performInstall(location, accepted: accepted, progress: progress)
         } catch {
             throw InstallError.wrap(error)
         }
     }
 
-    private func performInstall(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
+    private func performInstall(_ location: String, accepted: @Sendable (Manifest, Slot) -> Void,
+                                progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
         let source = try openBundle(location, http: options.http)
         let preamble = try source.readPreamble()
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
         let target = try preflight(manifest)
+        accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
 
         let pair = booted.pair

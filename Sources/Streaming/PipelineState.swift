@@ -22,6 +22,9 @@ final class PipelineState: @unchecked Sendable {
     private var consumersPerChunk = 2
     private var producerFinished = false
     private var failure: (any Error)?
+    /// Set by `cancel` and kept across runs: a cancel that arrives between two runs of one
+    /// install (hashing the resumed prefix, then streaming) must stop the second one too.
+    private var cancelled = false
     /// The image offset up to which the writer has written, in order.
     private var written: UInt64 = 0
 
@@ -52,7 +55,7 @@ final class PipelineState: @unchecked Sendable {
             writeQueue.removeAll()
             consumersPerChunk = withWriter ? 2 : 1
             producerFinished = false
-            failure = nil
+            failure = cancelled ? StreamError.cancelled : nil
             written = 0
         }
     }
@@ -73,6 +76,11 @@ final class PipelineState: @unchecked Sendable {
             if failure == nil { failure = error }
             condition.broadcast()
         }
+    }
+
+    func cancel() {
+        condition.locked { cancelled = true }
+        fail(StreamError.cancelled)
     }
 
     func takeFreeBuffer() throws -> Int {

@@ -85,21 +85,29 @@ public final class StreamPipeline: @unchecked Sendable {
         }
         state.finishProducing()
         consumers.forEach { $0.join() }
-        if let failure = state.firstFailure { throw failure }
-        if let sourceFailure {
-            // The source broke off (a dropped connection, a killed server). What it delivered is
-            // written; record it, so that the next attempt resumes from there.
+        // The source broke off (a dropped connection, a killed server) or the run was
+        // cancelled (a user's cancel, a service stopping). What was written stays; record it, so
+        // that the next attempt resumes from there.
+        func keepWrittenPrefix() throws {
             if let writer, state.writtenThrough > range.lowerBound, state.writtenThrough < range.upperBound {
                 try writer.synchronize()
                 try observers.durable(state.writtenThrough)
             }
+        }
+        if let failure = state.firstFailure {
+            if case .cancelled? = failure as? StreamError { try keepWrittenPrefix() }
+            throw failure
+        }
+        if let sourceFailure {
+            try keepWrittenPrefix()
             throw sourceFailure
         }
         try writer?.synchronize()
     }
 
     /// Stops a run in progress: the producer and both consumers give up at the next chunk.
+    /// Every later run fails at once too: a cancelled pipeline stays cancelled.
     public func cancel() {
-        state.fail(StreamError.cancelled)
+        state.cancel()
     }
 }
