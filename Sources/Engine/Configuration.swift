@@ -1,0 +1,125 @@
+import FoundationEssentials
+import Slots
+import Verification
+
+/// Everything tandemd can be told, from `/etc/tandem/tandem.conf` and then the command line.
+/// Every key is documented in docs/configuration.md; the defaults are what a Flatcar-style
+/// host needs with no file at all.
+public struct Configuration: Sendable, Equatable {
+    public static let defaultPath = "/etc/tandem/tandem.conf"
+
+    // [Slots]
+    /// The disk holding both slots; nil: the disk the system booted from.
+    public var disk: String?
+    /// The booted slot (A, B or a label); nil: detected from the kernel command line or /usr.
+    public var bootedSlot: String?
+    public var layout = SlotLayout.flatcar
+
+    // [Update]
+    /// Where `Check()` and `updatectl update` without a source look: a bundle path or URL.
+    public var source: String?
+    public var keyDirectories = TrustStore.defaultDirectories
+    public var verifyReadback = true
+    public var directIO = true
+    public var checkpointInterval: UInt64 = 64 << 20
+    public var trialTries: UInt8 = 1
+    public var caBundle: String?
+    public var connectTimeoutSeconds = 30
+
+    // [Host]
+    /// os-release, for `compatible` (TANDEM_COMPATIBLE or ID) and the running version (VERSION_ID).
+    public var osRelease = "/etc/os-release"
+    public var compatible: String?
+    public var version: String?
+
+    // [Daemon]
+    public var stateDirectory = "/var/lib/tandem"
+    /// Besides root, members of this group may change things (install, cancel, mark, reboot).
+    public var adminGroup: String? = "wheel"
+    /// Whether an install interrupted by a crash or shutdown continues when tandemd starts.
+    public var resumeInterrupted = true
+
+    public init() {}
+
+    /// The sections and keys the file may contain, for error messages and the parser.
+    public static let knownKeys: [String: [String]] = [
+        "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB"],
+        "Update": ["Source", "KeysDirectory", "VerifyReadback", "DirectIO", "CheckpointInterval", "TrialTries",
+                   "CABundle", "ConnectTimeoutSec"],
+        "Host": ["OSRelease", "Compatible", "Version"],
+        "Daemon": ["StateDirectory", "AdminGroup", "ResumeInterrupted"],
+    ]
+
+    /// Reads `path`. A missing file at the default path means "all defaults"; a missing file
+    /// named explicitly is an error, because the caller meant something by it.
+    public static func load(path: String = Configuration.defaultPath, required: Bool = false) throws(ConfigurationError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            if !required, !FileManager.default.fileExists(atPath: path) { return Configuration() }
+            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path)
+                ? "permission denied or not UTF-8" : "no such file")
+        }
+        var configuration = Configuration()
+        for entry in try ConfigurationFile.parse(text, path: path) {
+            try configuration.apply(entry)
+        }
+        return configuration
+    }
+
+    mutating func apply(_ entry: ConfigurationFile.Entry) throws(ConfigurationError) {
+        let value = entry.value
+        func invalid(_ expected: String) -> ConfigurationError {
+            .invalidValue(path: entry.path, line: entry.line, key: entry.key, value: value, expected: expected)
+        }
+        func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
+        switch (entry.section, entry.key) {
+        case ("Slots", "Disk"): disk = optional(value)
+        case ("Slots", "BootedSlot"): bootedSlot = optional(value)
+        case ("Slots", "LabelA"):
+            guard !value.isEmpty else { throw invalid("a partition label") }
+            layout.labelA = value
+        case ("Slots", "LabelB"):
+            guard !value.isEmpty else { throw invalid("a partition label") }
+            layout.labelB = value
+        case ("Update", "Source"): source = optional(value)
+        case ("Update", "KeysDirectory"):
+            let directories = value.split(separator: " ").map(String.init)
+            guard !directories.isEmpty else { throw invalid("one or more directories, separated by spaces") }
+            keyDirectories = directories
+        case ("Update", "VerifyReadback"):
+            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
+            verifyReadback = flag
+        case ("Update", "DirectIO"):
+            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
+            directIO = flag
+        case ("Update", "CheckpointInterval"):
+            guard let bytes = ConfigurationFile.size(value), bytes >= 1 << 20 else { throw invalid("a size of at least 1M, such as 64M") }
+            checkpointInterval = bytes
+        case ("Update", "TrialTries"):
+            guard let tries = UInt8(value), (1...BootAttributes.maximumTries).contains(tries) else {
+                throw invalid("a number of boot attempts from 1 to \(BootAttributes.maximumTries)")
+            }
+            trialTries = tries
+        case ("Update", "CABundle"): caBundle = optional(value)
+        case ("Update", "ConnectTimeoutSec"):
+            guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
+            connectTimeoutSeconds = seconds
+        case ("Host", "OSRelease"):
+            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
+            osRelease = value
+        case ("Host", "Compatible"): compatible = optional(value)
+        case ("Host", "Version"): version = optional(value)
+        case ("Daemon", "StateDirectory"):
+            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
+            stateDirectory = value
+        case ("Daemon", "AdminGroup"): adminGroup = optional(value)
+        case ("Daemon", "ResumeInterrupted"):
+            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
+            resumeInterrupted = flag
+        default:
+            throw .unknownKey(path: entry.path, line: entry.line, section: entry.section, key: entry.key)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// What tandemd keeps across restarts and reboots, in `state.json` in the state directory.
+public struct DaemonState: Codable, Sendable, Equatable {
+    /// The install in progress. Present on start-up only if tandemd stopped during one.
+    public var transaction: TransactionRecord?
+    public var lastResult: ResultRecord?
+    /// A slot put on trial and not booted yet.
+    public var pendingReboot: PendingReboot?
+    /// Unix time of the last successful check, for update_engine's `last_checked_time`.
+    public var lastCheckTime: Int64 = 0
+    /// What tandemd installed in each slot, by partition UUID: the version and when.
+    public var slotVersions: [String: InstalledImage] = [:]
+
+    public init() {}
+}
+
+public struct TransactionRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var source: String
+    public var startTime: Int64
+    public var bootID: String
+    /// Known once the bundle is verified.
+    public var version: String?
+    public var imageSize: UInt64?
+    public var targetSlot: String?
+    /// Set when a service stop (SIGTERM) ended the transaction: it was checkpointed on purpose.
+    /// Absent after a crash or kill.
+    public var stoppedAt: Int64?
+    /// Install options that must survive a resume.
+    public var slotChoice: String
+    public var verifyReadback: Bool
+}
+
+public struct ResultRecord: Codable, Sendable, Equatable {
+    public var transaction: String
+    public var code: ResultCode
+    public var message: String
+    public var version: String
+    public var time: Int64
+    public var bootID: String
+
+    public init(transaction: String, code: ResultCode, message: String, version: String, time: Int64, bootID: String) {
+        self.transaction = transaction
+        self.code = code
+        self.message = message
+        self.version = version
+        self.time = time
+        self.bootID = bootID
+    }
+}
+
+public struct PendingReboot: Codable, Sendable, Equatable {
+    public var slot: String
+    public var version: String
+    public var imageSize: UInt64?
+    /// The boot during which the slot was put on trial; a different boot id means the reboot happened.
+    public var bootID: String
+    public var time: Int64
+}
+
+public struct InstalledImage: Codable, Sendable, Equatable {
+    public var version: String
+    public var sha256: String
+    public var time: Int64
+}

@@ -1,0 +1,26 @@
+import FoundationEssentials
+import Platform
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Facts about this boot that the records carry.
+enum HostFacts {
+    /// The kernel's id for this boot: a different one means the machine rebooted.
+    static func bootID(procDirectory: String = "/proc") -> String {
+        (try? String(contentsOfFile: procDirectory + "/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingWhitespace() ?? "unknown"
+    }
+
+    static func now() -> Int64 {
+        Int64(time(nil))
+    }
+
+    /// A short random transaction id, unique enough to tell transactions apart in logs.
+    static func transactionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

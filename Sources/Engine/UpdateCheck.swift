@@ -1,0 +1,31 @@
+import Slots
+import Streaming
+import Verification
+
+/// Looks at a bundle source without installing it: fetches and verifies the signed manifest
+/// (a few KiB; over HTTP only the preamble is transferred) and decides whether it is an update.
+struct UpdateCheck {
+    var trust: TrustStore
+    var host: HostIdentity
+    var http: HTTPOptions
+
+    func run(source: String, pendingVersion: String?) throws -> CheckResult {
+        let bundle = try openBundle(source, http: http)
+        let manifest = try trust.verify(try bundle.readPreamble()).manifest
+        guard manifest.compatible == host.compatible else {
+            throw InstallError.incompatible(bundle: manifest.compatible, host: host.compatible)
+        }
+        let running = host.version.map(OSVersion.init)
+        let offered = OSVersion(manifest.version)
+        if let pendingVersion, OSVersion(pendingVersion) == offered {
+            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
+                               message: "version \(manifest.version) is already installed and waits for a reboot: updatectl reboot")
+        }
+        if let running, offered <= running {
+            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
+                               message: "no update: \(source) offers version \(manifest.version) and this system runs \(running)")
+        }
+        return CheckResult(available: true, version: manifest.version, size: manifest.imageSize,
+                           message: "version \(manifest.version) (\(manifest.imageSize) bytes) is available from \(source)")
+    }
+}

@@ -1,0 +1,51 @@
+import Streaming
+
+/// What tandemd is doing, as the native `Operation` property reports it.
+public enum UpdateOperation: String, Sendable, CaseIterable {
+    case idle
+    /// Looking at the configured source for something newer.
+    case checking
+    /// Reading and verifying the bundle's signed manifest, and checking the target slot.
+    case preparing
+    /// Re-hashing what an interrupted attempt already wrote.
+    case resuming
+    /// Streaming the image into the target slot.
+    case writing
+    /// Reading the slot back and hashing it again.
+    case verifying
+    /// Putting the slot on trial and recording the result.
+    case finalizing
+
+    init(_ phase: InstallProgress.Phase) {
+        switch phase {
+        case .resuming: self = .resuming
+        case .writing: self = .writing
+        case .verifying: self = .verifying
+        }
+    }
+}
+
+/// Bytes moved in the current phase, as the `Progress` property reports it.
+public struct ProgressReport: Sendable, Equatable {
+    public var phase: String
+    public var bytesDone: UInt64
+    public var bytesTotal: UInt64
+    public var bytesPerSecond: Double
+    /// Nil until a rate is known.
+    public var secondsRemaining: Double?
+
+    public static let none = ProgressReport(phase: "", bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, secondsRemaining: nil)
+
+    public init(phase: String, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
+        self.phase = phase
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.bytesPerSecond = bytesPerSecond
+        self.secondsRemaining = secondsRemaining
+    }
+
+    init(_ progress: InstallProgress) {
+        self.init(phase: progress.phase.rawValue, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
+                  bytesPerSecond: progress.bytesPerSecond, secondsRemaining: progress.secondsRemaining)
+    }
+}

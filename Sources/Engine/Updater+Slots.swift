@@ -1,0 +1,129 @@
+import Slots
+
+/// The marks `Mark` accepts, as RAUC names them.
+public enum MarkState: String, Sendable, CaseIterable {
+    /// The slot booted and works: stop counting tries.
+    case good
+    /// The slot must not boot again until something new is installed into it.
+    case bad
+    /// The slot boots next.
+    case active
+}
+
+extension Updater {
+    /// Resolves `booted`, `other`, `A`/`B`, a label or a partition number.
+    func resolveSlot(_ selector: String) throws(UpdaterError) -> Slot {
+        switch selector.lowercased() {
+        case "booted": return booted.slot
+        case "other": return booted.pair[booted.slot.name.other]
+        default:
+            do {
+                return try booted.pair.resolve(selector)
+            } catch {
+                throw .invalidArgument("\(error); use booted, other, A or B")
+            }
+        }
+    }
+
+    /// Changes a slot's boot flags, refusing anything that would leave no bootable slot or
+    /// make an unverified slot bootable. Returns the slot's name and what was done.
+    public func mark(_ state: MarkState, slot selector: String) throws(UpdaterError) -> (slot: SlotName, message: String) {
+        let slot = try resolveSlot(selector)
+        let other = booted.pair[slot.name.other]
+        return try changeFlags { current throws(UpdaterError) in
+            let flags = current[slot.partition.number]
+            let otherFlags = current[other.partition.number]
+            let isBooted = slot.name == booted.slot.name
+            switch state {
+            case .good:
+                guard isBooted else {
+                    throw .refused("only the booted slot (\(booted.slot.name.rawValue)) can be marked good: it is the one "
+                        + "that has shown it boots; slot \(slot.name.rawValue) would be trusted without ever running")
+                }
+                return ({ $0.markGood(slot.partition.number) },
+                        "marked slot \(slot.name.rawValue) good: it stays the system the bootloader falls back to")
+            case .bad:
+                if isBooted, !otherFlags.isBootable {
+                    throw .refused("slot \(other.name.rawValue) cannot boot (\(otherFlags)), so marking the booted slot "
+                        + "\(slot.name.rawValue) bad would leave nothing to boot; install an update into \(other.name.rawValue) first")
+                }
+                return ({ $0.markBad(slot.partition.number) },
+                        "marked slot \(slot.name.rawValue) bad: it will not boot until something new is installed into it")
+            case .active:
+                if isBooted {
+                    return ({ $0.prioritize(slot.partition.number) },
+                            "slot \(slot.name.rawValue) (booted) boots next; a pending update in \(other.name.rawValue) stays installed but waits")
+                }
+                guard flags.successful || flags.tries > 0 else {
+                    throw .refused("slot \(slot.name.rawValue) holds no bootable system (\(flags): an install was interrupted "
+                        + "or it was marked bad); install an update into it first")
+                }
+                if flags.priority == 0, !flags.successful {
+                    throw .refused("slot \(slot.name.rawValue) was never verified as installed (\(flags)); install an update into it")
+                }
+                return ({ $0.prioritize(slot.partition.number) },
+                        "slot \(slot.name.rawValue) boots next" + (flags.successful ? "" : " on trial"))
+            }
+        }
+    }
+
+    /// Makes the other slot the next boot when it holds a system that booted before.
+    public func rollback() throws(UpdaterError) -> (slot: SlotName, message: String) {
+        let other = booted.pair[booted.slot.name.other]
+        return try changeFlags { current throws(UpdaterError) in
+            let flags = current[other.partition.number]
+            if flags.successful {
+                let version = lock.locked { saved.slotVersions[other.partition.uniqueGUID.description]?.version }
+                let what = version.map { "version \($0) in slot \(other.name.rawValue)" } ?? "slot \(other.name.rawValue)"
+                return ({ $0.prioritize(other.partition.number) }, "\(what) boots next; reboot to roll back: updatectl reboot --force")
+            }
+            if flags.tries > 0, flags.priority > 0 {
+                throw .refused("slot \(other.name.rawValue) holds an update that has not booted yet, not an older system; "
+                    + "to drop the update instead, run updatectl mark-bad other")
+            }
+            throw .refused("slot \(other.name.rawValue) has no system that booted successfully (\(flags)): it was never "
+                + "installed, an install was interrupted, or it was marked bad; there is nothing to roll back to")
+        }
+    }
+
+    /// What a reboot would do now; throws when none is pending, unless forced.
+    public func rebootPlan(force: Bool) throws(UpdaterError) -> String {
+        let current = status()
+        if let busy = lock.locked({ busyErrorLocked() }) {
+            throw .refused("\(busy.description); rebooting now would interrupt it")
+        }
+        guard let next = current.nextBootSlot else {
+            throw .refused("no slot is bootable; rebooting now would leave the machine unable to start")
+        }
+        if current.rebootPending, let version = current.newVersion {
+            return "reboot into version \(version) in slot \(next.rawValue) (on trial)"
+        }
+        guard force else { throw .noRebootPending }
+        return "reboot (forced; no update pending); slot \(next.rawValue) boots next"
+    }
+
+    /// Reads the flags, asks `decide` what to change, writes it — unless an install is running.
+    private func changeFlags(
+        _ decide: (BootTable) throws(UpdaterError) -> (change: (inout BootTable) -> Void, message: String)
+    ) throws(UpdaterError) -> (slot: SlotName, message: String) {
+        if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+        let decision: (change: (inout BootTable) -> Void, message: String)
+        let after: BootTable
+        do {
+            let current = try control.read().table
+            decision = try decide(current)
+            after = try control.update(decision.change).after
+        } catch let error as UpdaterError {
+            throw error
+        } catch let error as SlotError {
+            throw .slots(error)
+        } catch {
+            throw .failed("\(error)")
+        }
+        lock.locked { table = after }
+        log.notice("\(decision.message)")
+        notify(.changed)
+        let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } ?? booted.slot.name
+        return (next, decision.message)
+    }
+}

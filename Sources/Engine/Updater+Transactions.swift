@@ -1,0 +1,293 @@
+import Logging
+import Platform
+import Slots
+import Streaming
+import Verification
+
+/// What `Install` was asked to do.
+public struct InstallRequest: Sendable, Equatable {
+    /// A bundle path or URL; nil: the configured source, after checking that it offers something newer.
+    public var source: String?
+    public var slot: SlotChoice
+    /// Nil: the configured default.
+    public var verifyReadback: Bool?
+
+    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil) {
+        self.source = source
+        self.slot = slot
+        self.verifyReadback = verifyReadback
+    }
+}
+
+extension Updater {
+    /// Starts an install on a worker thread and returns its transaction id at once. Its end is
+    /// announced as `.completed`, whatever happens.
+    public func install(_ request: InstallRequest) throws(UpdaterError) -> String {
+        guard let source = request.source ?? configuration.source else { throw .noSource }
+        let record = TransactionRecord(
+            id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
+            slotChoice: request.slot.rawValue, verifyReadback: request.verifyReadback ?? configuration.verifyReadback)
+        try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in
+            runInstall(record, checkFirst: request.source == nil)
+        }
+        log.info("install started", metadata: ["transaction": "\(record.id)", "source": "\(source)"])
+        return record.id
+    }
+
+    /// Looks at the configured source on a worker thread; `completion` gets the answer there.
+    public func check(completion: @escaping @Sendable (Result<CheckResult, UpdaterError>) -> Void) throws(UpdaterError) {
+        guard let source = configuration.source else { throw .noSource }
+        let record = TransactionRecord(
+            id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
+            slotChoice: SlotChoice.auto.rawValue, verifyReadback: configuration.verifyReadback)
+        try begin(record, operation: .checking, persisted: false) { [self] in
+            let result: Result<CheckResult, UpdaterError>
+            do throws(UpdaterError) {
+                result = .success(try checkSource(source))
+            } catch {
+                result = .failure(error)
+            }
+            lock.locked {
+                running = nil
+                operation = .idle
+            }
+            notify(.changed)
+            completion(result)
+        }
+    }
+
+    /// Stops the running transaction at the next chunk. The target slot stays invalidated; the
+    /// booted slot is never touched. Returns the transaction's id.
+    public func cancel(by uid: UInt32?) throws(UpdaterError) -> String {
+        let stopping = lock.locked { () -> (id: String, installer: Installer?)? in
+            guard let current = running else { return nil }
+            running?.stopReason = .cancelled(uid: uid)
+            return (current.record.id, current.installer)
+        }
+        guard let (id, installer) = stopping else { throw .notBusy }
+        installer?.cancel()
+        log.notice("cancel requested", metadata: ["transaction": "\(id)", "uid": "\(uid.map(String.init) ?? "?")"])
+        return id
+    }
+
+    /// For SIGTERM: stops a running install after checkpointing it, keeps the transaction for
+    /// the next start, and returns once the worker has finished.
+    public func shutdown() {
+        let (installer, worker) = lock.locked {
+            shuttingDown = true
+            if running != nil { running?.stopReason = .shutdown }
+            // Taken, so that a second SIGTERM cannot join the same thread twice.
+            defer { self.worker = nil }
+            return (running?.installer, self.worker)
+        }
+        installer?.cancel()
+        worker?.join()
+    }
+
+    /// Deals with a transaction that a crash, a kill or a stop left behind: reports exactly
+    /// what happened, then resumes it if so configured.
+    public func recoverInterruptedTransaction() {
+        guard let interrupted = lock.locked({ saved.transaction }) else { return }
+        let checkpoint = CheckpointStore(stateDirectory: configuration.stateDirectory).load()
+        let cause = if interrupted.stoppedAt != nil {
+            "tandemd was stopped"
+        } else if interrupted.bootID != bootID {
+            "the machine restarted (power loss or reset)"
+        } else {
+            "tandemd crashed or was killed"
+        }
+        let what = interrupted.version.map { "version \($0)" } ?? "a bundle"
+        var saving = "nothing was checkpointed"
+        if let checkpoint, checkpoint.source == interrupted.source || checkpoint.version == interrupted.version {
+            saving = "\(checkpoint.offset) of \(checkpoint.imageSize) bytes were safely written"
+        }
+        let resume = configuration.resumeInterrupted
+        let next = resume ? "resuming" : "run updatectl update \(interrupted.source) to resume"
+        let message = "\(cause) during transaction \(interrupted.id), installing \(what) from \(interrupted.source); "
+            + "\(saving); the target slot was left unbootable; \(next)"
+        let result = ResultRecord(transaction: interrupted.id, code: .interrupted, message: message,
+                                  version: interrupted.version ?? "", time: HostFacts.now(), bootID: bootID)
+        lock.locked {
+            saved.transaction = nil
+            saved.lastResult = result
+            do { try persistLocked() } catch { log.error("\(error)") }
+        }
+        log.warning("\(message)", metadata: ["transaction": "\(interrupted.id)"])
+        notify(.completed(result))
+        guard resume else { return }
+        do {
+            _ = try install(InstallRequest(source: interrupted.source, slot: SlotChoice(rawValue: interrupted.slotChoice) ?? .auto,
+                                           verifyReadback: interrupted.verifyReadback))
+        } catch {
+            log.error("cannot resume: \(error)")
+        }
+    }
+
+    private func begin(_ record: TransactionRecord, operation first: UpdateOperation, persisted: Bool,
+                       work: @escaping @Sendable () -> Void) throws(UpdaterError) {
+        let refusal = lock.locked { () -> UpdaterError? in
+            if shuttingDown { return .startup("tandemd is stopping; try again once it has restarted") }
+            if let busy = busyErrorLocked() { return busy }
+            if persisted {
+                saved.transaction = record
+                do throws(UpdaterError) { try persistLocked() } catch {
+                    saved.transaction = nil
+                    return error
+                }
+            }
+            running = RunningTransaction(record: record)
+            operation = first
+            progress = .none
+            // The previous worker has finished its transaction; it may still be returning.
+            let previous = worker
+            worker = JoinableThread {
+                previous?.join()
+                work()
+            }
+            return nil
+        }
+        if let refusal { throw refusal }
+        notify(.changed)
+    }
+
+    private func checkSource(_ source: String) throws(UpdaterError) -> CheckResult {
+        let pending = lock.locked { saved.pendingReboot?.bootID == bootID ? saved.pendingReboot?.version : nil }
+        do {
+            let result = try UpdateCheck(trust: trust, host: host, http: httpOptions).run(source: source, pendingVersion: pending)
+            lock.locked {
+                saved.lastCheckTime = HostFacts.now()
+                do { try persistLocked() } catch { log.error("\(error)") }
+            }
+            return result
+        } catch {
+            throw .failed("cannot check \(source): \(InstallError.wrap(error))")
+        }
+    }
+
+    var httpOptions: HTTPOptions {
+        HTTPOptions(caBundle: configuration.caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+    }
+
+    private func installOptions(_ record: TransactionRecord) -> InstallOptions {
+        var options = InstallOptions(host: host)
+        options.slot = SlotChoice(rawValue: record.slotChoice) ?? .auto
+        options.verifyReadback = record.verifyReadback
+        options.stateDirectory = configuration.stateDirectory
+        options.checkpointInterval = configuration.checkpointInterval
+        options.trialTries = configuration.trialTries
+        options.http = httpOptions
+        options.directIO = configuration.directIO
+        return options
+    }
+
+    private func runInstall(_ record: TransactionRecord, checkFirst: Bool) {
+        if checkFirst {
+            do {
+                let found = try checkSource(record.source)
+                guard found.available else { return finish(record.id, code: .noUpdate, message: found.message) }
+                log.info("\(found.message)")
+            } catch {
+                return finish(record.id, code: .failed, message: error.description)
+            }
+        }
+        let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
+        let stop = lock.locked {
+            running?.installer = installer
+            if running?.stopReason == nil { operation = .preparing }
+            return running?.stopReason
+        }
+        notify(.changed)
+        if let stop { return stopped(record.id, reason: stop) }
+        do {
+            let result = try installer.install(record.source, accepted: { [self] manifest, slot in
+                lock.locked {
+                    running?.record.version = manifest.version
+                    running?.record.imageSize = manifest.imageSize
+                    running?.record.targetSlot = slot.name.rawValue
+                    saved.transaction = running?.record
+                    do { try persistLocked() } catch { log.error("\(error)") }
+                }
+                log.info("bundle verified", metadata: ["version": "\(manifest.version)", "slot": "\(slot.name.rawValue)"])
+                notify(.changed)
+            }, progress: { [self] report in
+                lock.locked {
+                    if running?.stopReason == nil { operation = UpdateOperation(report.phase) }
+                    progress = ProgressReport(report)
+                }
+                notify(.changed)
+            })
+            succeed(record.id, result)
+        } catch .stream(.cancelled) {
+            let reason = lock.locked { running?.stopReason } ?? .cancelled(uid: nil)
+            stopped(record.id, reason: reason)
+        } catch {
+            finish(record.id, code: .failed, message: error.description)
+        }
+    }
+
+    private func succeed(_ id: String, _ result: InstallResult) {
+        lock.locked { operation = .finalizing }
+        notify(.changed)
+        let fresh = try? control.read().table
+        let version = result.manifest.version
+        let slot = result.slot.name.rawValue
+        var message = "installed version \(version) into slot \(slot)"
+        if result.resumedFrom > 0 { message += " (resumed after \(result.resumedFrom) bytes already written)" }
+        message += "; it boots on trial at the next reboot: updatectl reboot"
+        lock.locked {
+            if let fresh { table = fresh }
+            saved.slotVersions[result.slot.partition.uniqueGUID.description] = InstalledImage(
+                version: version, sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now())
+            saved.pendingReboot = PendingReboot(slot: slot, version: version, imageSize: result.manifest.imageSize, bootID: bootID,
+                                                time: HostFacts.now())
+        }
+        finish(id, code: .success, message: message, version: version)
+    }
+
+    private func stopped(_ id: String, reason: StopReason) {
+        switch reason {
+        case .shutdown:
+            // Not the end of the transaction: the next start resumes it.
+            lock.locked {
+                saved.transaction?.stoppedAt = HostFacts.now()
+                do { try persistLocked() } catch { log.error("\(error)") }
+                running = nil
+                operation = .idle
+                progress = .none
+            }
+            log.notice("install stopped for shutdown; it resumes when tandemd starts", metadata: ["transaction": "\(id)"])
+            notify(.changed)
+        case let .cancelled(uid):
+            let target = lock.locked { running?.record.targetSlot }
+            let who = uid.map { " by uid \($0)" } ?? ""
+            let slotNote = target.map { "slot \($0) was left unbootable" } ?? "no slot was changed"
+            finish(id, code: .cancelled,
+                   message: "cancelled\(who); \(slotNote); the booted slot \(booted.slot.name.rawValue) was not touched")
+        }
+    }
+
+    /// Ends the running transaction: records the result, clears the transaction and tells the observer.
+    private func finish(_ id: String, code: ResultCode, message: String, version: String? = nil) {
+        let fresh = try? control.read().table
+        let result = lock.locked {
+            let record = ResultRecord(
+                transaction: id, code: code, message: message,
+                version: version ?? running?.record.version ?? "", time: HostFacts.now(), bootID: bootID)
+            if let fresh { table = fresh }
+            saved.transaction = nil
+            saved.lastResult = record
+            do { try persistLocked() } catch { log.error("\(error)") }
+            running = nil
+            operation = .idle
+            progress = .none
+            return record
+        }
+        if code == .success || code == .noUpdate {
+            log.info("\(message)", metadata: ["transaction": "\(id)", "result": "\(code.name)"])
+        } else {
+            log.error("\(message)", metadata: ["transaction": "\(id)", "result": "\(code.name)"])
+        }
+        notify(.completed(result))
+        notify(.changed)
+    }
+}

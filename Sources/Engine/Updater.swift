@@ -1,0 +1,171 @@
+import Logging
+import Platform
+import Slots
+import Streaming
+import Verification
+
+/// What observers hear. `changed` may be coalesced by the listener; `completed` never is.
+public enum UpdaterEvent: Sendable {
+    case changed
+    case completed(ResultRecord)
+}
+
+/// The update process of one host: the booted slot, the other slot, the transaction running
+/// now and what is remembered in the state directory.
+///
+/// Thread-safe. Queries (`status()`) take a lock for a copy and never wait for I/O, so the bus
+/// thread stays responsive while an install streams; operations run on a worker thread, one
+/// at a time.
+public final class Updater: @unchecked Sendable {
+    public let configuration: Configuration
+    public let policy: AdminPolicy
+    let booted: BootedSlot
+    let host: HostIdentity
+    let trust: TrustStore
+    let store: StateStore
+    let control: BootControl
+    let bootID: String
+    let log: Logger
+
+    let lock = Condition()
+    // Everything below is guarded by `lock`.
+    var saved: DaemonState
+    var operation = UpdateOperation.idle
+    var running: RunningTransaction?
+    var progress = ProgressReport.none
+    var table: BootTable
+    var worker: JoinableThread?
+    var shuttingDown = false
+    private var observer: (@Sendable (UpdaterEvent) -> Void)?
+
+    /// The transaction in flight, with what stops it.
+    struct RunningTransaction {
+        var record: TransactionRecord
+        var installer: Installer?
+        var stopReason: StopReason?
+    }
+
+    enum StopReason: Equatable {
+        case cancelled(uid: UInt32?)
+        case shutdown
+    }
+
+    /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
+    /// the daemon with a message saying what to fix.
+    public init(configuration: Configuration, logger: Logger, procDirectory: String = "/proc") throws(UpdaterError) {
+        self.configuration = configuration
+        log = logger
+        policy = AdminPolicy(groupName: configuration.adminGroup)
+        do {
+            booted = try BootedSlot.locate(disk: configuration.disk, bootedSlot: configuration.bootedSlot,
+                                           layout: configuration.layout)
+            control = try BootControl(pair: booted.pair)
+            table = try control.read().table
+        } catch {
+            throw .slots(error)
+        }
+        do {
+            trust = try TrustStore(directories: configuration.keyDirectories)
+        } catch {
+            throw .startup("\(error)")
+        }
+        var identity = HostIdentity.fromOSRelease(configuration.osRelease)
+        if let compatible = configuration.compatible {
+            identity = HostIdentity(compatible: compatible, version: identity?.version)
+        }
+        guard var identity else {
+            throw .startup("cannot tell which bundles fit this system: \(configuration.osRelease) is missing or has no ID; "
+                + "set Compatible= in [Host] of \(Configuration.defaultPath)")
+        }
+        if let version = configuration.version { identity.version = version }
+        host = identity
+        store = StateStore(directory: configuration.stateDirectory)
+        do {
+            saved = try store.load()
+        } catch {
+            throw .state(error)
+        }
+        bootID = HostFacts.bootID(procDirectory: procDirectory)
+    }
+
+    /// Registers the one observer (the D-Bus layer). Called from worker threads and from
+    /// whichever thread made a change.
+    public func observe(_ observer: @escaping @Sendable (UpdaterEvent) -> Void) {
+        lock.locked { self.observer = observer }
+    }
+
+    func notify(_ event: UpdaterEvent) {
+        let observer = lock.locked { self.observer }
+        observer?(event)
+    }
+
+    /// How the booted slot was established, for the start-up log.
+    public var bootedEvidence: String { booted.evidence }
+
+    public func status() -> UpdaterStatus {
+        lock.locked {
+            let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
+            let slots = booted.pair.slots.map { slot in
+                let flags = table[slot.partition.number]
+                return SlotStatus(
+                    name: slot.name, device: device(of: slot), label: slot.partition.label, partition: slot.partition.number,
+                    priority: flags.priority, tries: flags.tries, successful: flags.successful,
+                    version: version(of: slot), booted: slot.name == booted.slot.name, nextBoot: slot.name == next)
+            }
+            let pending = rebootPendingLocked(next: next)
+            return UpdaterStatus(
+                operation: operation, transaction: running?.record.id, progress: progress,
+                newVersion: running?.record.version ?? (pending ? saved.pendingReboot?.version : nil),
+                newSize: running?.record.imageSize ?? (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
+                bootedSlot: booted.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
+                lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime)
+        }
+    }
+
+    /// A reboot is pending while the slot put on trial during this boot is still the
+    /// bootloader's next choice: a reboot since, a rollback or a mark ends it.
+    private func rebootPendingLocked(next: SlotName?) -> Bool {
+        guard let pending = saved.pendingReboot, pending.bootID == bootID else { return false }
+        return next?.rawValue == pending.slot
+    }
+
+    private func device(of slot: Slot) -> String {
+        let disk = booted.pair.disk
+        guard disk.isBlockDevice else { return "\(disk.path) partition \(slot.partition.number)" }
+        // Kernel naming: a disk whose name ends in a digit gets a "p" before the number.
+        let separator = disk.path.last?.isNumber == true ? "p" : ""
+        return disk.path + separator + String(slot.partition.number)
+    }
+
+    private func version(of slot: Slot) -> String? {
+        if slot.name == booted.slot.name { return host.version }
+        let flags = table[slot.partition.number]
+        // A slot invalidated since tandemd wrote it (an interrupted install) no longer holds that version.
+        guard flags.isBootable || flags.successful else { return nil }
+        return saved.slotVersions[slot.partition.uniqueGUID.description]?.version
+    }
+
+    /// Re-reads the boot flags (someone may have run `updatectl disk` or cgpt meanwhile).
+    public func refreshSlots() {
+        guard let fresh = try? control.read().table else { return }
+        let changed = lock.locked {
+            defer { table = fresh }
+            return table != fresh
+        }
+        if changed { notify(.changed) }
+    }
+
+    /// Saves `state` with the lock held; the caller decides what a failure means.
+    func persistLocked() throws(UpdaterError) {
+        do {
+            try store.save(saved)
+        } catch {
+            throw .state(error)
+        }
+    }
+
+    func busyErrorLocked() -> UpdaterError? {
+        guard let running else { return nil }
+        return .busy(transaction: running.record.id, operation: operation, source: running.record.source)
+    }
+}

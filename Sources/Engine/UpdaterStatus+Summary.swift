@@ -1,0 +1,25 @@
+extension UpdaterStatus {
+    /// One line: what `systemctl status tandemd` shows as the service status, and what
+    /// `updatectl watch` prints per change.
+    public var summary: String {
+        let status = self
+        let booted = "booted \(status.bootedSlot.rawValue)" + (status.bootedVersion.map { " (\($0))" } ?? "")
+        switch status.operation {
+        case .idle:
+            if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {
+                return "\(booted); version \(version) in slot \(next.rawValue) waits for a reboot"
+            }
+            if let last = status.lastResult, last.code != .success, last.code != .noUpdate {
+                return "\(booted); idle; last transaction \(last.code.name): \(last.message)"
+            }
+            return "\(booted); idle"
+        case .writing, .resuming, .verifying:
+            let progress = status.progress
+            let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 0
+            let rate = Int(progress.bytesPerSecond / 1_000_000)
+            return "\(booted); \(status.operation.rawValue) \(status.newVersion ?? "update"): \(percent)% at \(rate) MB/s"
+        case .checking, .preparing, .finalizing:
+            return "\(booted); \(status.operation.rawValue)" + (status.newVersion.map { " \($0)" } ?? "")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Slots
+
+/// One slot as status reports show it.
+public struct SlotStatus: Sendable, Equatable {
+    public var name: SlotName
+    /// The partition's device node, or `<disk image> partition N` for an image file.
+    public var device: String
+    public var label: String
+    public var partition: Int
+    public var priority: UInt8
+    public var tries: UInt8
+    public var successful: Bool
+    /// Known for the booted slot (os-release) and for slots tandemd installed.
+    public var version: String?
+    public var booted: Bool
+    public var nextBoot: Bool
+
+    public init(name: SlotName, device: String, label: String, partition: Int, priority: UInt8, tries: UInt8,
+                successful: Bool, version: String?, booted: Bool, nextBoot: Bool) {
+        self.name = name
+        self.device = device
+        self.label = label
+        self.partition = partition
+        self.priority = priority
+        self.tries = tries
+        self.successful = successful
+        self.version = version
+        self.booted = booted
+        self.nextBoot = nextBoot
+    }
+}
+
+/// Everything the D-Bus properties and `updatectl status` show, taken at one instant.
+public struct UpdaterStatus: Sendable, Equatable {
+    public var operation: UpdateOperation
+    /// The transaction running now.
+    public var transaction: String?
+    public var progress: ProgressReport
+    /// The version being installed, or installed and waiting for a reboot.
+    public var newVersion: String?
+    public var newSize: UInt64
+    public var bootedSlot: SlotName
+    public var bootedVersion: String?
+    public var nextBootSlot: SlotName?
+    public var slots: [SlotStatus]
+    public var lastResult: ResultRecord?
+    public var rebootPending: Bool
+    public var lastCheckTime: Int64
+
+    public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
+                newSize: UInt64, bootedSlot: SlotName, bootedVersion: String?, nextBootSlot: SlotName?,
+                slots: [SlotStatus], lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64) {
+        self.operation = operation
+        self.transaction = transaction
+        self.progress = progress
+        self.newVersion = newVersion
+        self.newSize = newSize
+        self.bootedSlot = bootedSlot
+        self.bootedVersion = bootedVersion
+        self.nextBootSlot = nextBootSlot
+        self.slots = slots
+        self.lastResult = lastResult
+        self.rebootPending = rebootPending
+        self.lastCheckTime = lastCheckTime
+    }
+}
+
+/// The outcome of looking at the configured source.
+public struct CheckResult: Sendable, Equatable {
+    public var available: Bool
+    public var version: String
+    public var size: UInt64
+    /// In words: what was found and what to do.
+    public var message: String
+
+    public init(available: Bool, version: String, size: UInt64, message: String) {
+        self.available = available
+        self.version = version
+        self.size = size
+        self.message = message
+    }
+}
