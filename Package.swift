@@ -6,10 +6,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "updatectl", targets: ["updatectl"]),
+        .executable(name: "tandemd", targets: ["tandemd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C system libraries: one module map each, nothing else.
@@ -34,12 +36,38 @@ let package = Package(
             name: "Streaming",
             dependencies: ["CCurl", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(
+            name: "Engine",
+            dependencies: ["Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        // sd-bus and sd-event in Swift (Core), the daemon's two D-Bus faces (Service) and the client.
+        .target(
+            name: "Bus",
+            dependencies: ["CSystemd", "Platform", "Engine", "Slots", "Streaming", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Running under systemd: readiness and watchdog notifications, journald logging.
+        .target(
+            name: "Service",
+            dependencies: ["CSystemd", "Platform", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "tandemd",
+            dependencies: ["Bus", "Engine", "Service", "Slots", "Streaming", "Verification",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "updatectl",
-            dependencies: ["Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Bus", "Engine", "Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
 
         .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
+        .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport", "Slots"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Bus", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),

@@ -19,6 +19,11 @@ public enum Integration {
         getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control") && Shell.which("losetup")
     }
 
+    /// dbus-daemon for a private bus, and busctl as the independent client.
+    public static var haveDBus: Bool {
+        Shell.which("dbus-daemon") && Shell.which("busctl")
+    }
+
     public struct Missing: Error, CustomStringConvertible {
         public var description: String
     }
@@ -30,6 +35,10 @@ public enum Integration {
     public static func requireLoopDevices() throws {
         try requireGPTTools()
         try require(haveLoopDevices, "loop devices need root and /dev/loop-control")
+    }
+
+    public static func requireDBus() throws {
+        try require(haveDBus, "dbus-daemon and busctl are missing (apt-get install dbus systemd)")
     }
 
     private static func require(_ condition: Bool, _ what: String) throws {
