@@ -3,6 +3,7 @@
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case syntax(path: String, line: Int, text: String)
+    case outsideSection(path: String, line: Int, text: String)
     case unknownSection(path: String, line: Int, section: String)
     case unknownKey(path: String, line: Int, section: String, key: String)
     case invalidValue(path: String, line: Int, key: String, value: String, expected: String)
@@ -13,6 +14,9 @@ public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
             return "cannot read the configuration \(path): \(reason)"
         case let .syntax(path, line, text):
             return "\(path):\(line): '\(text)' is neither a [Section] header nor Key=Value; fix or remove the line"
+        case let .outsideSection(path, line, text):
+            return "\(path):\(line): '\(text)' comes before any [Section] header; put it under the section it belongs to "
+                + "(see docs/configuration.md)"
         case let .unknownSection(path, line, section):
             return "\(path):\(line): unknown section [\(section)]; the sections are "
                 + Configuration.knownKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ")

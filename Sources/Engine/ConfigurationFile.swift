@@ -14,7 +14,8 @@ enum ConfigurationFile {
     static func parse(_ text: String, path: String) throws(ConfigurationError) -> [Entry] {
         var entries: [Entry] = []
         var section: String?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on any line ending: Swift sees "\r\n" as one character, so a CRLF file has no "\n".
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = String(rawLine).trimmingWhitespace()
             let number = index + 1
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
@@ -27,9 +28,8 @@ enum ConfigurationFile {
                 section = name
                 continue
             }
-            guard let equals = line.firstIndex(of: "="), let section else {
-                throw .syntax(path: path, line: number, text: line)
-            }
+            guard let equals = line.firstIndex(of: "=") else { throw .syntax(path: path, line: number, text: line) }
+            guard let section else { throw .outsideSection(path: path, line: number, text: line) }
             let key = String(line[..<equals]).trimmingWhitespace()
             guard !key.isEmpty else { throw .syntax(path: path, line: number, text: line) }
             var value = String(line[line.index(after: equals)...]).trimmingWhitespace()

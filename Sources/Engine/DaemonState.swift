@@ -11,6 +11,17 @@ public struct DaemonState: Codable, Sendable, Equatable {
     public var slotVersions: [String: InstalledImage] = [:]
 
     public init() {}
+
+    /// Every field may be missing: a state file from an older tandemd, which knew fewer
+    /// fields, must still load.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        transaction = try container.decodeIfPresent(TransactionRecord.self, forKey: .transaction)
+        lastResult = try container.decodeIfPresent(ResultRecord.self, forKey: .lastResult)
+        pendingReboot = try container.decodeIfPresent(PendingReboot.self, forKey: .pendingReboot)
+        lastCheckTime = try container.decodeIfPresent(Int64.self, forKey: .lastCheckTime) ?? 0
+        slotVersions = try container.decodeIfPresent([String: InstalledImage].self, forKey: .slotVersions) ?? [:]
+    }
 }
 
 public struct TransactionRecord: Codable, Sendable, Equatable {

@@ -122,7 +122,7 @@ extension Updater {
         }
         lock.locked { table = after }
         log.notice("\(decision.message)")
-        notify(.changed)
+        notifyChanged()
         let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } ?? booted.slot.name
         return (next, decision.message)
     }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Logging
 import Platform
 import Slots
@@ -51,7 +52,7 @@ extension Updater {
                 running = nil
                 operation = .idle
             }
-            notify(.changed)
+            notifyChanged()
             completion(result)
         }
     }
@@ -147,7 +148,7 @@ extension Updater {
             return nil
         }
         if let refusal { throw refusal }
-        notify(.changed)
+        notifyChanged()
     }
 
     private func checkSource(_ source: String) throws(UpdaterError) -> CheckResult {
@@ -196,10 +197,16 @@ extension Updater {
             if running?.stopReason == nil { operation = .preparing }
             return running?.stopReason
         }
-        notify(.changed)
+        notifyChanged()
         if let stop { return stopped(record.id, reason: stop) }
         do {
-            let result = try installer.install(record.source, accepted: { [self] manifest, slot in
+            let result = try installer.install(record.source, progress: { [self] report in
+                lock.locked {
+                    if running?.stopReason == nil { operation = UpdateOperation(report.phase) }
+                    progress = ProgressReport(report)
+                }
+                notifyChanged()
+            }, accepted: { [self] manifest, slot in
                 lock.locked {
                     running?.record.version = manifest.version
                     running?.record.imageSize = manifest.imageSize
@@ -208,26 +215,30 @@ extension Updater {
                     do { try persistLocked() } catch { log.error("\(error)") }
                 }
                 log.info("bundle verified", metadata: ["version": "\(manifest.version)", "slot": "\(slot.name.rawValue)"])
-                notify(.changed)
-            }, progress: { [self] report in
-                lock.locked {
-                    if running?.stopReason == nil { operation = UpdateOperation(report.phase) }
-                    progress = ProgressReport(report)
-                }
-                notify(.changed)
+                notifyChanged()
             })
             succeed(record.id, result)
         } catch .stream(.cancelled) {
             let reason = lock.locked { running?.stopReason } ?? .cancelled(uid: nil)
             stopped(record.id, reason: reason)
         } catch {
-            finish(record.id, code: .failed, message: error.description)
+            finish(record.id, code: .failed, message: error.description + privateTemporaryHint(record.source))
         }
+    }
+
+    /// The service's /tmp and /var/tmp are its own (PrivateTmp=yes): a bundle the caller put
+    /// there does not exist for tandemd, which deserves more than "no such file".
+    private func privateTemporaryHint(_ source: String) -> String {
+        guard source.hasPrefix("/tmp/") || source.hasPrefix("/var/tmp/"), !FileManager.default.fileExists(atPath: source) else {
+            return ""
+        }
+        return "; if the bundle is there for you, note that tandemd has a private /tmp and /var/tmp (PrivateTmp=yes in "
+            + "tandemd.service): move it elsewhere, such as /var/lib/tandem, and retry"
     }
 
     private func succeed(_ id: String, _ result: InstallResult) {
         lock.locked { operation = .finalizing }
-        notify(.changed)
+        notifyChanged()
         let fresh = try? control.read().table
         let version = result.manifest.version
         let slot = result.slot.name.rawValue
@@ -256,7 +267,7 @@ extension Updater {
                 progress = .none
             }
             log.notice("install stopped for shutdown; it resumes when tandemd starts", metadata: ["transaction": "\(id)"])
-            notify(.changed)
+            notifyChanged()
         case let .cancelled(uid):
             let target = lock.locked { running?.record.targetSlot }
             let who = uid.map { " by uid \($0)" } ?? ""
@@ -288,6 +299,6 @@ extension Updater {
             log.error("\(message)", metadata: ["transaction": "\(id)", "result": "\(code.name)"])
         }
         notify(.completed(result))
-        notify(.changed)
+        notifyChanged()
     }
 }

@@ -6,7 +6,9 @@ import Verification
 
 /// What observers hear. `changed` may be coalesced by the listener; `completed` never is.
 public enum UpdaterEvent: Sendable {
-    case changed
+    /// The state right after a change: listeners that must not miss a transition (update_engine's
+    /// StatusUpdate) use it rather than reading the state later.
+    case changed(UpdaterStatus)
     case completed(ResultRecord)
 }
 
@@ -56,6 +58,10 @@ public final class Updater: @unchecked Sendable {
         self.configuration = configuration
         log = logger
         policy = AdminPolicy(groupName: configuration.adminGroup)
+        if configuration.bootedSlot != nil, configuration.disk == nil {
+            throw .startup("BootedSlot= (or --booted-slot) needs Disk= (or --disk): naming the booted slot is for disks "
+                + "that are not running anything, such as image files; on a running system leave both unset")
+        }
         do {
             booted = try BootedSlot.locate(disk: configuration.disk, bootedSlot: configuration.bootedSlot,
                                            layout: configuration.layout)
@@ -97,6 +103,10 @@ public final class Updater: @unchecked Sendable {
     func notify(_ event: UpdaterEvent) {
         let observer = lock.locked { self.observer }
         observer?(event)
+    }
+
+    func notifyChanged() {
+        notify(.changed(status()))
     }
 
     /// How the booted slot was established, for the start-up log.
@@ -152,7 +162,7 @@ public final class Updater: @unchecked Sendable {
             defer { table = fresh }
             return table != fresh
         }
-        if changed { notify(.changed) }
+        if changed { notifyChanged() }
     }
 
     /// Saves `state` with the lock held; the caller decides what a failure means.

@@ -1,0 +1,33 @@
+@testable import Engine
+import Foundation
+import Testing
+
+/// The numbers and names are part of the D-Bus API (docs/dbus.md) and of state.json: existing
+/// ones never change.
+@Suite struct ResultCodeTests {
+    @Test(arguments: [
+        (ResultCode.success, Int32(0), "success"),
+        (.failed, 1, "failed"),
+        (.cancelled, 2, "cancelled"),
+        (.interrupted, 3, "interrupted"),
+        (.noUpdate, 4, "no-update"),
+    ])
+    func rawValuesAndNamesAreFixed(code: ResultCode, raw: Int32, name: String) {
+        #expect(code.rawValue == raw)
+        #expect(code.name == name)
+        #expect(ResultCode(rawValue: raw) == code)
+    }
+
+    @Test func thereAreExactlyFiveCodesNumberedFromZero() {
+        #expect(ResultCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
+        #expect(Set(ResultCode.allCases.map(\.name)).count == ResultCode.allCases.count)
+        #expect(ResultCode(rawValue: 5) == nil)
+        #expect(ResultCode(rawValue: -1) == nil)
+    }
+
+    @Test func codesAreEncodedAsTheirNumbers() throws {
+        let data = try JSONEncoder().encode([ResultCode.noUpdate, .success])
+        #expect(String(decoding: data, as: UTF8.self) == "[4,0]")
+        #expect(try JSONDecoder().decode([ResultCode].self, from: Data("[3,2]".utf8)) == [.interrupted, .cancelled])
+    }
+}
