@@ -3,6 +3,13 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DOCDIR ?= $(PREFIX)/share/doc/tandem
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# dbus-daemon reads system-bus policies only from /usr/share and /etc: with PREFIX=/usr/local,
+# set DBUSPOLICYDIR=/etc/dbus-1/system.d.
+DBUSPOLICYDIR ?= $(PREFIX)/share/dbus-1/system.d
 SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN_DIR := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
@@ -10,7 +17,7 @@ BIN_DIR := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 # Debian packages for the build (C libraries), the tests (disk tools as oracles, loop devices,
 # mkfs and mount) and the demo.
 APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
-	libcurl4-openssl-dev gdisk fdisk util-linux mount e2fsprogs dbus openssl coreutils python3 curl time gcc
+	libcurl4-openssl-dev gdisk fdisk util-linux mount e2fsprogs dbus systemd openssl coreutils python3 curl time gcc
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -40,7 +47,14 @@ bench: build
 	Tests/Scripts/bench.sh "$(BIN_DIR)"
 
 install: build
-	install -D -m 0755 "$(BIN_DIR)/updatectl" "$(DESTDIR)$(PREFIX)/bin/updatectl"
+	install -D -m 0755 "$(BIN_DIR)/tandemd" "$(DESTDIR)$(SBINDIR)/tandemd"
+	install -D -m 0755 "$(BIN_DIR)/updatectl" "$(DESTDIR)$(BINDIR)/updatectl"
+	install -d "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(DBUSPOLICYDIR)" "$(DESTDIR)$(DOCDIR)"
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/tandemd.service \
+		> "$(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service"
+	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service"
+	install -m 0644 systemd/org.tandem.Updater1.conf systemd/com.coreos.update1.conf "$(DESTDIR)$(DBUSPOLICYDIR)/"
+	install -m 0644 README.md docs/*.md "$(DESTDIR)$(DOCDIR)/"
 
 clean:
 	rm -rf .build .build-*

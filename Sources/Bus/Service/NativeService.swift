@@ -1,0 +1,182 @@
+import Engine
+import Logging
+import Platform
+import Streaming
+
+/// `org.tandem.Updater1` at `/org/tandem/Updater1`: properties with throttled
+/// `PropertiesChanged`, the methods, and `Completed`. Confined to the bus thread: other threads reach it only through `EventLoop.post`, hence
+/// `@unchecked Sendable`.
+public final class NativeService: BusObjectHandler, @unchecked Sendable {
+    private let updater: Updater
+    private let connection: BusConnection
+    private let loop: EventLoop
+    private let authorizer: Authorizer
+    private let log: Logger
+    /// What subscribers were last told, to send only what changed.
+    private var announced: [String: BusValue] = [:]
+    private var lastAnnouncement = 0.0
+    private var announcementScheduled = false
+    /// A few per second: enough for a live progress bar, cheap for every listener.
+    static let minimumInterval = 0.25
+
+    public init(updater: Updater, connection: BusConnection, loop: EventLoop, logger: Logger) {
+        self.updater = updater
+        self.connection = connection
+        self.loop = loop
+        authorizer = Authorizer(policy: updater.policy)
+        log = logger
+    }
+
+    public func export() throws(BusError) {
+        announced = StatusCoding.properties(updater.status())
+        try connection.export(self, path: UpdaterAPI.objectPath, interfaces: [UpdaterAPI.description])
+    }
+
+    /// Something changed: announce it now, or as soon as the throttle allows.
+    public func statusChanged() {
+        guard !announcementScheduled else { return }
+        let wait = lastAnnouncement + NativeService.minimumInterval - MonotonicClock.now()
+        guard wait > 0 else { return announceChanges() }
+        announcementScheduled = true
+        do {
+            try loop.after(wait) { [weak self] in
+                self?.announcementScheduled = false
+                self?.announceChanges()
+            }
+        } catch {
+            announcementScheduled = false
+            announceChanges()
+        }
+    }
+
+    /// Properties first, so that a client reacting to `Completed` reads the final state.
+    public func completed(_ result: ResultRecord) {
+        announceChanges()
+        do {
+            try connection.emitSignal(path: UpdaterAPI.objectPath, interface: UpdaterAPI.interface, member: "Completed",
+                                      arguments: [.string(result.transaction), .int32(result.code.rawValue), .string(result.message)])
+        } catch {
+            log.error("cannot emit Completed: \(error)")
+        }
+    }
+
+    private func announceChanges() {
+        lastAnnouncement = MonotonicClock.now()
+        let current = StatusCoding.properties(updater.status())
+        let changed = current.filter { announced[$0.key] != $0.value }.sorted { $0.key < $1.key }
+        guard !changed.isEmpty else { return }
+        announced = current
+        do {
+            try connection.emitPropertiesChanged(path: UpdaterAPI.objectPath, interface: UpdaterAPI.interface,
+                                                 changed: changed.map { ($0.key, $0.value) })
+        } catch {
+            log.error("cannot emit PropertiesChanged: \(error)")
+        }
+    }
+
+    public func property(_ name: String, interface: String) -> BusValue? {
+        // The flags can be changed behind tandemd's back (cgpt, updatectl disk): re-read them
+        // when someone looks at the slots.
+        if name == "Slots" { updater.refreshSlots() }
+        return StatusCoding.properties(updater.status())[name]
+    }
+
+    public func handle(_ call: BusMethodCall) {
+        do throws(UpdaterError) {
+            switch call.member {
+            case "Check":
+                guard authorizer.authorize(call, action: "checking for updates") != nil else { return }
+                try updater.check { [loop] result in
+                    loop.post {
+                        switch result {
+                        case let .success(found):
+                            call.reply([.bool(found.available), .string(found.version), .uint64(found.size), .string(found.message)])
+                        case let .failure(error):
+                            call.fail(error.busError)
+                        }
+                    }
+                }
+            case "Install":
+                let request = try installRequest(call.arguments)
+                guard authorizer.authorize(call, action: "installing an update") != nil else { return }
+                call.reply([.string(try updater.install(request))])
+            case "Cancel":
+                guard let uid = authorizer.authorize(call, action: "cancelling an update") else { return }
+                call.reply([.string(try updater.cancel(by: uid))])
+            case "Mark":
+                guard let text = call.arguments[0].stringValue, let state = MarkState(rawValue: text),
+                      let slot = call.arguments[1].stringValue else {
+                    throw .invalidArgument("the state must be one of: " + MarkState.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                guard authorizer.authorize(call, action: "marking a slot \(state.rawValue)") != nil else { return }
+                let (next, message) = try updater.mark(state, slot: slot)
+                call.reply([.string(next.rawValue), .string(message)])
+            case "Rollback":
+                guard authorizer.authorize(call, action: "rolling back") != nil else { return }
+                let (next, message) = try updater.rollback()
+                call.reply([.string(next.rawValue), .string(message)])
+            case "Reboot":
+                let options = call.arguments[0].dictionaryValue ?? [:]
+                let force = options["force"]?.boolValue ?? false
+                let dryRun = options["dry-run"]?.boolValue ?? false
+                guard authorizer.authorize(call, action: "rebooting") != nil else { return }
+                let plan = try updater.rebootPlan(force: force)
+                if dryRun { return call.reply([.string("would " + plan)]) }
+                try reboot(call, plan: plan)
+            default:
+                call.fail(BusError(name: BusError.unknownMethod, message: "\(UpdaterAPI.interface) has no method \(call.member)"))
+            }
+        } catch {
+            call.fail(error.busError)
+        }
+    }
+
+    private func installRequest(_ arguments: [BusValue]) throws(UpdaterError) -> InstallRequest {
+        let source = arguments[0].stringValue ?? ""
+        if !source.isEmpty, !source.contains("://"), !source.hasPrefix("/") {
+            throw .invalidArgument("the source \(source) is a relative path, but tandemd does not share the caller's working "
+                + "directory; give an absolute path or a URL")
+        }
+        let options = arguments[1].dictionaryValue ?? [:]
+        let known: Set = ["slot", "verify-readback"]
+        if let unknown = options.keys.first(where: { !known.contains($0) }) {
+            throw .invalidArgument("unknown install option '\(unknown)'; the options are: " + known.sorted().joined(separator: ", "))
+        }
+        var slot = SlotChoice.auto
+        if let value = options["slot"] {
+            guard let text = value.stringValue,
+                  let choice = text.lowercased() == "auto" ? .auto : SlotChoice(rawValue: text.uppercased()) else {
+                throw .invalidArgument("the slot option must be a string: auto, A or B")
+            }
+            slot = choice
+        }
+        var readback: Bool?
+        if let value = options["verify-readback"] {
+            guard let flag = value.boolValue else { throw .invalidArgument("the verify-readback option must be a boolean") }
+            readback = flag
+        }
+        return InstallRequest(source: source.isEmpty ? nil : source, slot: slot, verifyReadback: readback)
+    }
+
+    /// Through logind, which runs the shutdown properly (inhibitors, units stopping in order).
+    private func reboot(_ call: BusMethodCall, plan: String) throws(UpdaterError) {
+        log.notice("rebooting: \(plan)")
+        do {
+            try connection.callAsync(destination: "org.freedesktop.login1", path: "/org/freedesktop/login1",
+                                     interface: "org.freedesktop.login1.Manager", member: "Reboot",
+                                     arguments: [.bool(false)]) { [log] result in
+                switch result {
+                case .success:
+                    call.reply([.string(plan)])
+                case let .failure(error):
+                    log.error("logind refused the reboot: \(error)")
+                    call.fail(BusError(name: UpdaterAPI.ErrorName.failed,
+                                       message: "logind did not reboot: \(error.message.isEmpty ? error.name : error.message); "
+                                           + "is systemd-logind running? (systemctl status systemd-logind)"))
+                }
+            }
+        } catch {
+            throw .failed("cannot ask logind to reboot: \(error)")
+        }
+    }
+}

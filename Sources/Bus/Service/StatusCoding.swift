@@ -1,0 +1,89 @@
+import Engine
+import Slots
+
+/// The native properties on the wire: the service encodes `UpdaterStatus`, the client decodes
+/// it back, so both sides share one model and one set of signatures.
+public enum StatusCoding {
+    public static func properties(_ status: UpdaterStatus) -> [String: BusValue] {
+        let progress = status.progress
+        let last = status.lastResult
+        return [
+            "Operation": .string(status.operation.rawValue),
+            "Transaction": .string(status.transaction ?? ""),
+            "Progress": .structure([
+                .string(progress.phase), .uint64(progress.bytesDone), .uint64(progress.bytesTotal),
+                .double(progress.bytesPerSecond), .double(progress.secondsRemaining ?? -1),
+            ]),
+            "NewVersion": .string(status.newVersion ?? ""),
+            "NewSize": .uint64(status.newSize),
+            "BootedSlot": .string(status.bootedSlot.rawValue),
+            "BootedVersion": .string(status.bootedVersion ?? ""),
+            "NextBootSlot": .string(status.nextBootSlot?.rawValue ?? ""),
+            "Slots": .array(elementSignature: "(sssuyybs)", status.slots.map { slot in
+                .structure([
+                    .string(slot.name.rawValue), .string(slot.device), .string(slot.label), .uint32(UInt32(slot.partition)),
+                    .byte(slot.priority), .byte(slot.tries), .bool(slot.successful), .string(slot.version ?? ""),
+                ])
+            }),
+            "LastResult": .structure([
+                .string(last?.transaction ?? ""), .int32(last?.code.rawValue ?? -1), .string(last?.message ?? ""),
+                .string(last?.version ?? ""), .int64(last?.time ?? 0), .string(last?.bootID ?? ""),
+            ]),
+            "RebootPending": .bool(status.rebootPending),
+            "LastCheckTime": .int64(status.lastCheckTime),
+        ]
+    }
+
+    public struct DecodingError: Error, CustomStringConvertible {
+        public var property: String
+        public var description: String {
+            "tandemd sent an unexpected value for \(property); updatectl and tandemd are probably different versions"
+        }
+    }
+
+    public static func status(from properties: [String: BusValue]) throws(DecodingError) -> UpdaterStatus {
+        func field<T>(_ name: String, _ read: (BusValue) -> T?) throws(DecodingError) -> T {
+            guard let value = properties[name], let decoded = read(value) else { throw DecodingError(property: name) }
+            return decoded
+        }
+        func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+        let operation = try field("Operation") { $0.stringValue.flatMap(UpdateOperation.init(rawValue:)) }
+        let progress = try field("Progress") { value -> ProgressReport? in
+            guard let fields = value.structureValue, fields.count == 5, let phase = fields[0].stringValue,
+                  let done = fields[1].uint64Value, let total = fields[2].uint64Value,
+                  let rate = fields[3].doubleValue, let eta = fields[4].doubleValue else { return nil }
+            return ProgressReport(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate,
+                                  secondsRemaining: eta < 0 ? nil : eta)
+        }
+        let bootedSlot = try field("BootedSlot") { $0.stringValue.flatMap(SlotName.init(rawValue:)) }
+        let next = try field("NextBootSlot") { $0.stringValue }
+        let slots = try field("Slots") { value -> [SlotStatus]? in
+            guard let elements = value.arrayValue else { return nil }
+            var slots: [SlotStatus] = []
+            for element in elements {
+                guard let fields = element.structureValue, fields.count == 8,
+                      let name = fields[0].stringValue.flatMap(SlotName.init(rawValue:)), let device = fields[1].stringValue,
+                      let label = fields[2].stringValue, let partition = fields[3].uint32Value,
+                      let priority = fields[4].byteValue, let tries = fields[5].byteValue,
+                      let successful = fields[6].boolValue, let version = fields[7].stringValue else { return nil }
+                slots.append(SlotStatus(
+                    name: name, device: device, label: label, partition: Int(partition), priority: priority, tries: tries,
+                    successful: successful, version: nonEmpty(version), booted: name == bootedSlot, nextBoot: name.rawValue == next))
+            }
+            return slots
+        }
+        let last = try field("LastResult") { value -> ResultRecord?? in
+            guard let fields = value.structureValue, fields.count == 6, let transaction = fields[0].stringValue,
+                  let code = fields[1].int32Value, let message = fields[2].stringValue, let version = fields[3].stringValue,
+                  let time = fields[4].int64Value, let bootID = fields[5].stringValue else { return nil }
+            guard !transaction.isEmpty, let result = ResultCode(rawValue: code) else { return .some(nil) }
+            return ResultRecord(transaction: transaction, code: result, message: message, version: version, time: time, bootID: bootID)
+        }
+        return UpdaterStatus(
+            operation: operation, transaction: nonEmpty(try field("Transaction") { $0.stringValue }), progress: progress,
+            newVersion: nonEmpty(try field("NewVersion") { $0.stringValue }), newSize: try field("NewSize") { $0.uint64Value },
+            bootedSlot: bootedSlot, bootedVersion: nonEmpty(try field("BootedVersion") { $0.stringValue }),
+            nextBootSlot: SlotName(rawValue: next), slots: slots, lastResult: last,
+            rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value })
+    }
+}

@@ -1,0 +1,89 @@
+import Bus
+import Engine
+import Logging
+import Service
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wires the updater to the bus: one thread runs the sd-event loop with the bus and every
+/// D-Bus object; the updater's work runs on its worker threads and reaches the bus only by
+/// posting to the loop. `lastStatusLine` is touched only on the loop thread.
+final class Daemon: @unchecked Sendable {
+    private let updater: Updater
+    private let log: Logger
+    private var lastStatusLine = ""
+    private var statusLineTimer: EventTimer?
+    private var loop: EventLoop?
+    /// systemd reads every notification; one a second is plenty for a human-readable line.
+    static let statusLineInterval = 1.0
+
+    init(configuration: Engine.Configuration, logger: Logger) throws {
+        // Before any thread exists, so that SIGTERM reaches only the loop's signal source. An
+        // inherited "ignore" would make the kernel drop the signal before the loop sees it.
+        for stopSignal in [SIGTERM, SIGINT] { signal(stopSignal, SIG_DFL) }
+        EventLoop.blockSignals([SIGTERM, SIGINT])
+        log = logger
+        updater = try Updater(configuration: configuration, logger: logger)
+    }
+
+    func run() throws -> Int32 {
+        let loop = try EventLoop()
+        self.loop = loop
+        let connection = try BusConnection.system(description: "tandemd")
+        try connection.attach(to: loop)
+        let native = NativeService(updater: updater, connection: connection, loop: loop, logger: log)
+        let compat = CompatService(updater: updater, connection: connection, logger: log)
+        try native.export()
+        try compat.export()
+        try connection.requestName(UpdaterAPI.busName)
+        try connection.requestName(CompatAPI.busName)
+
+        updater.observe { [weak self] event in
+            loop.post { [weak self] in
+                switch event {
+                case let .changed(status):
+                    native.statusChanged()
+                    compat.statusChanged(status)
+                case let .completed(result):
+                    native.completed(result)
+                    compat.completed(result)
+                }
+                self?.reportStatusLine()
+            }
+        }
+        for signal in [SIGTERM, SIGINT] {
+            try loop.onSignal(signal) { [updater, log] in
+                log.notice("stopping: checkpointing any install in progress")
+                _ = try? ServiceManager.stopping()
+                updater.shutdown()
+                connection.flush()
+                loop.exit(0)
+            }
+        }
+
+        let status = updater.status()
+        log.notice("started", metadata: [
+            "booted_slot": "\(status.bootedSlot.rawValue)", "evidence": "\(updater.bootedEvidence)",
+            "version": "\(status.bootedVersion ?? "unknown")", "next_boot": "\(status.nextBootSlot?.rawValue ?? "none")",
+        ])
+        compat.announce()
+        updater.recoverInterruptedTransaction()
+        let watchdog = loop.enableWatchdog()
+        reportStatusLine()
+        _ = try? ServiceManager.ready()
+        if watchdog { log.info("watchdog enabled") }
+        return try loop.run()
+    }
+
+    /// systemd's one-line STATUS=, sent when the line changes, at most once a second (the last
+    /// change is always sent).
+    private func reportStatusLine() {
+        guard statusLineTimer?.isPending != true else { return }
+        let line = updater.status().summary
+        guard line != lastStatusLine else { return }
+        lastStatusLine = line
+        _ = try? ServiceManager.status(line)
+        statusLineTimer = try? loop?.after(Daemon.statusLineInterval) { [weak self] in self?.reportStatusLine() }
+    }
+}
