@@ -67,8 +67,8 @@ public final class Installer: @unchecked Sendable {
 
     /// `accepted` is called once the bundle passed every check, before the target is touched:
     /// from then on there is a version and a size to report.
-    public func install(_ location: String, accepted: @Sendable (Manifest, Slot) -> Void = { _, _ in },
-                        progress: @escaping @Sendable (InstallProgress) -> Void = { _ in }) throws(InstallError) -> InstallResult {
+    public func install(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void = { _ in },
+                        accepted: @Sendable (Manifest, Slot) -> Void = { _, _ in }) throws(InstallError) -> InstallResult {
         do {
             return try performInstall(location, accepted: accepted, progress: progress)
         } catch {

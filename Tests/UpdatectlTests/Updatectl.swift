@@ -3,17 +3,7 @@ import TestSupport
 
 /// The built `updatectl`, run as a user would run it.
 enum Updatectl {
-    /// `swift build` puts executables beside the test bundle.
-    static var path: String {
-        if let override = ProcessInfo.processInfo.environment["TANDEM_UPDATECTL"] { return override }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = bundle.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("updatectl").path),
-              directory.path != "/" {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("updatectl").path
-    }
+    static var path: String { BuiltExecutable.path("updatectl") }
 
     static func run(_ arguments: String...) throws -> Shell.Output {
         try Shell.capture([path] + arguments)

@@ -74,7 +74,7 @@ struct InstallBundle: ParsableCommand {
         let trust = try TrustStore(directories: keyDirectories.isEmpty ? TrustStore.defaultDirectories : keyDirectories)
         let printer = ProgressPrinter()
         let result = try Installer(booted: booted, trust: trust, options: installOptions)
-            .install(bundle, progress: { printer.show($0) })
+            .install(bundle) { printer.show($0) }
         if result.resumedFrom > 0 {
             print("resumed from \(formatBytes(result.resumedFrom)) already in the slot")
         }

@@ -8,6 +8,8 @@ final class ProgressPrinter: @unchecked Sendable {
     private let interactive = isatty(STDOUT_FILENO) == 1
     private var lastPhase: InstallProgress.Phase?
     private var lastDecile = -1
+    /// A bar is drawn and its line not yet ended.
+    private var lineOpen = false
 
     func show(_ progress: InstallProgress) {
         let fraction = progress.bytesTotal == 0 ? 1 : Double(progress.bytesDone) / Double(progress.bytesTotal)
@@ -27,11 +29,18 @@ final class ProgressPrinter: @unchecked Sendable {
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             print("\r\u{1B}[K\(label) [\(bar)] \(Int(fraction * 100))%  \(amounts)  \(rate)  \(eta)", terminator: "")
-            if fraction >= 1 { print("") }
+            lineOpen = fraction < 1
+            if !lineOpen { print("") }
             fflush(nil)
         } else {
             print("\(label): \(decile * 10)% (\(amounts), \(rate), \(eta))")
         }
+    }
+
+    /// Ends a bar left short (a failure, a cancel), so that the next message starts on its own line.
+    func finish() {
+        if lineOpen { print("") }
+        lineOpen = false
     }
 
     private static func label(_ phase: InstallProgress.Phase) -> String {

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Bus
+
+struct MarkGoodCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-good",
+        abstract: "Mark the booted slot good: it has proven it boots, so its tries stop counting and it becomes the fallback.")
+
+    @Argument(help: "The slot: booted (the default), other, A or B. Only the booted slot can be marked good.")
+    var slot = "booted"
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.mark("good", slot: slot).message) }
+    }
+}
+
+struct MarkBadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-bad",
+        abstract: "Mark a slot bad: it will not boot again until something new is installed into it.",
+        discussion: "Refused for the booted slot when the other one cannot boot.")
+
+    @Argument(help: "The slot: booted, other, A or B.")
+    var slot: String
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.mark("bad", slot: slot).message) }
+    }
+}
+
+struct MarkActiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-active",
+        abstract: "Make a slot the next boot (a slot that never booted boots on trial).",
+        discussion: "Refused for a slot that holds no verified system.")
+
+    @Argument(help: "The slot: booted, other, A or B.")
+    var slot: String
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.mark("active", slot: slot).message) }
+    }
+}
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Make the other slot the next boot, when it holds a system that booted successfully before.",
+        discussion: "Refused, with the reason, when the other slot was never installed, was interrupted, is marked bad or holds an update that has not booted yet.")
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.rollback().message) }
+    }
+}
+
+struct RebootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reboot",
+        abstract: "Reboot into the pending update, through systemd-logind.",
+        discussion: "Does nothing (exit status 2) when no update waits for a reboot, unless --force.")
+
+    @Flag(help: "Reboot even when no update is pending.")
+    var force = false
+
+    @Flag(help: "Say what would happen, and do nothing.")
+    var dryRun = false
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.reboot(force: force, dryRun: dryRun)) }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Bus
+import Engine
+import FoundationEssentials
+import Streaming
+import SystemPackage
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Ask tandemd whether the configured source offers a newer version.",
+        discussion: "Exit status 0 when an update is available, 2 when there is none.")
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in
+            let result = try client.check()
+            print(result.message)
+            if !result.available { throw .noUpdate(result.message) }
+        }
+    }
+}
+
+struct UpdateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Install an update through tandemd: from SOURCE, or from the configured source when it offers a newer version.",
+        discussion: """
+            Waits until the install ends, with a live progress bar on a terminal and a line per 10% otherwise. Ctrl-C stops \
+            waiting, not the install (updatectl cancel does that).
+
+            Exit status: 0 installed, 2 no update available, 1 failed or cancelled, 3 permission denied, 4 tandemd not \
+            running, 5 busy.
+            """)
+
+    @Argument(help: "A bundle path or http(s):// URL. Default: the configured source (Source= in tandem.conf).")
+    var source: String?
+
+    @Flag(help: "Start the install and return at once with its transaction id.")
+    var noWait = false
+
+    @Option(help: "Slot to write: auto (the one not booted), A or B.")
+    var slot: SlotChoice?
+
+    @Flag(name: .customLong("no-verify-readback"), help: "Skip reading the slot back and hashing it again.")
+    var noVerifyReadback = false
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in
+            let location = source.map(absoluteLocation)
+            let start = { () throws(ClientError) -> String in
+                try client.install(source: location, slot: slot?.rawValue, verifyReadback: noVerifyReadback ? false : nil)
+            }
+            if noWait {
+                print(try start())
+                return
+            }
+            let printer = ProgressPrinter()
+            nonisolated(unsafe) var outcome: (code: ResultCode?, message: String)?
+            let transaction = try client.follow(starting: start) { transaction, event in
+                switch event {
+                case let .status(status):
+                    if status.transaction == transaction, let progress = InstallProgress(status.progress) {
+                        printer.show(progress)
+                    }
+                    return true
+                case let .completed(finished, code, message):
+                    guard finished == transaction else { return true }
+                    outcome = (code, message)
+                    return false
+                case .vanished:
+                    outcome = (nil, "tandemd stopped during transaction \(transaction); it resumes the install when it starts again "
+                        + "(updatectl status shows what happened)")
+                    return false
+                }
+            }
+            printer.finish()
+            guard let outcome else { return }
+            switch outcome.code {
+            case .success?:
+                print(outcome.message)
+            case .noUpdate?:
+                throw .noUpdate(outcome.message)
+            case nil:
+                throw .notRunning(outcome.message)
+            default:
+                throw .failed("transaction \(transaction): \(outcome.message)")
+            }
+        }
+    }
+}
+
+/// tandemd has its own working directory: a relative path is made absolute here, where the
+/// user meant it.
+func absoluteLocation(_ location: String) -> String {
+    guard !location.contains("://"), !location.hasPrefix("/") else { return location }
+    return FilePath(FileManager.default.currentDirectoryPath).appending(location).lexicallyNormalized().string
+}
+
+extension InstallProgress {
+    /// The daemon's progress report as the printer takes it; nil outside a streaming phase.
+    init?(_ report: ProgressReport) {
+        guard let phase = Phase(rawValue: report.phase) else { return nil }
+        self.init(phase: phase, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
+                  bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
+    }
+}
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Stop the running install. The target slot stays unbootable; the booted slot is never touched.")
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in
+            print("cancelling transaction \(try client.cancel())")
+        }
+    }
+}

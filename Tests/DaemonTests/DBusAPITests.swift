@@ -1,0 +1,136 @@
+import Foundation
+import Slots
+import TestSupport
+import Testing
+
+/// Both D-Bus faces, judged by busctl, a real client with locksmith's match rule, and
+/// `busctl monitor`.
+@Suite("D-Bus API") struct DBusAPITests {
+    static let properties: [(String, String)] = [
+        ("Operation", "s"), ("Transaction", "s"), ("Progress", "(sttdd)"), ("NewVersion", "s"), ("NewSize", "t"),
+        ("BootedSlot", "s"), ("BootedVersion", "s"), ("NextBootSlot", "s"), ("Slots", "a(sssuyybs)"),
+        ("LastResult", "(sissxs)"), ("RebootPending", "b"), ("LastCheckTime", "x"),
+    ]
+
+    @Test("both objects introspect with every member")
+    func introspection() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let native = try harness.busctl(["introspect", "org.tandem.Updater1", "/org/tandem/Updater1"])
+        #expect(native.status == 0, "\(native.stderr)")
+        for member in ["Check", "Install", "Cancel", "Mark", "Rollback", "Reboot", "Completed"] + Self.properties.map(\.0) {
+            #expect(native.stdout.contains(".\(member)"), "missing \(member) in\n\(native.stdout)")
+        }
+        #expect(native.stdout.contains("org.freedesktop.DBus.Properties"))
+        let compat = try harness.busctl(["introspect", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager"])
+        #expect(compat.status == 0, "\(compat.stderr)")
+        for line in [".AttemptUpdate", ".GetStatus", ".ResetStatus", ".StatusUpdate"] {
+            #expect(compat.stdout.contains(line), "missing \(line)")
+        }
+        #expect(compat.stdout.contains("xdssx"))
+        let tree = try harness.busctl(["tree", "org.tandem.Updater1"])
+        #expect(tree.stdout.contains("/org/tandem/Updater1"), "\(tree.stdout)")
+        harness.stop()
+    }
+
+    @Test("GetStatus returns (x d s s x) with update_engine's strings")
+    func getStatus() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let reply = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
+        #expect(reply.status == 0, "\(reply.stderr)")
+        #expect(reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "xdssx 0 0 \"UPDATE_STATUS_IDLE\" \"0.0.0\" 0")
+        harness.stop()
+    }
+
+    @Test("every property reads with busctl get-property, with its signature")
+    func properties() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        for (name, signature) in Self.properties {
+            let value = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", name])
+            #expect(value.status == 0, "\(name): \(value.stderr)")
+            #expect(value.stdout.hasPrefix(signature + " "), "\(name): \(value.stdout)")
+        }
+        let slots = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", "Slots"])
+        #expect(slots.stdout.contains("\"A\" \"\(harness.disk.path) partition 3\" \"USR-A\" 3 2 0 true \"\(DaemonHarness.hostVersion)\""),
+                "\(slots.stdout)")
+        let booted = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", "BootedSlot"])
+        #expect(booted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "s \"A\"")
+        let set = try harness.busctl(["set-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", "Operation", "s", "x"])
+        #expect(set.status != 0, "properties are read-only")
+        harness.stop()
+    }
+
+    @Test("an install: busctl monitor sees StatusUpdate and PropertiesChanged; locksmith's rule gets UPDATED_NEED_REBOOT")
+    func installSignals() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let image = try harness.fixture.randomImage("image.raw", size: 12 << 20 + 99)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let listener = try LocksmithListener(address: harness.bus.address)
+        let monitorOutput = harness.fixture.path("monitor.txt")
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        monitor.arguments = ["busctl", "--address=\(harness.bus.address)", "monitor"]
+        FileManager.default.createFile(atPath: monitorOutput, contents: nil)
+        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorOutput))
+        monitor.standardError = FileHandle.nullDevice
+        try monitor.run()
+        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
+        usleep(500_000)
+
+        let update = try harness.updatectl(["update", bundle])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(update.stdout.contains("installed version 2.0.0 into slot B"), "\(update.stdout)")
+        try harness.install.expectInstalled(image)
+
+        #expect(try listener.wait(for: "UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+        #expect(listener.signatures.allSatisfy { $0 == "xdssx" })
+        // Every transition, in order: update_engine's clients must not miss one.
+        let order = ["UPDATE_STATUS_UPDATE_AVAILABLE", "UPDATE_STATUS_DOWNLOADING", "UPDATE_STATUS_VERIFYING",
+                     "UPDATE_STATUS_FINALIZING", "UPDATE_STATUS_UPDATED_NEED_REBOOT"].map { listener.operations.firstIndex(of: $0) }
+        #expect(order.allSatisfy { $0 != nil } && order.map { $0 ?? 0 } == order.map { $0 ?? 0 }.sorted(), "\(listener.operations)")
+
+        #expect(DaemonHarness.eventually(timeout: 5) {
+            let text = (try? String(contentsOfFile: monitorOutput, encoding: .utf8)) ?? ""
+            return text.contains("Member=StatusUpdate") && text.contains("Member=PropertiesChanged") && text.contains("Member=Completed")
+        })
+        let monitored = try String(contentsOfFile: monitorOutput, encoding: .utf8)
+        #expect(monitored.contains("UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+
+        let status = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
+        #expect(status.stdout.contains("\"UPDATE_STATUS_UPDATED_NEED_REBOOT\" \"2.0.0\" \(12 << 20 + 99)"), "\(status.stdout)")
+        let pending = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", "RebootPending"])
+        #expect(pending.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "b true")
+
+        // ResetStatus acknowledges, as update_engine's does: idle again, slot still on trial.
+        let reset = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "ResetStatus"])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        let after = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
+        #expect(after.stdout.contains("\"UPDATE_STATUS_IDLE\" \"0.0.0\""), "\(after.stdout)")
+        #expect(try harness.disk.sgdiskAttributes(4) == BootAttributes(priority: 2, tries: 1, successful: false).rawValue)
+        harness.stop()
+    }
+
+    @Test("a failing install emits REPORTING_ERROR_EVENT, then IDLE, and Completed with code 1")
+    func failureSignals() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let image = try harness.fixture.randomImage("image.raw", size: 4 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        // One flipped image byte: the hash check fails after streaming.
+        try Shell.run(["sh", "-c", "printf '\\377' | dd of='\(bundle)' bs=1 seek=\(8192 + 1000) conv=notrunc status=none"])
+        let listener = try LocksmithListener(address: harness.bus.address)
+        let update = try harness.updatectl(["update", bundle])
+        #expect(update.status == 1, "\(update.stdout)\(update.stderr)")
+        #expect(update.stderr.contains("SHA-256") || update.stderr.contains("signature"), "\(update.stderr)")
+        #expect(try listener.wait(for: "UPDATE_STATUS_REPORTING_ERROR_EVENT", timeout: 10))
+        try listener.drain(for: 0.5)
+        #expect(listener.operations.last == "UPDATE_STATUS_IDLE", "\(listener.operations)")
+        #expect(try harness.disk.sgdiskAttributes(4) == 0 || update.stderr.contains("signature"))
+        let last = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1", "LastResult"])
+        #expect(last.stdout.contains(" 1 \""), "\(last.stdout)")
+        harness.stop()
+    }
+}
