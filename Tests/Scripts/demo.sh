@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # The Tandem demo on an embedded default: a GPT disk-image file with the Flatcar layout, a demo
-# signing key and signed bundles, driven offline with updatectl. No root needed. Exits non-zero
-# if any expectation fails, so it doubles as a smoke test.
+# signing key and signed bundles, a private D-Bus bus with tandemd on it, driven with updatectl
+# and busctl as a host would be; then the bootloader is played offline. No root needed. Exits
+# non-zero if any expectation fails, so it doubles as a smoke test.
 set -euo pipefail
 
 bin=${1:?usage: demo.sh BIN_DIR}
 updatectl="$bin/updatectl"
+tandemd="$bin/tandemd"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tandem-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+bus_pid="" daemon_pid=""
+cleanup() {
+    if [ -n "$daemon_pid" ]; then kill -KILL "$daemon_pid" 2>/dev/null || true; fi
+    if [ -n "$bus_pid" ]; then kill -KILL "$bus_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
 disk="$work/disk.img"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -49,21 +57,74 @@ cp "$work/v2.tandem" "$work/v2-corrupt.tandem"
 printf '\377' | dd of="$work/v2-corrupt.tandem" bs=1 seek=$((4096 + 5 * 1024 * 1024)) conv=notrunc status=none
 "$updatectl" image verify "$work/v2.tandem" --keys "$work/keys.d"
 
-install() { "$updatectl" disk install "$disk" "$1" --keys "$work/keys.d" --booted-slot A \
-    --compatible tandem-demo --state-dir "$work/state"; }
+step "Starting a private D-Bus system bus and tandemd on it (the disk image stands in for the host's disk)"
+chmod 755 "$work"
+cat > "$work/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$work/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <allow own="*"/> <allow send_destination="*"/> <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOF
+dbus-daemon --config-file="$work/bus.conf" --nofork --print-address=3 3>"$work/bus.address" 2>/dev/null &
+bus_pid=$!
+disown "$bus_pid"  # killed at exit; no job notice
+for _ in $(seq 50); do [ -s "$work/bus.address" ] && break; sleep 0.1; done
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/bus"
+printf 'ID=tandem-demo\nVERSION_ID=1.0.0\n' > "$work/os-release"
+cat > "$work/tandem.conf" <<EOF
+[Slots]
+Disk=$disk
+BootedSlot=A
 
-step "Installing the corrupt bundle: the hash check must catch it, and nothing may become bootable"
+[Update]
+Source=$work/v2.tandem
+KeysDirectory=$work/keys.d
+CheckpointInterval=4M
+
+[Host]
+OSRelease=$work/os-release
+
+[Daemon]
+StateDirectory=$work/state
+EOF
+"$tandemd" --config "$work/tandem.conf" 2>"$work/tandemd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do "$updatectl" status >/dev/null 2>&1 && break; sleep 0.1; done
+"$updatectl" status
+busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call com.coreos.update1 /com/coreos/update1 com.coreos.update1.Manager GetStatus
+
+step "updatectl check: the configured source offers 2.0.0, newer than the running 1.0.0"
+"$updatectl" check
+
+step "Installing the corrupt bundle through tandemd: the hash check must catch it, and nothing may become bootable"
 a_before=$(slot_sha256 3 $((16 * 1024 * 1024)))
-if install "$work/v2-corrupt.tandem"; then echo "FAILED: a corrupt bundle was installed" >&2; exit 1; fi
+if "$updatectl" update "$work/v2-corrupt.tandem"; then echo "FAILED: a corrupt bundle was installed" >&2; exit 1; fi
 expect "slot A is untouched" [ "$(slot_sha256 3 $((16 * 1024 * 1024)))" = "$a_before" ]
 expect "the bootloader still picks A" [ "$(next_boot)" = A ]
 
-step "Installing v2 into the inactive slot B: verify, stream while hashing, read back, then trial"
-install "$work/v2.tandem"
+step "updatectl update: tandemd verifies, streams into B while hashing, reads back, then puts B on trial"
+"$updatectl" update
 expect "slot B holds exactly the image (openssl dgst)" \
     [ "$(slot_sha256 4 $((12 * 1024 * 1024 + 321)))" = "$(openssl dgst -sha256 -r "$work/v2.raw" | cut -c1-64)" ]
 expect "the bootloader would try B next" [ "$(next_boot)" = B ]
-"$updatectl" disk show "$disk"
+"$updatectl" status
+expect "update_engine's API says UPDATED_NEED_REBOOT, as locksmithd expects" sh -c \
+    "busctl --address='$DBUS_SYSTEM_BUS_ADDRESS' call com.coreos.update1 /com/coreos/update1 com.coreos.update1.Manager GetStatus | grep -q UPDATE_STATUS_UPDATED_NEED_REBOOT"
+"$updatectl" reboot --dry-run
+set +e; "$updatectl" update; status=$?; set -e
+expect "a second update finds nothing new (exit status 2)" [ "$status" = 2 ]
+
+step "Stopping tandemd (SIGTERM): it exits 0; the bootloader is played offline from here"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" && daemon_status=0 || daemon_status=$?
+daemon_pid=""
+expect "tandemd stopped cleanly" [ "$daemon_status" = 0 ]
 
 step "Simulated power-on: the bootloader picks B and uses up its one try"
 "$updatectl" disk next-boot "$disk" --commit
