@@ -113,6 +113,25 @@ import Testing
         harness.stop()
     }
 
+    @Test("install through tandemd on every kind of disk; Slots names the partition devices", arguments: DiskKind.allCases)
+    func installOn(kind: DiskKind) throws {
+        let harness = try DaemonHarness(kind: kind)
+        try harness.start()
+        let image = try harness.fixture.randomImage("image.raw", size: 5 << 20 + 4095)
+        let update = try harness.updatectl(["update", try harness.fixture.bundle("v2.tandem", image: image)])
+        #expect(update.status == 0, "\(update.stderr)")
+        try harness.install.expectInstalled(image)
+        let slots = try #require(try harness.updatectlJSON(["status", "--json"])["slots"] as? [[String: Any]])
+        let devices = slots.compactMap { $0["device"] as? String }
+        if let loop = harness.disk.loopDevice {
+            #expect(devices == [loop + "p3", loop + "p4"], "\(devices)")
+        } else {
+            #expect(devices == ["\(harness.disk.path) partition 3", "\(harness.disk.path) partition 4"], "\(devices)")
+        }
+        #expect(slots.last?["version"] as? String == "2.0.0")
+        harness.stop()
+    }
+
     @Test("a failing install emits REPORTING_ERROR_EVENT, then IDLE, and Completed with code 1")
     func failureSignals() throws {
         let harness = try DaemonHarness()
