@@ -38,8 +38,20 @@ struct Tandemd: ParsableCommand {
     @Option(help: "The least important messages to log: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Where to log: auto (the journal when stderr is systemd's journal stream, else stderr), journal or stderr.")
+    var logTarget: LogTarget = .auto
+
+    enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+        case auto, journal, stderr
+    }
+
     func run() throws {
-        LoggingSetup.bootstrap(identifier: "tandemd", level: logLevel)
+        let destination: LoggingSetup.Destination = switch logTarget {
+        case .auto: LoggingSetup.detectedDestination()
+        case .journal: .journal
+        case .stderr: .standardError(timestamps: true)
+        }
+        LoggingSetup.bootstrap(identifier: "tandemd", level: logLevel, destination: destination)
         let log = Logger(label: "tandemd")
         do {
             let code = try Daemon(configuration: try loadConfiguration(), logger: log).run()

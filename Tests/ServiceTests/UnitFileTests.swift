@@ -11,7 +11,7 @@ struct UnitFileTests {
     static let policies = ["org.tandem.Updater1.conf", "com.coreos.update1.conf"]
 
     @Test func unitPassesSystemdAnalyzeVerify() throws {
-        try require(Shell.which("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd)")
+        try Integration.require(Shell.which("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd)")
         let scratch = try Scratch()
         let output = try verify(try installableUnit(in: scratch))
         #expect(output.status == 0)
@@ -21,7 +21,7 @@ struct UnitFileTests {
 
     /// The check above would notice a mistake: a misspelled key is reported.
     @Test func verifyReportsAMisspelledKey() throws {
-        try require(Shell.which("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd)")
+        try Integration.require(Shell.which("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd)")
         let scratch = try Scratch()
         let unit = try installableUnit(in: scratch)
         let text = try String(contentsOf: unit, encoding: .utf8).replacingOccurrences(of: "WatchdogSec=", with: "WatchDogSec=")
@@ -30,7 +30,7 @@ struct UnitFileTests {
     }
 
     @Test func installPutsEveryFileInPlace() throws {
-        try require(Shell.which("make"), "make is missing")
+        try Integration.require(Shell.which("make"), "make is missing")
         let scratch = try Scratch()
         let binaries = scratch.url.appendingPathComponent("bin")
         for name in ["tandemd", "updatectl"] {
@@ -82,7 +82,7 @@ struct UnitFileTests {
     }
 
     @Test func dbusDaemonAcceptsThePolicies() throws {
-        try require(Shell.which("dbus-daemon"), "dbus-daemon is missing (apt-get install dbus)")
+        try Integration.require(Shell.which("dbus-daemon"), "dbus-daemon is missing (apt-get install dbus)")
         let scratch = try Scratch()
         let result = try startBus(including: Self.policies.map { Self.systemdDirectory.appendingPathComponent($0).path }, in: scratch)
         #expect(result.started, "dbus-daemon refused the policies: \(result.errors)")
@@ -90,7 +90,7 @@ struct UnitFileTests {
 
     /// The check above would notice a broken file: dbus-daemon refuses to start.
     @Test func dbusDaemonRefusesABrokenPolicy() throws {
-        try require(Shell.which("dbus-daemon"), "dbus-daemon is missing (apt-get install dbus)")
+        try Integration.require(Shell.which("dbus-daemon"), "dbus-daemon is missing (apt-get install dbus)")
         let scratch = try Scratch()
         let broken = scratch.url.appendingPathComponent("broken.conf")
         try #"<busconfig><policy user="root"><allow own="x" send_membr="y"/></policy></busconfig>"#

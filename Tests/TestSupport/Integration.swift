@@ -41,7 +41,9 @@ public enum Integration {
         try require(haveDBus, "dbus-daemon and busctl are missing (apt-get install dbus systemd)")
     }
 
-    private static func require(_ condition: Bool, _ what: String) throws {
+    /// Skips (or, under TANDEM_REQUIRE_INTEGRATION=1, fails) unless `condition` holds; `what`
+    /// says what is missing.
+    public static func require(_ condition: Bool, _ what: String) throws {
         if condition { return }
         if required {
             throw Missing(description: "\(what), and TANDEM_REQUIRE_INTEGRATION=1 forbids skipping")
