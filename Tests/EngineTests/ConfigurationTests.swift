@@ -1,4 +1,5 @@
 @testable import Engine
+import TestSupport
 import Foundation
 import Slots
 import Testing
@@ -8,16 +9,16 @@ import Testing
 @Suite struct ConfigurationTests {
     /// Loads `text` from a temporary file, which is named explicitly (required).
     static func load(_ text: String) throws -> Configuration {
-        let directory = try TemporaryDirectory()
-        return try Configuration.load(path: try directory.write(text), required: true)
+        let directory = try Scratch()
+        return try Configuration.load(path: try directory.write(text, to: "tandem.conf"), required: true)
     }
 
     /// The error `text` is refused with, and the path it was written to; records an issue and
     /// returns nil when the text loads.
     static func refusal(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         throws -> (error: ConfigurationError, path: String)? {
-        let directory = try TemporaryDirectory()
-        let path = try directory.write(text)
+        let directory = try Scratch()
+        let path = try directory.write(text, to: "tandem.conf")
         do {
             let configuration = try Configuration.load(path: path, required: true)
             Issue.record("loaded, expected a refusal: \(configuration)", sourceLocation: sourceLocation)
@@ -54,13 +55,13 @@ import Testing
     }
 
     @Test func aMissingFileAtTheDefaultPathMeansAllDefaults() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let configuration = try Configuration.load(path: directory.file("absent.conf"), required: false)
         #expect(configuration == Configuration())
     }
 
     @Test func aMissingFileNamedExplicitlyIsAnError() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let path = directory.file("absent.conf")
         #expect(throws: ConfigurationError.unreadable(path: path, reason: "no such file")) {
             try Configuration.load(path: path, required: true)
@@ -73,7 +74,7 @@ import Testing
     /// path: the administrator wrote it, so silently ignoring it would ignore their settings.
     @Test(arguments: [false, true])
     func aFileThatIsNotUTF8IsRefusedEvenWhenOptional(required: Bool) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let path = directory.file("tandem.conf")
         try Data([0x5B, 0x53, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: path))
         #expect(throws: ConfigurationError.unreadable(path: path, reason: "permission denied or not UTF-8")) {

@@ -1,4 +1,5 @@
 @testable import Engine
+import TestSupport
 import Foundation
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
     }()
 
     @Test func aMissingFileIsAFreshStart() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.file("not-yet-created"))
         let state = try store.load()
         #expect(state == DaemonState())
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func aFullyPopulatedStateRoundTrips() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         try store.save(Self.populated)
         #expect(try store.load() == Self.populated)
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func absentOptionalFieldsRoundTrip() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         var state = DaemonState()
         state.transaction = TransactionRecord(id: "1", source: "/b", startTime: 1, bootID: "x", version: nil, imageSize: nil,
@@ -62,14 +63,14 @@ import Testing
     }
 
     @Test func saveCreatesTheDirectory() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.file("var/lib/tandem"))
         try store.save(Self.populated)
         #expect(FileManager.default.fileExists(atPath: directory.file("var/lib/tandem/state.json")))
     }
 
     @Test func aLaterSaveReplacesTheEarlierOne() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         try store.save(Self.populated)
         var later = Self.populated
@@ -82,7 +83,7 @@ import Testing
     /// Temp file, fsync, rename: after a save only state.json is left, and it holds complete,
     /// valid JSON with sorted keys (stable, diffable output).
     @Test func theFileIsReplacedAtomically() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         for round in 0..<3 {
             var state = Self.populated
@@ -109,7 +110,7 @@ import Testing
     }
 
     @Test func theFileIsReadableByAll() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         try store.save(Self.populated)
         let attributes = try FileManager.default.attributesOfItem(atPath: store.path)
@@ -119,7 +120,7 @@ import Testing
 
     @Test(arguments: ["{ not json", "", "[]", "{\"lastCheckTime\": \"yesterday\"}", "{\"lastResult\": {\"code\": 99}}"])
     func aCorruptFileIsAnErrorThatSaysHowToRecover(contents: String) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         let path = try directory.write(contents, to: "state.json")
         let store = StateStore(directory: directory.path)
         #expect {
@@ -137,7 +138,7 @@ import Testing
     }
 
     @Test func anUnwritableDirectoryIsAnErrorThatSaysWhatToCheck() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try Scratch()
         // A regular file where the state directory should be: fails even for root.
         let blocker = try directory.write("", to: "blocker")
         let store = StateStore(directory: blocker + "/state")
