@@ -17,9 +17,11 @@ struct UpdateCheck {
         }
         let running = host.version.map(OSVersion.init)
         let offered = OSVersion(manifest.version)
-        if let pendingVersion, OSVersion(pendingVersion) == offered {
-            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
-                               message: "version \(manifest.version) is already installed and waits for a reboot: updatectl reboot")
+        if let pendingVersion, offered <= OSVersion(pendingVersion) {
+            let message = offered == OSVersion(pendingVersion)
+                ? "version \(manifest.version) is already installed and waits for a reboot: updatectl reboot"
+                : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot"
+            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize, message: message)
         }
         if let running, offered <= running {
             return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,

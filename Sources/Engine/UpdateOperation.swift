@@ -13,7 +13,8 @@ public enum UpdateOperation: String, Sendable, CaseIterable {
     case writing
     /// Reading the slot back and hashing it again.
     case verifying
-    /// Putting the slot on trial and recording the result.
+    /// Recording the result and the pending reboot. (The slot was put on trial at the end of
+    /// `verifying`, the last step of the install itself.)
     case finalizing
 
     init(_ phase: InstallProgress.Phase) {

@@ -40,8 +40,12 @@ extension Updater {
                     throw .refused("only the booted slot (\(booted.slot.name.rawValue)) can be marked good: it is the one "
                         + "that has shown it boots; slot \(slot.name.rawValue) would be trusted without ever running")
                 }
+                if flags.successful, flags.tries == 0 {
+                    // Already proven: re-marking must not take the turn of an update waiting in the other slot.
+                    return ({ _ in }, "slot \(slot.name.rawValue) is already marked good; nothing changed")
+                }
                 return ({ $0.markGood(slot.partition.number) },
-                        "marked slot \(slot.name.rawValue) good: it stays the system the bootloader falls back to")
+                        "marked slot \(slot.name.rawValue) good: it boots next and is the system the bootloader falls back to")
             case .bad:
                 if isBooted, !otherFlags.isBootable {
                     throw .refused("slot \(other.name.rawValue) cannot boot (\(otherFlags)), so marking the booted slot "
@@ -89,9 +93,7 @@ extension Updater {
     /// What a reboot would do now; throws when none is pending, unless forced.
     public func rebootPlan(force: Bool) throws(UpdaterError) -> String {
         let current = status()
-        if let busy = lock.locked({ busyErrorLocked() }) {
-            throw .refused("\(busy.description); rebooting now would interrupt it")
-        }
+        if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
         guard let next = current.nextBootSlot else {
             throw .refused("no slot is bootable; rebooting now would leave the machine unable to start")
         }

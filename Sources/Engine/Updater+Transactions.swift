@@ -61,7 +61,7 @@ extension Updater {
     /// booted slot is never touched. Returns the transaction's id.
     public func cancel(by uid: UInt32?) throws(UpdaterError) -> String {
         let stopping = lock.locked { () -> (id: String, installer: Installer?)? in
-            guard let current = running else { return nil }
+            guard let current = running, !current.isCheck else { return nil }
             running?.stopReason = .cancelled(uid: uid)
             return (current.record.id, current.installer)
         }
@@ -136,7 +136,7 @@ extension Updater {
                     return error
                 }
             }
-            running = RunningTransaction(record: record)
+            running = RunningTransaction(record: record, isCheck: !persisted)
             operation = first
             progress = .none
             // The previous worker has finished its transaction; it may still be returning.
@@ -152,7 +152,7 @@ extension Updater {
     }
 
     private func checkSource(_ source: String) throws(UpdaterError) -> CheckResult {
-        let pending = lock.locked { saved.pendingReboot?.bootID == bootID ? saved.pendingReboot?.version : nil }
+        let pending = lock.locked { pendingRebootLocked()?.version }
         do {
             let result = try UpdateCheck(trust: trust, host: host, http: httpOptions).run(source: source, pendingVersion: pending)
             lock.locked {
@@ -193,6 +193,8 @@ extension Updater {
         }
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
         let stop = lock.locked {
+            // The install is about to write the slot a pending update sits in: that update is gone.
+            saved.pendingReboot = nil
             running?.installer = installer
             if running?.stopReason == nil { operation = .preparing }
             return running?.stopReason

@@ -36,6 +36,7 @@ public final class Updater: @unchecked Sendable {
     var running: RunningTransaction?
     var progress = ProgressReport.none
     var table: BootTable
+    var tableReadAt = 0.0
     var worker: JoinableThread?
     var shuttingDown = false
     private var observer: (@Sendable (UpdaterEvent) -> Void)?
@@ -43,6 +44,8 @@ public final class Updater: @unchecked Sendable {
     /// The transaction in flight, with what stops it.
     struct RunningTransaction {
         var record: TransactionRecord
+        /// A check only: nothing to stop, it ends by itself within the connect timeout.
+        var isCheck = false
         var installer: Installer?
         var stopReason: StopReason?
     }
@@ -122,21 +125,23 @@ public final class Updater: @unchecked Sendable {
                     priority: flags.priority, tries: flags.tries, successful: flags.successful,
                     version: version(of: slot), booted: slot.name == booted.slot.name, nextBoot: slot.name == next)
             }
-            let pending = rebootPendingLocked(next: next)
+            let pending = pendingRebootLocked() != nil
             return UpdaterStatus(
                 operation: operation, transaction: running?.record.id, progress: progress,
-                newVersion: running?.record.version ?? (pending ? saved.pendingReboot?.version : nil),
-                newSize: running?.record.imageSize ?? (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
+                newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
+                newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
                 bootedSlot: booted.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime)
         }
     }
 
-    /// A reboot is pending while the slot put on trial during this boot is still the
-    /// bootloader's next choice: a reboot since, a rollback or a mark ends it.
-    private func rebootPendingLocked(next: SlotName?) -> Bool {
-        guard let pending = saved.pendingReboot, pending.bootID == bootID else { return false }
-        return next?.rawValue == pending.slot
+    /// The update waiting for a reboot: the slot put on trial during this boot, while it is
+    /// still the bootloader's next choice. A reboot since, a rollback, a mark or an install
+    /// that invalidated the slot again ends it.
+    func pendingRebootLocked() -> PendingReboot? {
+        guard let pending = saved.pendingReboot, pending.bootID == bootID else { return nil }
+        let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
+        return next?.rawValue == pending.slot ? pending : nil
     }
 
     private func device(of slot: Slot) -> String {
@@ -155,11 +160,16 @@ public final class Updater: @unchecked Sendable {
         return saved.slotVersions[slot.partition.uniqueGUID.description]?.version
     }
 
-    /// Re-reads the boot flags (someone may have run `updatectl disk` or cgpt meanwhile).
-    public func refreshSlots() {
-        guard let fresh = try? control.read().table else { return }
+    /// Re-reads the boot flags (someone may have run `updatectl disk` or cgpt meanwhile, and an
+    /// install invalidates its target), unless they were read less than `maximumAge` seconds ago.
+    public func refreshSlots(maximumAge: Double = 0.5) {
+        let now = MonotonicClock.now()
+        guard lock.locked({ now - tableReadAt >= maximumAge }), let fresh = try? control.read().table else { return }
         let changed = lock.locked {
-            defer { table = fresh }
+            defer {
+                table = fresh
+                tableReadAt = now
+            }
             return table != fresh
         }
         if changed { notifyChanged() }

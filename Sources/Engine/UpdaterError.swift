@@ -21,7 +21,7 @@ public enum UpdaterError: Error, CustomStringConvertible, Equatable {
         case let .busy(transaction, operation, source):
             "busy: transaction \(transaction) is \(operation.rawValue) (\(source)); wait for it, or cancel it with updatectl cancel"
         case .notBusy:
-            "nothing is running, so there is nothing to cancel"
+            "no install is running, so there is nothing to cancel"
         case .noSource:
             "no update source is configured: set Source= in [Update] of /etc/tandem/tandem.conf, or name a bundle: updatectl update SOURCE"
         case let .noUpdate(message):

@@ -16,8 +16,8 @@ extension UpdaterStatus {
         case .writing, .resuming, .verifying:
             let progress = status.progress
             let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 0
-            let rate = Int(progress.bytesPerSecond / 1_000_000)
-            return "\(booted); \(status.operation.rawValue) \(status.newVersion ?? "update"): \(percent)% at \(rate) MB/s"
+            let tenths = Int((progress.bytesPerSecond / 1_048_576 * 10).rounded())
+            return "\(booted); \(status.operation.rawValue) \(status.newVersion ?? "update"): \(percent)% at \(tenths / 10).\(tenths % 10) MiB/s"
         case .checking, .preparing, .finalizing:
             return "\(booted); \(status.operation.rawValue)" + (status.newVersion.map { " \($0)" } ?? "")
         }

@@ -220,7 +220,7 @@ import Testing
         #expect(compat.lastCheckedTime == 1_779_999_999)
     }
 
-    @Test(arguments: [UpdateOperation.writing, .resuming])
+    @Test(arguments: [UpdateOperation.writing])
     func downloadingReportsTheFractionWritten(operation: UpdateOperation) {
         #expect(CompatStatus(Self.status(operation, done: 1, total: 4), acknowledged: false).progress == 0.25)
         #expect(CompatStatus(Self.status(operation, done: 4, total: 4), acknowledged: false).progress == 1)
@@ -228,6 +228,14 @@ import Testing
         #expect(CompatStatus(Self.status(operation, done: 5, total: 0), acknowledged: false).progress == 0)
         // Never beyond 1.0, whatever the counters say.
         #expect(CompatStatus(Self.status(operation, done: 9, total: 4), acknowledged: false).progress == 1)
+    }
+
+    /// Re-reading what an interrupted attempt wrote is DOWNLOADING at 0: the fraction then
+    /// starts where the resume does, so it never goes backwards.
+    @Test func resumingIsDownloadingAtZero() {
+        let compat = CompatStatus(Self.status(.resuming, done: 3, total: 4), acknowledged: false)
+        #expect(compat.currentOperation == "UPDATE_STATUS_DOWNLOADING")
+        #expect(compat.progress == 0)
     }
 
     /// update_engine's progress is of the download only; it is 0 outside it.

@@ -75,7 +75,7 @@ import Testing
         #expect(last.hasPrefix("(sissxs) \"\(transaction)\" 2 \"cancelled by uid 0"), "\(last)")
         try slow.harness.install.expectActiveUntouchedAndTargetUnbootable(since: slow.snapshot)
         let idle = try slow.harness.updatectl(["cancel"])
-        #expect(idle.status == 1 && idle.stderr.contains("nothing is running"), "\(idle.stderr)")
+        #expect(idle.status == 1 && idle.stderr.contains("no install is running"), "\(idle.stderr)")
         slow.harness.stop()
     }
 

@@ -37,7 +37,11 @@ public struct CompatStatus: Sendable, Equatable {
             }
         case .checking: currentOperation = CompatStatus.checkingForUpdate
         case .preparing: currentOperation = CompatStatus.updateAvailable
-        case .resuming, .writing:
+        case .resuming:
+            // Re-reading what an earlier attempt wrote: nothing downloaded yet in this one, and
+            // the download's fraction then starts where the resume does, so it never goes back.
+            currentOperation = CompatStatus.downloading
+        case .writing:
             currentOperation = CompatStatus.downloading
             if status.progress.bytesTotal > 0 {
                 progress = min(1, Double(status.progress.bytesDone) / Double(status.progress.bytesTotal))

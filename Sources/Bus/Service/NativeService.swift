@@ -77,7 +77,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
     public func property(_ name: String, interface: String) -> BusValue? {
         // The flags can be changed behind tandemd's back (cgpt, updatectl disk): re-read them
         // when someone looks at the slots.
-        if name == "Slots" { updater.refreshSlots() }
+        if ["Slots", "NextBootSlot", "RebootPending"].contains(name) { updater.refreshSlots() }
         return StatusCoding.properties(updater.status())[name]
     }
 
@@ -97,18 +97,18 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                     }
                 }
             case "Install":
-                let request = try installRequest(call.arguments)
                 guard authorizer.authorize(call, action: "installing an update") != nil else { return }
+                let request = try installRequest(call.arguments)
                 call.reply([.string(try updater.install(request))])
             case "Cancel":
                 guard let uid = authorizer.authorize(call, action: "cancelling an update") else { return }
                 call.reply([.string(try updater.cancel(by: uid))])
             case "Mark":
+                guard authorizer.authorize(call, action: "marking a slot") != nil else { return }
                 guard let text = call.arguments[0].stringValue, let state = MarkState(rawValue: text),
                       let slot = call.arguments[1].stringValue else {
                     throw .invalidArgument("the state must be one of: " + MarkState.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                guard authorizer.authorize(call, action: "marking a slot \(state.rawValue)") != nil else { return }
                 let (next, message) = try updater.mark(state, slot: slot)
                 call.reply([.string(next.rawValue), .string(message)])
             case "Rollback":
@@ -116,10 +116,10 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                 let (next, message) = try updater.rollback()
                 call.reply([.string(next.rawValue), .string(message)])
             case "Reboot":
-                let options = call.arguments[0].dictionaryValue ?? [:]
-                let force = options["force"]?.boolValue ?? false
-                let dryRun = options["dry-run"]?.boolValue ?? false
                 guard authorizer.authorize(call, action: "rebooting") != nil else { return }
+                let options = try flags(call.arguments[0], known: ["force", "dry-run"], method: "Reboot")
+                let force = options["force"] ?? false
+                let dryRun = options["dry-run"] ?? false
                 let plan = try updater.rebootPlan(force: force)
                 if dryRun { return call.reply([.string("would " + plan)]) }
                 try reboot(call, plan: plan)
@@ -129,6 +129,19 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
         } catch {
             call.fail(error.busError)
         }
+    }
+
+    /// Boolean options, strictly: an unknown key or a value of another type is an error, not false.
+    private func flags(_ argument: BusValue, known: Set<String>, method: String) throws(UpdaterError) -> [String: Bool] {
+        var result: [String: Bool] = [:]
+        for (key, value) in argument.dictionaryValue ?? [:] {
+            guard known.contains(key) else {
+                throw .invalidArgument("unknown \(method) option '\(key)'; the options are: " + known.sorted().joined(separator: ", "))
+            }
+            guard let flag = value.boolValue else { throw .invalidArgument("the \(method) option \(key) must be a boolean") }
+            result[key] = flag
+        }
+        return result
     }
 
     private func installRequest(_ arguments: [BusValue]) throws(UpdaterError) -> InstallRequest {

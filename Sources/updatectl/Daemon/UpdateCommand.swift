@@ -14,8 +14,8 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try withDaemon { client throws(ClientError) in
             let result = try client.check()
+            guard result.available else { throw .noUpdate(result.message) }
             print(result.message)
-            if !result.available { throw .noUpdate(result.message) }
         }
     }
 }
