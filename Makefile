@@ -50,9 +50,10 @@ install: build
 	install -D -m 0755 "$(BIN_DIR)/tandemd" "$(DESTDIR)$(SBINDIR)/tandemd"
 	install -D -m 0755 "$(BIN_DIR)/updatectl" "$(DESTDIR)$(BINDIR)/updatectl"
 	install -d "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(DBUSPOLICYDIR)" "$(DESTDIR)$(DOCDIR)"
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/tandemd.service \
-		> "$(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service"
-	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/tandemd.service"
+	for unit in tandemd.service tandem-bless-boot.service; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' "systemd/$$unit" \
+			> "$(DESTDIR)$(SYSTEMDUNITDIR)/$$unit" && chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$unit" || exit 1; \
+	done
 	install -m 0644 systemd/org.tandem.Updater1.conf systemd/com.coreos.update1.conf "$(DESTDIR)$(DBUSPOLICYDIR)/"
 	install -m 0644 README.md docs/*.md "$(DESTDIR)$(DOCDIR)/"
 

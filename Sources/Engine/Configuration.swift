@@ -32,6 +32,15 @@ public struct Configuration: Sendable, Equatable {
     public var compatible: String?
     public var version: String?
 
+    /// Where the kernel's boot id is read. Disk-image setups that simulate reboots (tests, the
+    /// demo) point it at a file they rewrite per simulated boot.
+    public var bootIDFile = "/proc/sys/kernel/random/boot_id"
+
+    // [Boot]
+    /// A trial boot is blessed no earlier than this many seconds after the kernel started,
+    /// however early boot-complete.target is reached.
+    public var blessGraceSeconds = 0
+
     // [Daemon]
     public var stateDirectory = "/var/lib/tandem"
     /// Besides root, members of this group may change things (install, cancel, mark, reboot).
@@ -46,7 +55,8 @@ public struct Configuration: Sendable, Equatable {
         "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB"],
         "Update": ["Source", "KeysDirectory", "VerifyReadback", "DirectIO", "CheckpointInterval", "TrialTries",
                    "CABundle", "ConnectTimeoutSec"],
-        "Host": ["OSRelease", "Compatible", "Version"],
+        "Host": ["OSRelease", "Compatible", "Version", "BootIDFile"],
+        "Boot": ["BlessGraceSec"],
         "Daemon": ["StateDirectory", "AdminGroup", "ResumeInterrupted"],
     ]
 
@@ -110,6 +120,12 @@ public struct Configuration: Sendable, Equatable {
             guard value.hasPrefix("/") else { throw invalid("an absolute path") }
             osRelease = value
         case ("Host", "Compatible"): compatible = optional(value)
+        case ("Host", "BootIDFile"):
+            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
+            bootIDFile = value
+        case ("Boot", "BlessGraceSec"):
+            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
+            blessGraceSeconds = seconds
         case ("Host", "Version"): version = optional(value)
         case ("Daemon", "StateDirectory"):
             guard value.hasPrefix("/") else { throw invalid("an absolute path") }

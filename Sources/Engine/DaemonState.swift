@@ -9,6 +9,12 @@ public struct DaemonState: Codable, Sendable, Equatable {
     public var lastCheckTime: Int64 = 0
     /// What tandemd installed in each slot, by partition UUID: the version and when.
     public var slotVersions: [String: InstalledImage] = [:]
+    /// The slot being tried: booted after an install and not blessed yet.
+    public var trial: TrialBoot?
+    /// Versions that failed to boot, skipped by automatic updates until a newer one appears.
+    public var quarantine: [QuarantinedVersion] = []
+    /// What the latest boot was, as worked out when tandemd started during it.
+    public var lastBoot: BootReport?
 
     public init() {}
 
@@ -21,6 +27,9 @@ public struct DaemonState: Codable, Sendable, Equatable {
         pendingReboot = try container.decodeIfPresent(PendingReboot.self, forKey: .pendingReboot)
         lastCheckTime = try container.decodeIfPresent(Int64.self, forKey: .lastCheckTime) ?? 0
         slotVersions = try container.decodeIfPresent([String: InstalledImage].self, forKey: .slotVersions) ?? [:]
+        trial = try container.decodeIfPresent(TrialBoot.self, forKey: .trial)
+        quarantine = try container.decodeIfPresent([QuarantinedVersion].self, forKey: .quarantine) ?? []
+        lastBoot = try container.decodeIfPresent(BootReport.self, forKey: .lastBoot)
     }
 }
 
@@ -39,6 +48,8 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     /// Install options that must survive a resume.
     public var slotChoice: String
     public var verifyReadback: Bool
+    /// Installed despite the trial guard or the quarantine.
+    public var force: Bool? = nil
 }
 
 public struct ResultRecord: Codable, Sendable, Equatable {
@@ -72,4 +83,30 @@ public struct InstalledImage: Codable, Sendable, Equatable {
     public var version: String
     public var sha256: String
     public var time: Int64
+}
+
+public struct TrialBoot: Codable, Sendable, Equatable {
+    public var slot: String
+    public var version: String
+    /// The boot being tried; the boot during which the slot was installed.
+    public var bootID: String
+    public var installBootID: String
+    public var since: Int64
+}
+
+public struct QuarantinedVersion: Codable, Sendable, Equatable {
+    public var version: String
+    public var reason: FallbackReason
+    public var slot: String
+    /// The boot that fell back.
+    public var bootID: String
+    public var time: Int64
+
+    public init(version: String, reason: FallbackReason, slot: String, bootID: String, time: Int64) {
+        self.version = version
+        self.reason = reason
+        self.slot = slot
+        self.bootID = bootID
+        self.time = time
+    }
 }

@@ -7,9 +7,15 @@ import Glibc
 /// Facts about this boot that the records carry.
 enum HostFacts {
     /// The kernel's id for this boot: a different one means the machine rebooted.
-    static func bootID(procDirectory: String = "/proc") -> String {
-        (try? String(contentsOfFile: procDirectory + "/sys/kernel/random/boot_id", encoding: .utf8))?
-            .trimmingWhitespace() ?? "unknown"
+    static func bootID(file: String) -> String {
+        (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingWhitespace() ?? "unknown"
+    }
+
+    /// Seconds since the kernel started, suspend included (CLOCK_BOOTTIME).
+    static func uptime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func now() -> Int64 {

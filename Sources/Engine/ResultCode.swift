@@ -8,6 +8,9 @@ public enum ResultCode: Int32, Sendable, Codable, CaseIterable {
     case interrupted = 3
     /// A check found nothing newer than what runs (or is already installed and pending).
     case noUpdate = 4
+    /// Not a transaction's end but a boot's: the updated slot did not boot and the bootloader
+    /// went back to the old one (see `BootReport`).
+    case fellBack = 5
 
     public var name: String {
         switch self {
@@ -16,6 +19,7 @@ public enum ResultCode: Int32, Sendable, Codable, CaseIterable {
         case .cancelled: "cancelled"
         case .interrupted: "interrupted"
         case .noUpdate: "no-update"
+        case .fellBack: "fell-back"
         }
     }
 }

@@ -9,7 +9,7 @@ struct UpdateCheck {
     var host: HostIdentity
     var http: HTTPOptions
 
-    func run(source: String, pendingVersion: String?) throws -> CheckResult {
+    func run(source: String, pendingVersion: String?, quarantine: [QuarantinedVersion]) throws -> CheckResult {
         let bundle = try openBundle(source, http: http)
         let manifest = try trust.verify(try bundle.readPreamble()).manifest
         guard manifest.compatible == host.compatible else {
@@ -22,6 +22,12 @@ struct UpdateCheck {
                 ? "version \(manifest.version) is already installed and waits for a reboot: updatectl reboot"
                 : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot"
             return CheckResult(available: false, version: manifest.version, size: manifest.imageSize, message: message)
+        }
+        if let entry = quarantine.first(where: { OSVersion($0.version) == offered }) {
+            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
+                               message: "no update: \(source) offers version \(manifest.version), which is quarantined since it "
+                                   + "failed to boot (\(entry.reason.rawValue)); it is skipped until a newer version appears "
+                                   + "(override: updatectl update --force, or updatectl unquarantine \(manifest.version))")
         }
         if let running, offered <= running {
             return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,

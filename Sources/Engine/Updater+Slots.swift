@@ -30,6 +30,7 @@ extension Updater {
     public func mark(_ state: MarkState, slot selector: String) throws(UpdaterError) -> (slot: SlotName, message: String) {
         let slot = try resolveSlot(selector)
         let other = booted.pair[slot.name.other]
+        defer { if state == .good, slot.name == booted.slot.name { recordBlessing() } }
         return try changeFlags { current throws(UpdaterError) in
             let flags = current[slot.partition.number]
             let otherFlags = current[other.partition.number]

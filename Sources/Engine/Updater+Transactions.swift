@@ -12,11 +12,14 @@ public struct InstallRequest: Sendable, Equatable {
     public var slot: SlotChoice
     /// Nil: the configured default.
     public var verifyReadback: Bool?
+    /// Overrides the trial guard and the quarantine.
+    public var force: Bool
 
-    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil) {
+    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil, force: Bool = false) {
         self.source = source
         self.slot = slot
         self.verifyReadback = verifyReadback
+        self.force = force
     }
 }
 
@@ -25,9 +28,14 @@ extension Updater {
     /// announced as `.completed`, whatever happens.
     public func install(_ request: InstallRequest) throws(UpdaterError) -> String {
         guard let source = request.source ?? configuration.source else { throw .noSource }
+        if let refusal = trialGuardRefusal() {
+            guard request.force else { throw refusal }
+            log.warning("trial guard overridden (--force): overwriting the only known-good slot while the running one is unproven")
+        }
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
-            slotChoice: request.slot.rawValue, verifyReadback: request.verifyReadback ?? configuration.verifyReadback)
+            slotChoice: request.slot.rawValue, verifyReadback: request.verifyReadback ?? configuration.verifyReadback,
+            force: request.force)
         try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in
             runInstall(record, checkFirst: request.source == nil)
         }
@@ -118,7 +126,7 @@ extension Updater {
         guard resume else { return }
         do {
             _ = try install(InstallRequest(source: interrupted.source, slot: SlotChoice(rawValue: interrupted.slotChoice) ?? .auto,
-                                           verifyReadback: interrupted.verifyReadback))
+                                           verifyReadback: interrupted.verifyReadback, force: interrupted.force ?? false))
         } catch {
             log.error("cannot resume: \(error)")
         }
@@ -151,10 +159,11 @@ extension Updater {
         notifyChanged()
     }
 
-    private func checkSource(_ source: String) throws(UpdaterError) -> CheckResult {
-        let pending = lock.locked { pendingRebootLocked()?.version }
+    private func checkSource(_ source: String, force: Bool = false) throws(UpdaterError) -> CheckResult {
+        let (pending, quarantine) = lock.locked { (pendingRebootLocked()?.version, force ? [] : saved.quarantine) }
         do {
-            let result = try UpdateCheck(trust: trust, host: host, http: httpOptions).run(source: source, pendingVersion: pending)
+            let result = try UpdateCheck(trust: trust, host: host, http: httpOptions)
+                .run(source: source, pendingVersion: pending, quarantine: quarantine)
             lock.locked {
                 saved.lastCheckTime = HostFacts.now()
                 do { try persistLocked() } catch { log.error("\(error)") }
@@ -184,7 +193,7 @@ extension Updater {
     private func runInstall(_ record: TransactionRecord, checkFirst: Bool) {
         if checkFirst {
             do {
-                let found = try checkSource(record.source)
+                let found = try checkSource(record.source, force: record.force ?? false)
                 guard found.available else { return finish(record.id, code: .noUpdate, message: found.message) }
                 log.info("\(found.message)")
             } catch {
@@ -208,7 +217,12 @@ extension Updater {
                     progress = ProgressReport(report)
                 }
                 notifyChanged()
-            }, accepted: { [self] manifest, slot in
+            }, accepted: { [self] manifest, slot throws(InstallError) in
+                if record.force != true, let entry = lock.locked({ quarantineEntryLocked(manifest.version) }) {
+                    throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot) "
+                        + "(\(entry.reason.rawValue)); nothing was written; install it anyway with --force, or "
+                        + "updatectl unquarantine \(manifest.version)")
+                }
                 lock.locked {
                     running?.record.version = manifest.version
                     running?.record.imageSize = manifest.imageSize

@@ -57,7 +57,7 @@ public final class Updater: @unchecked Sendable {
 
     /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
     /// the daemon with a message saying what to fix.
-    public init(configuration: Configuration, logger: Logger, procDirectory: String = "/proc") throws(UpdaterError) {
+    public init(configuration: Configuration, logger: Logger) throws(UpdaterError) {
         self.configuration = configuration
         log = logger
         policy = AdminPolicy(groupName: configuration.adminGroup)
@@ -94,7 +94,7 @@ public final class Updater: @unchecked Sendable {
         } catch {
             throw .state(error)
         }
-        bootID = HostFacts.bootID(procDirectory: procDirectory)
+        bootID = HostFacts.bootID(file: configuration.bootIDFile)
     }
 
     /// Registers the one observer (the D-Bus layer). Called from worker threads and from
@@ -131,7 +131,8 @@ public final class Updater: @unchecked Sendable {
                 newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
                 newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
                 bootedSlot: booted.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
-                lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime)
+                lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
+                boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine)
         }
     }
 

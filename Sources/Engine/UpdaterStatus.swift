@@ -46,10 +46,16 @@ public struct UpdaterStatus: Sendable, Equatable {
     public var lastResult: ResultRecord?
     public var rebootPending: Bool
     public var lastCheckTime: Int64
+    /// What this boot is (normal, trial, blessed, fallback), as found at start-up.
+    public var boot: BootReport?
+    public var quarantined: [QuarantinedVersion]
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
                 newSize: UInt64, bootedSlot: SlotName, bootedVersion: String?, nextBootSlot: SlotName?,
-                slots: [SlotStatus], lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64) {
+                slots: [SlotStatus], lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
+                boot: BootReport? = nil, quarantined: [QuarantinedVersion] = []) {
+        self.boot = boot
+        self.quarantined = quarantined
         self.operation = operation
         self.transaction = transaction
         self.progress = progress

@@ -18,6 +18,8 @@ public enum InstallError: Error, CustomStringConvertible {
     case slots(SlotError)
     case stream(StreamError)
     case checkpoint(path: String, detail: String)
+    /// The caller's policy refused the verified bundle before anything was written.
+    case declined(String)
     case io(String)
 
     public var description: String {
@@ -52,6 +54,8 @@ public enum InstallError: Error, CustomStringConvertible {
             return "\(error); the target slot was left unbootable, and a retry resumes from the last checkpoint"
         case let .checkpoint(path, detail):
             return "cannot write the checkpoint \(path): \(detail); check that the state directory is writable"
+        case let .declined(reason):
+            return reason
         case let .io(detail):
             return "\(detail); the target slot was left unbootable"
         }

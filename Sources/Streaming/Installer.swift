@@ -66,9 +66,10 @@ public final class Installer: @unchecked Sendable {
     }
 
     /// `accepted` is called once the bundle passed every check, before the target is touched:
-    /// from then on there is a version and a size to report.
+    /// from then on there is a version and a size to report. It may still decline the bundle
+    /// (a policy of the caller's, such as a quarantine), and nothing is written.
     public func install(_ location: String, progress: @escaping @Sendable (InstallProgress) -> Void = { _ in },
-                        accepted: @Sendable (Manifest, Slot) -> Void = { _, _ in }) throws(InstallError) -> InstallResult {
+                        accepted: @Sendable (Manifest, Slot) throws(InstallError) -> Void = { _, _ in }) throws(InstallError) -> InstallResult {
         do {
             return try performInstall(location, accepted: accepted, progress: progress)
         } catch {
@@ -76,14 +77,14 @@ public final class Installer: @unchecked Sendable {
         }
     }
 
-    private func performInstall(_ location: String, accepted: @Sendable (Manifest, Slot) -> Void,
+    private func performInstall(_ location: String, accepted: @Sendable (Manifest, Slot) throws(InstallError) -> Void,
                                 progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
         let source = try openBundle(location, http: options.http)
         let preamble = try source.readPreamble()
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
         let target = try preflight(manifest)
-        accepted(manifest, target)
+        try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
 
         let pair = booted.pair

@@ -67,6 +67,7 @@ final class Daemon: @unchecked Sendable {
             "booted_slot": "\(status.bootedSlot.rawValue)", "evidence": "\(updater.bootedEvidence)",
             "version": "\(status.bootedVersion ?? "unknown")", "next_boot": "\(status.nextBootSlot?.rawValue ?? "none")",
         ])
+        updater.assessBoot()
         compat.announce()
         updater.recoverInterruptedTransaction()
         let watchdog = loop.enableWatchdog()

@@ -110,6 +110,10 @@ import Testing
         OSRelease=/usr/lib/os-release
         Compatible=acme-board-v2
         Version=3975.2.1
+        BootIDFile=/run/test/boot_id
+
+        [Boot]
+        BlessGraceSec=120
 
         [Daemon]
         StateDirectory=/srv/tandem/state
@@ -137,6 +141,8 @@ import Testing
         #expect(configuration.osRelease == "/usr/lib/os-release")
         #expect(configuration.compatible == "acme-board-v2")
         #expect(configuration.version == "3975.2.1")
+        #expect(configuration.bootIDFile == "/run/test/boot_id")
+        #expect(configuration.blessGraceSeconds == 120)
         #expect(configuration.stateDirectory == "/srv/tandem/state")
         #expect(configuration.adminGroup == "sudo")
         #expect(configuration.resumeInterrupted == false)
@@ -432,7 +438,7 @@ import Testing
         let refusal = try #require(try Self.refusal("[Slots]\nDisk=/dev/sda\n\n[Network]\nProxy=x\n"))
         #expect(refusal.error == .unknownSection(path: refusal.path, line: 4, section: "Network"))
         #expect(refusal.error.description == "\(refusal.path):4: unknown section [Network]; the sections are "
-            + "[Daemon], [Host], [Slots], [Update] (see docs/configuration.md)")
+            + "[Boot], [Daemon], [Host], [Slots], [Update] (see docs/configuration.md)")
     }
 
     @Test func sectionNamesAreCaseSensitive() throws {

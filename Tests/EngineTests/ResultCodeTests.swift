@@ -11,6 +11,7 @@ import Testing
         (.cancelled, 2, "cancelled"),
         (.interrupted, 3, "interrupted"),
         (.noUpdate, 4, "no-update"),
+        (.fellBack, 5, "fell-back"),
     ])
     func rawValuesAndNamesAreFixed(code: ResultCode, raw: Int32, name: String) {
         #expect(code.rawValue == raw)
@@ -18,10 +19,10 @@ import Testing
         #expect(ResultCode(rawValue: raw) == code)
     }
 
-    @Test func thereAreExactlyFiveCodesNumberedFromZero() {
-        #expect(ResultCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4])
+    @Test func theCodesAreNumberedFromZeroWithoutGaps() {
+        #expect(ResultCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5])
         #expect(Set(ResultCode.allCases.map(\.name)).count == ResultCode.allCases.count)
-        #expect(ResultCode(rawValue: 5) == nil)
+        #expect(ResultCode(rawValue: 6) == nil)
         #expect(ResultCode(rawValue: -1) == nil)
     }
 

@@ -93,7 +93,7 @@ import Testing
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: store.path))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(object.keys) == ["lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction"])
+        #expect(Set(object.keys) == ["lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction", "quarantine"])
         #expect(object["lastCheckTime"] as? Int == 1_779_998_002)
 
         let text = try #require(String(data: data, encoding: .utf8))

@@ -10,10 +10,10 @@ struct UnitFileTests {
         .appendingPathComponent("systemd")
     static let policies = ["org.tandem.Updater1.conf", "com.coreos.update1.conf"]
 
-    @Test func unitPassesSystemdAnalyzeVerify() throws {
+    @Test func unitsPassSystemdAnalyzeVerify() throws {
         try Integration.require(Shell.which("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd)")
         let scratch = try Scratch()
-        let output = try verify(try installableUnit(in: scratch))
+        let output = try verify(try installableUnit(in: scratch), try installableUnit("tandem-bless-boot.service", in: scratch))
         #expect(output.status == 0)
         // Unknown keys and bad values are only warnings, with exit status 0: any output fails.
         #expect(output.stderr.isEmpty && output.stdout.isEmpty, "\(output.stderr)\(output.stdout)")
@@ -42,7 +42,7 @@ struct UnitFileTests {
                        "DESTDIR=\(root.path)", "PREFIX=/usr", "BIN_DIR=\(binaries.path)"])
         let expected = [
             ("usr/sbin/tandemd", 0o755), ("usr/bin/updatectl", 0o755),
-            ("usr/lib/systemd/system/tandemd.service", 0o644),
+            ("usr/lib/systemd/system/tandemd.service", 0o644), ("usr/lib/systemd/system/tandem-bless-boot.service", 0o644),
             ("usr/share/dbus-1/system.d/org.tandem.Updater1.conf", 0o644),
             ("usr/share/dbus-1/system.d/com.coreos.update1.conf", 0o644),
             ("usr/share/doc/tandem/README.md", 0o644), ("usr/share/doc/tandem/architecture.md", 0o644),
@@ -55,6 +55,10 @@ struct UnitFileTests {
         #expect(unit.contains("\nExecStart=/usr/sbin/tandemd\n"))
         #expect(unit.contains("file:/usr/share/doc/tandem/README.md"))
         #expect(unit.firstMatch(of: /@[A-Z]+@/) == nil, "a placeholder was left unreplaced")
+        let bless = try String(contentsOf: root.appendingPathComponent("usr/lib/systemd/system/tandem-bless-boot.service"), encoding: .utf8)
+        #expect(bless.contains("\nExecStart=/usr/bin/updatectl mark-good booted\n"))
+        #expect(bless.contains("\nRequires=boot-complete.target tandemd.service\n"))
+        #expect(bless.firstMatch(of: /@[A-Z]+@/) == nil, "a placeholder was left unreplaced")
     }
 
     @Test(arguments: policies)
@@ -71,7 +75,7 @@ struct UnitFileTests {
                                      "org.freedesktop.DBus.Properties.Get", "org.freedesktop.DBus.Properties.GetAll"]
         #expect(native.defaultDenies == ["org.tandem.Updater1"])
         #expect(native.defaultAllows == readOnly)
-        #expect(native.adminAllows == Set(["Check", "Install", "Cancel", "Mark", "Rollback", "Reboot"].map { "org.tandem.Updater1.\($0)" }))
+        #expect(native.adminAllows == Set(["Check", "Install", "Cancel", "Mark", "Rollback", "Unquarantine", "Reboot"].map { "org.tandem.Updater1.\($0)" }))
         #expect(native.rootOwns == "org.tandem.Updater1")
 
         let compat = try policyRules("com.coreos.update1.conf")
@@ -103,40 +107,29 @@ struct UnitFileTests {
 
 // MARK: - Helpers
 
-/// A temporary directory, removed when the value goes away.
-private final class Scratch {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-systemd-\(UUID().uuidString)")
-
-    init() throws {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-}
-
 private func makeExecutable(_ url: URL) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try "#!/bin/sh\nexit 0\n".write(to: url, atomically: true, encoding: .utf8)
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
 }
 
-/// The unit as `make install` would write it, pointing at a stub tandemd (verify checks that
+/// A unit as `make install` would write it, pointing at stub executables (verify checks that
 /// ExecStart= names an executable).
-private func installableUnit(in scratch: Scratch) throws -> URL {
-    let sbin = scratch.url.appendingPathComponent("sbin")
-    try makeExecutable(sbin.appendingPathComponent("tandemd"))
-    let template = try String(contentsOf: UnitFileTests.systemdDirectory.appendingPathComponent("tandemd.service"), encoding: .utf8)
-    let unit = scratch.url.appendingPathComponent("tandemd.service")
-    try template.replacingOccurrences(of: "@SBINDIR@", with: sbin.path)
+private func installableUnit(_ name: String = "tandemd.service", in scratch: Scratch) throws -> URL {
+    let bin = scratch.url.appendingPathComponent("bin")
+    for executable in ["tandemd", "updatectl"] { try makeExecutable(bin.appendingPathComponent(executable)) }
+    let template = try String(contentsOf: UnitFileTests.systemdDirectory.appendingPathComponent(name), encoding: .utf8)
+    let unit = scratch.url.appendingPathComponent(name)
+    try template.replacingOccurrences(of: "@SBINDIR@", with: bin.path).replacingOccurrences(of: "@BINDIR@", with: bin.path)
         .replacingOccurrences(of: "@DOCDIR@", with: "/usr/share/doc/tandem")
         .write(to: unit, atomically: true, encoding: .utf8)
     return unit
 }
 
-private func verify(_ unit: URL) throws -> Shell.Output {
-    try Shell.capture(["systemd-analyze", "verify", "--man=no", unit.path])
+/// The units' directory is searched first, so that dependencies between them resolve.
+private func verify(_ units: URL...) throws -> Shell.Output {
+    try Shell.capture(["systemd-analyze", "verify", "--man=no"] + units.map(\.path),
+                      environment: ["SYSTEMD_UNIT_PATH": (units.first?.deletingLastPathComponent().path ?? "") + ":"])
 }
 
 private struct PolicyRules {

@@ -14,6 +14,13 @@ public final class DaemonHarness {
     public let logPath: String
     public private(set) var daemon: Process?
     public static let hostVersion = "1.5.0"
+    /// The slot tandemd is told it runs from; a simulated reboot changes it.
+    public private(set) var bootedSlot = SlotName.a
+    /// The kernel's boot id as tandemd reads it; a simulated reboot writes a new one.
+    public let bootIDFile: String
+    private let osRelease: String
+    private let source: String?
+    private let settings: String
 
     public var disk: TestDisk { install.disk }
     public var fixture: BundleFixture { install.fixture }
@@ -28,28 +35,62 @@ public final class DaemonHarness {
         notify = try NotifySocket(directory: fixture.directory.path)
         stateDirectory = install.stateDirectory
         logPath = fixture.path("tandemd.log")
-        let osRelease = fixture.path("os-release")
-        try "ID=\(BundleFixture.compatible)\nVERSION_ID=\(DaemonHarness.hostVersion)\n".write(toFile: osRelease, atomically: true, encoding: .utf8)
+        osRelease = fixture.path("os-release")
+        bootIDFile = fixture.path("boot_id")
         configPath = fixture.path("tandem.conf")
+        self.source = source
+        self.settings = settings
+        try writeHost(version: DaemonHarness.hostVersion)
+        try newBootID()
+        try writeConfiguration()
+    }
+
+    /// os-release of the system "running" from the booted slot.
+    public func writeHost(version: String) throws {
+        try "ID=\(BundleFixture.compatible)\nVERSION_ID=\(version)\n".write(toFile: osRelease, atomically: true, encoding: .utf8)
+    }
+
+    private func newBootID() throws {
+        try UUID().uuidString.lowercased().write(toFile: bootIDFile, atomically: true, encoding: .utf8)
+    }
+
+    private func writeConfiguration() throws {
         try """
             # written by DaemonHarness
             [Slots]
             Disk=\(install.disk.path)
-            BootedSlot=A
+            BootedSlot=\(bootedSlot.rawValue)
 
             [Update]
             Source=\(source ?? "")
-            KeysDirectory=\(fixture.keysDirectory)
+            KeysDirectory=\(install.fixture.keysDirectory)
             CheckpointInterval=1M
 
             [Host]
             OSRelease=\(osRelease)
+            BootIDFile=\(bootIDFile)
 
             [Daemon]
             StateDirectory=\(stateDirectory)
 
             \(settings)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Plays a reboot: tandemd stops, the bootloader's `gptprio.next` model picks a slot (and
+    /// uses up a try of a trial slot, on disk, as GRUB does), the kernel gets a new boot id, and
+    /// tandemd starts on the chosen slot, running the version `versions` gives for it (the
+    /// harness's host version by default). Returns the slot booted.
+    @discardableResult
+    public func reboot(versions: [SlotName: String] = [:]) throws -> SlotName {
+        if daemon != nil { stop() }
+        let chosen = try BootControl(pair: try install.pair()).nextBoot(commit: true).slot.name
+        bootedSlot = chosen
+        try newBootID()
+        try writeHost(version: versions[chosen] ?? DaemonHarness.hostVersion)
+        try writeConfiguration()
+        try start()
+        return chosen
     }
 
     deinit {

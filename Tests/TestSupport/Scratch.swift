@@ -3,6 +3,7 @@ import Foundation
 /// A temporary directory for one test, removed when released.
 public final class Scratch {
     public let path: String
+    public var url: URL { URL(fileURLWithPath: path) }
 
     public init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-test-\(UUID().uuidString.prefix(8))").path

@@ -32,8 +32,8 @@ public final class UpdaterClient {
         return CheckResult(available: available, version: version, size: size, message: message)
     }
 
-    public func install(source: String?, slot: String?, verifyReadback: Bool?) throws(ClientError) -> String {
-        var options: [(String, BusValue)] = []
+    public func install(source: String?, slot: String?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
+        var options: [(String, BusValue)] = force ? [("force", .bool(true))] : []
         if let slot { options.append(("slot", .string(slot))) }
         if let verifyReadback { options.append(("verify-readback", .bool(verifyReadback))) }
         let reply = try call("Install", [.string(source ?? ""), .dictionary(options)])
@@ -48,6 +48,11 @@ public final class UpdaterClient {
 
     public func mark(_ state: String, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
         try pair(try call("Mark", [.string(state), .string(slot)]), "Mark")
+    }
+
+    public func unquarantine(_ version: String) throws(ClientError) -> String {
+        guard let message = try call("Unquarantine", [.string(version)]).first?.stringValue else { throw mismatch("Unquarantine") }
+        return message
     }
 
     public func rollback() throws(ClientError) -> (nextBoot: String, message: String) {

@@ -109,8 +109,29 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                       let slot = call.arguments[1].stringValue else {
                     throw .invalidArgument("the state must be one of: " + MarkState.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                let (next, message) = try updater.mark(state, slot: slot)
-                call.reply([.string(next.rawValue), .string(message)])
+                let delay = state == .good && ["booted", updater.status().bootedSlot.rawValue.lowercased()]
+                    .contains(slot.lowercased()) ? updater.blessDelay() : 0
+                guard delay > 0 else {
+                    let (next, message) = try updater.mark(state, slot: slot)
+                    return call.reply([.string(next.rawValue), .string(message)])
+                }
+                // The grace period: the caller (tandem-bless-boot.service) waits for the answer.
+                log.notice("blessing the trial boot in \(Int(delay.rounded())) s (BlessGraceSec=)")
+                do {
+                    try loop.after(delay) { [updater] in
+                        do throws(UpdaterError) {
+                            let (next, message) = try updater.mark(state, slot: slot)
+                            call.reply([.string(next.rawValue), .string(message)])
+                        } catch {
+                            call.fail(error.busError)
+                        }
+                    }
+                } catch {
+                    throw .failed("cannot wait for the grace period: \(error)")
+                }
+            case "Unquarantine":
+                guard authorizer.authorize(call, action: "taking a version out of quarantine") != nil else { return }
+                call.reply([.string(try updater.unquarantine(call.arguments[0].stringValue ?? ""))])
             case "Rollback":
                 guard authorizer.authorize(call, action: "rolling back") != nil else { return }
                 let (next, message) = try updater.rollback()
@@ -151,7 +172,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                 + "directory; give an absolute path or a URL")
         }
         let options = arguments[1].dictionaryValue ?? [:]
-        let known: Set = ["slot", "verify-readback"]
+        let known: Set = ["slot", "verify-readback", "force"]
         if let unknown = options.keys.first(where: { !known.contains($0) }) {
             throw .invalidArgument("unknown install option '\(unknown)'; the options are: " + known.sorted().joined(separator: ", "))
         }
@@ -168,7 +189,12 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
             guard let flag = value.boolValue else { throw .invalidArgument("the verify-readback option must be a boolean") }
             readback = flag
         }
-        return InstallRequest(source: source.isEmpty ? nil : source, slot: slot, verifyReadback: readback)
+        var force = false
+        if let value = options["force"] {
+            guard let flag = value.boolValue else { throw .invalidArgument("the force option must be a boolean") }
+            force = flag
+        }
+        return InstallRequest(source: source.isEmpty ? nil : source, slot: slot, verifyReadback: readback, force: force)
     }
 
     /// Through logind, which runs the shutdown properly (inhibitors, units stopping in order).

@@ -7,6 +7,7 @@ public enum StatusCoding {
     public static func properties(_ status: UpdaterStatus) -> [String: BusValue] {
         let progress = status.progress
         let last = status.lastResult
+        let boot = status.boot
         return [
             "Operation": .string(status.operation.rawValue),
             "Transaction": .string(status.transaction ?? ""),
@@ -31,6 +32,15 @@ public enum StatusCoding {
             ]),
             "RebootPending": .bool(status.rebootPending),
             "LastCheckTime": .int64(status.lastCheckTime),
+            "Boot": .structure([
+                .string(boot?.kind.rawValue ?? ""), .string(boot?.bootedSlot ?? ""), .string(boot?.version ?? ""),
+                .string(boot?.reason?.rawValue ?? ""), .string(boot?.bootID ?? ""), .string(boot?.installBootID ?? ""),
+                .int64(boot?.time ?? 0), .string(boot?.message ?? ""),
+            ]),
+            "Quarantined": .array(elementSignature: "(ssssx)", status.quarantined.map { entry in
+                .structure([.string(entry.version), .string(entry.reason.rawValue), .string(entry.slot), .string(entry.bootID),
+                            .int64(entry.time)])
+            }),
         ]
     }
 
@@ -79,11 +89,32 @@ public enum StatusCoding {
             guard !transaction.isEmpty, let result = ResultCode(rawValue: code) else { return .some(nil) }
             return ResultRecord(transaction: transaction, code: result, message: message, version: version, time: time, bootID: bootID)
         }
+        let boot = try field("Boot") { value -> BootReport?? in
+            guard let fields = value.structureValue, fields.count == 8, let kind = fields[0].stringValue,
+                  let slot = fields[1].stringValue, let version = fields[2].stringValue, let reason = fields[3].stringValue,
+                  let bootID = fields[4].stringValue, let installBootID = fields[5].stringValue, let time = fields[6].int64Value,
+                  let message = fields[7].stringValue else { return nil }
+            guard let kind = BootReport.Kind(rawValue: kind) else { return .some(nil) }
+            return BootReport(kind: kind, bootedSlot: slot, version: nonEmpty(version), reason: FallbackReason(rawValue: reason),
+                              bootID: bootID, installBootID: nonEmpty(installBootID), time: time, message: message)
+        }
+        let quarantined = try field("Quarantined") { value -> [QuarantinedVersion]? in
+            guard let elements = value.arrayValue else { return nil }
+            var entries: [QuarantinedVersion] = []
+            for element in elements {
+                guard let fields = element.structureValue, fields.count == 5, let version = fields[0].stringValue,
+                      let reason = fields[1].stringValue.flatMap(FallbackReason.init(rawValue:)), let slot = fields[2].stringValue,
+                      let bootID = fields[3].stringValue, let time = fields[4].int64Value else { return nil }
+                entries.append(QuarantinedVersion(version: version, reason: reason, slot: slot, bootID: bootID, time: time))
+            }
+            return entries
+        }
         return UpdaterStatus(
             operation: operation, transaction: nonEmpty(try field("Transaction") { $0.stringValue }), progress: progress,
             newVersion: nonEmpty(try field("NewVersion") { $0.stringValue }), newSize: try field("NewSize") { $0.uint64Value },
             bootedSlot: bootedSlot, bootedVersion: nonEmpty(try field("BootedVersion") { $0.stringValue }),
             nextBootSlot: SlotName(rawValue: next), slots: slots, lastResult: last,
-            rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value })
+            rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
+            boot: boot, quarantined: quarantined)
     }
 }

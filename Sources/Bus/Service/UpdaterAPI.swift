@@ -23,6 +23,7 @@ public enum UpdaterAPI {
             .init("Mark", inputs: [.init("state", "s"), .init("slot", "s")], outputs: [.init("next_boot", "s"), .init("message", "s")]),
             .init("Rollback", outputs: [.init("next_boot", "s"), .init("message", "s")]),
             .init("Reboot", inputs: [.init("options", "a{sv}")], outputs: [.init("message", "s")]),
+            .init("Unquarantine", inputs: [.init("version", "s")], outputs: [.init("message", "s")]),
         ],
         properties: [
             .init("Operation", "s"),
@@ -37,6 +38,8 @@ public enum UpdaterAPI {
             .init("LastResult", "(sissxs)"),
             .init("RebootPending", "b"),
             .init("LastCheckTime", "x"),
+            .init("Boot", "(ssssssxs)"),
+            .init("Quarantined", "a(ssssx)"),
         ],
         signals: [
             .init("Completed", [.init("transaction", "s"), .init("code", "i"), .init("message", "s")]),

@@ -42,6 +42,19 @@ struct MarkActiveCommand: ParsableCommand {
     }
 }
 
+struct UnquarantineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unquarantine",
+        abstract: "Let updates install VERSION again, although it once failed to boot.")
+
+    @Argument(help: "The quarantined version (updatectl status lists them).")
+    var version: String
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.unquarantine(version)) }
+    }
+}
+
 struct RollbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",

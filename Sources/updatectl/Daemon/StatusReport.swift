@@ -35,6 +35,25 @@ struct StatusReport: Encodable {
         var nextBoot: Bool
     }
 
+    struct Boot: Encodable {
+        var kind: String
+        var slot: String
+        var version: String?
+        var reason: String?
+        var bootID: String
+        var installBootID: String?
+        var time: Int64
+        var message: String
+    }
+
+    struct Quarantined: Encodable {
+        var version: String
+        var reason: String
+        var slot: String
+        var bootID: String
+        var time: Int64
+    }
+
     var schema = "tandem.status/1"
     var operation: String
     var transaction: String?
@@ -48,6 +67,8 @@ struct StatusReport: Encodable {
     var lastCheckTime: Int64
     var lastResult: Result?
     var slots: [SlotInfo]
+    var boot: Boot?
+    var quarantined: [Quarantined]
 
     init(_ status: UpdaterStatus) {
         operation = status.operation.rawValue
@@ -72,6 +93,13 @@ struct StatusReport: Encodable {
                      priority: $0.priority, tries: $0.tries, successful: $0.successful, version: $0.version,
                      booted: $0.booted, nextBoot: $0.nextBoot)
         }
+        boot = status.boot.map {
+            Boot(kind: $0.kind.rawValue, slot: $0.bootedSlot, version: $0.version, reason: $0.reason?.rawValue,
+                 bootID: $0.bootID, installBootID: $0.installBootID, time: $0.time, message: $0.message)
+        }
+        quarantined = status.quarantined.map {
+            Quarantined(version: $0.version, reason: $0.reason.rawValue, slot: $0.slot, bootID: $0.bootID, time: $0.time)
+        }
     }
 
     func encodeJSON() throws -> String {
@@ -91,6 +119,17 @@ struct StatusReport: Encodable {
                                slot.successful ? "yes" : "no", slot.version ?? "-", markers.joined(separator: ", ")])
         }
         var lines = [table.render(), ""]
+        if let boot = status.boot {
+            let kind = switch boot.kind {
+            case .normal: "normal"
+            case .trial: "TRIAL of version \(boot.version ?? "?"), not yet proven good"
+            case .blessed: "trial of version \(boot.version ?? "?") succeeded; blessed"
+            case .fallback: "FALLBACK: version \(boot.version ?? "?") did not boot (\(boot.reason?.rawValue ?? "unknown reason"))"
+            case .noBootableSlot: "NO BOOTABLE SLOT"
+            }
+            lines.append("This boot:    \(kind)")
+            if !boot.message.isEmpty, boot.kind != .normal { lines.append("              \(boot.message)") }
+        }
         lines.append("State:        " + describeState(status))
         if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {
             lines.append("Reboot:       pending: version \(version) boots from slot \(next.rawValue) on trial (updatectl reboot)")
@@ -104,6 +143,11 @@ struct StatusReport: Encodable {
             lines.append("Last result:  none yet")
         }
         lines.append("Last check:   " + (status.lastCheckTime > 0 ? formatTime(status.lastCheckTime) : "never"))
+        if !status.quarantined.isEmpty {
+            lines.append("Quarantined:  " + status.quarantined.map {
+                "\($0.version) (\($0.reason.rawValue) in slot \($0.slot), \(formatTime($0.time)))"
+            }.joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 

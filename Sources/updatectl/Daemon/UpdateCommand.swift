@@ -44,11 +44,15 @@ struct UpdateCommand: ParsableCommand {
     @Flag(name: .customLong("no-verify-readback"), help: "Skip reading the slot back and hashing it again.")
     var noVerifyReadback = false
 
+    @Flag(help: "Install even a quarantined version (one that failed to boot), and even while the running slot is on trial, overwriting the only known-good slot.")
+    var force = false
+
     func run() throws {
         try withDaemon { client throws(ClientError) in
             let location = source.map(absoluteLocation)
+            if force { printError("warning: --force overrides the quarantine and the trial guard") }
             let start = { () throws(ClientError) -> String in
-                try client.install(source: location, slot: slot?.rawValue, verifyReadback: noVerifyReadback ? false : nil)
+                try client.install(source: location, slot: slot?.rawValue, verifyReadback: noVerifyReadback ? false : nil, force: force)
             }
             if noWait {
                 print(try start())

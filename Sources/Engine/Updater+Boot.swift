@@ -1,0 +1,158 @@
+import Logging
+import Slots
+
+extension Updater {
+    /// Works out, once at start-up, what this boot is: compares the booted slot with what was
+    /// expected before the reboot (a pending update, or a slot on trial) and records exactly
+    /// one of a normal boot, a trial boot, or a fallback, with its reason. A fallback
+    /// quarantines the version that failed.
+    @discardableResult
+    public func assessBoot() -> BootReport {
+        let booted = self.booted.slot.name.rawValue
+        let report: BootReport = lock.locked {
+            let flags = { (name: String) in self.table[self.booted.pair[SlotName(rawValue: name) ?? .a].partition.number] }
+            var report = BootReport(kind: .normal, bootedSlot: booted, version: host.version, reason: nil, bootID: bootID,
+                                    installBootID: nil, time: HostFacts.now(), message: "")
+            // The update expected to boot now: installed during an earlier boot, or already
+            // tried during an earlier boot that did not bless it.
+            var expected: (slot: String, version: String, installBootID: String)?
+            if let pending = saved.pendingReboot, pending.bootID != bootID {
+                expected = (pending.slot, pending.version, pending.bootID)
+                saved.pendingReboot = nil
+            } else if let trial = saved.trial, trial.bootID != bootID {
+                expected = (trial.slot, trial.version, trial.installBootID)
+            } else if let trial = saved.trial {
+                // tandemd restarted during the trial boot: still the same trial.
+                expected = nil
+                report = saved.lastBoot ?? report
+                report.kind = .trial
+                report.version = trial.version
+            }
+            if let expected {
+                let tried = flags(expected.slot)
+                if expected.slot == booted, !tried.successful {
+                    saved.trial = TrialBoot(slot: booted, version: expected.version, bootID: bootID,
+                                            installBootID: expected.installBootID, since: HostFacts.now())
+                    report.kind = .trial
+                    report.version = expected.version
+                    report.installBootID = expected.installBootID
+                    report.message = "trial boot of version \(expected.version) in slot \(booted): it counts as good once "
+                        + "boot-complete.target is reached (tandem-bless-boot.service) or after updatectl mark-good"
+                } else if expected.slot == booted {
+                    saved.trial = nil
+                    report.message = "slot \(booted) runs version \(expected.version), already marked good"
+                } else {
+                    let reason: FallbackReason = if tried.priority == 0 {
+                        .markedBad
+                    } else if !tried.successful, tried.tries == 0 {
+                        .triesExhausted
+                    } else {
+                        .notChosen
+                    }
+                    saved.trial = nil
+                    report.kind = .fallback
+                    report.version = expected.version
+                    report.reason = reason
+                    report.installBootID = expected.installBootID
+                    report.message = "version \(expected.version) in slot \(expected.slot) did not boot (\(reason.rawValue)); "
+                        + "the bootloader fell back to slot \(booted) (version \(host.version ?? "unknown")). Version "
+                        + "\(expected.version) is quarantined: automatic updates skip it until a newer one appears "
+                        + "(updatectl unquarantine \(expected.version) to allow it again)"
+                    if reason != .notChosen {
+                        saved.quarantine.removeAll { $0.version == expected.version }
+                        saved.quarantine.append(QuarantinedVersion(
+                            version: expected.version, reason: reason, slot: expected.slot, bootID: bootID, time: HostFacts.now()))
+                    } else {
+                        report.message = "version \(expected.version) in slot \(expected.slot) was installed, but the "
+                            + "bootloader chose slot \(booted); slot \(expected.slot) was left as it is"
+                    }
+                    saved.lastResult = ResultRecord(
+                        transaction: "boot-" + String(bootID.prefix(8)), code: .fellBack, message: report.message,
+                        version: expected.version, time: HostFacts.now(), bootID: bootID)
+                }
+            }
+            if table.nextBoot() == nil {
+                report.kind = report.kind == .normal ? .noBootableSlot : report.kind
+                report.message += (report.message.isEmpty ? "" : "; ") + "NO SLOT IS BOOTABLE: the next boot will fail. "
+                    + "Mark the running slot good (updatectl mark-good) to make it bootable again"
+            }
+            if report.kind != .trial || saved.lastBoot?.bootID != bootID { saved.lastBoot = report }
+            do { try persistLocked() } catch { log.error("\(error)") }
+            return report
+        }
+        let metadata: Logger.Metadata = [
+            "boot": "\(report.kind.rawValue)", "slot": "\(report.bootedSlot)", "version": "\(report.version ?? "")",
+            "reason": "\(report.reason?.rawValue ?? "")", "boot_id": "\(report.bootID)",
+            "install_boot_id": "\(report.installBootID ?? "")",
+        ]
+        switch report.kind {
+        case .normal: log.info("normal boot of slot \(booted)", metadata: metadata)
+        case .trial, .blessed: log.notice("\(report.message)", metadata: metadata)
+        case .fallback: log.error("\(report.message)", metadata: metadata)
+        case .noBootableSlot: log.critical("\(report.message)", metadata: metadata)
+        }
+        notifyChanged()
+        return report
+    }
+
+    /// The quarantine entry for `version`, if it failed to boot before.
+    func quarantineEntryLocked(_ version: String) -> QuarantinedVersion? {
+        saved.quarantine.first { $0.version == version }
+    }
+
+    /// Lets automatic updates offer `version` again.
+    public func unquarantine(_ version: String) throws(UpdaterError) -> String {
+        let removed = lock.locked { () -> Bool in
+            let before = saved.quarantine.count
+            saved.quarantine.removeAll { $0.version == version }
+            guard saved.quarantine.count != before else { return false }
+            do { try persistLocked() } catch { log.error("\(error)") }
+            return true
+        }
+        guard removed else {
+            let listed = status().quarantined.map(\.version)
+            throw .invalidArgument("version \(version) is not quarantined"
+                + (listed.isEmpty ? "; nothing is" : "; quarantined: " + listed.joined(separator: ", ")))
+        }
+        log.notice("version \(version) taken out of quarantine")
+        notifyChanged()
+        return "version \(version) is no longer quarantined: updates may install it again"
+    }
+
+    /// The trial guard: while the running slot is unproven, the other slot holds the only
+    /// system known to boot, and must not be overwritten.
+    func trialGuardRefusal() -> UpdaterError? {
+        let flags = lock.locked { table[booted.slot.partition.number] }
+        guard !flags.successful else { return nil }
+        let other = booted.slot.name.other.rawValue
+        return .refused("slot \(booted.slot.name.rawValue), which is running, has not been proven good yet (\(flags)); "
+            + "slot \(other) holds the only system known to boot, so it is not overwritten. Bless this boot first "
+            + "(updatectl mark-good, which tandem-bless-boot.service runs at boot-complete.target), or use --force to "
+            + "overwrite the fallback anyway")
+    }
+
+    /// Seconds to wait before blessing the booted slot: what is left of the grace period,
+    /// counted from the kernel's start. 0 when the slot is not on trial.
+    public func blessDelay() -> Double {
+        let onTrial = lock.locked { saved.trial?.slot == booted.slot.name.rawValue }
+        guard onTrial, configuration.blessGraceSeconds > 0 else { return 0 }
+        return max(0, Double(configuration.blessGraceSeconds) - HostFacts.uptime())
+    }
+
+    /// After the booted slot was marked good: a trial of it has succeeded.
+    func recordBlessing() {
+        let blessed: BootReport? = lock.locked {
+            guard let trial = saved.trial, trial.slot == booted.slot.name.rawValue else { return nil }
+            saved.trial = nil
+            let report = BootReport(
+                kind: .blessed, bootedSlot: trial.slot, version: trial.version, reason: nil, bootID: bootID,
+                installBootID: trial.installBootID, time: HostFacts.now(),
+                message: "version \(trial.version) in slot \(trial.slot) proved itself and was marked good; "
+                    + "the other slot may now be updated")
+            saved.lastBoot = report
+            do { try persistLocked() } catch { log.error("\(error)") }
+            return report
+        }
+        if let blessed { log.notice("\(blessed.message)", metadata: ["boot": "blessed", "version": "\(blessed.version ?? "")"]) }
+    }
+}
