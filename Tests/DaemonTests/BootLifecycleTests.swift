@@ -141,3 +141,124 @@ import Testing
         harness.stop()
     }
 }
+
+/// Power cuts (kill -9, then the bootloader's choice) at each step of an install and its trial:
+/// the next boot always lands on a slot holding a verified image.
+@Suite("power cuts across the lifecycle") struct PowerCutTests {
+    enum Cut: String, CaseIterable, CustomStringConvertible {
+        case beforeStreaming = "before streaming"
+        case midStream = "mid-stream"
+        case lateStream = "late in the stream"
+        case afterTrialFlip = "after the trial flip"
+        case duringBlessing = "during blessing"
+        var description: String { rawValue }
+    }
+
+    @Test("the next boot lands on a verified image", arguments: Cut.allCases)
+    func cut(at cut: Cut) throws {
+        let harness = try DaemonHarness(kind: .loopDevice)
+        let image = try harness.fixture.randomImage("image.raw", size: 12 << 20)
+        let server = try BundleServer(file: try harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0"),
+                                      arguments: ["--rate", "\(4 << 20)"])
+        let slotA = try harness.install.slotDigest(partition: 3, count: UInt64(TestDisk.slotMiB) << 20)
+        try harness.start()
+        func progress() throws -> (operation: String, done: UInt64) {
+            let json = try harness.updatectlJSON(["status", "--json"])
+            let done = (json["progress"] as? [String: Any])?["bytesDone"] as? Int ?? 0
+            return (json["operation"] as? String ?? "", UInt64(done))
+        }
+        #expect(try harness.updatectl(["update", "--no-wait", server.url]).status == 0)
+        switch cut {
+        case .beforeStreaming:
+            #expect(try DaemonHarness.eventually { try progress().operation != "checking" })
+        case .midStream:
+            #expect(try DaemonHarness.eventually { try progress().done >= 5 << 20 })
+        case .lateStream:
+            #expect(try DaemonHarness.eventually { try progress().done >= 11 << 20 })
+        case .afterTrialFlip, .duringBlessing:
+            #expect(try DaemonHarness.eventually(timeout: 60) {
+                try harness.updatectlJSON(["status", "--json"])["rebootPending"] as? Bool == true
+            })
+        }
+        if cut == .duringBlessing {
+            #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+            let bless = Process()
+            bless.executableURL = URL(fileURLWithPath: BuiltExecutable.path("updatectl"))
+            bless.arguments = ["mark-good"]
+            bless.environment = ProcessInfo.processInfo.environment.merging(harness.bus.environment) { $1 }
+            try bless.run()
+            usleep(20_000)
+            harness.kill9()
+            bless.waitUntilExit()
+        } else {
+            harness.kill9()
+        }
+        let booted = try harness.reboot(versions: [.b: "2.0.0"])
+        if booted == .a {
+            #expect(try harness.install.slotDigest(partition: 3, count: UInt64(TestDisk.slotMiB) << 20) == slotA,
+                    "A boots and holds exactly what it held")
+        } else {
+            #expect(try harness.install.slotDigest(partition: 4, count: 12 << 20) == (try harness.install.fileDigest(image)),
+                    "B boots only with the verified image")
+        }
+        switch cut {
+        case .beforeStreaming, .midStream, .lateStream:
+            #expect(booted == .a, "a slot that was being written never boots")
+        case .afterTrialFlip:
+            #expect(booted == .b, "the trial flip had happened: B gets its try")
+        case .duringBlessing:
+            // The blessing either landed (B stays) or not (B used its only try: A).
+            #expect(try harness.disk.sgdiskVerifies().clean)
+        }
+        harness.stop()
+    }
+}
+
+@Suite("rollback across boots") struct RollbackLifecycleTests {
+    @Test("rollback both ways between two good slots, refused when the other slot is half-written")
+    func bothWays() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        _ = try BootLifecycleTests.install(harness, version: "2.0.0")
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+        #expect(try harness.updatectl(["mark-good"]).status == 0)
+        // B is blessed; A still holds the old good system: roll back to it, then forward again.
+        let back = try harness.updatectl(["rollback"])
+        #expect(back.status == 0 && back.stdout.contains("slot A boots next"), "\(back.stdout)\(back.stderr)")
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .a)
+        #expect(try BootLifecycleTests.bootJSON(harness)["kind"] as? String == "normal")
+        let forward = try harness.updatectl(["rollback"])
+        #expect(forward.status == 0 && forward.stdout.contains("version 2.0.0 in slot B boots next"), "\(forward.stdout)\(forward.stderr)")
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+
+        // An install into A interrupted half-way leaves A invalidated: nothing to roll back to.
+        let image = try harness.fixture.randomImage("big.raw", size: 12 << 20)
+        let server = try BundleServer(file: try harness.fixture.bundle("v3.tandem", image: image, version: "3.0.0"),
+                                      arguments: ["--rate", "\(3 << 20)"])
+        #expect(try harness.updatectl(["update", "--no-wait", server.url]).status == 0)
+        #expect(try DaemonHarness.eventually {
+            ((try harness.updatectlJSON(["status", "--json"])["progress"] as? [String: Any])?["bytesDone"] as? Int ?? 0) > 2 << 20
+        })
+        #expect(try harness.updatectl(["cancel"]).status == 0)
+        #expect(try DaemonHarness.eventually { try harness.updatectlJSON(["status", "--json"])["operation"] as? String == "idle" })
+        let refused = try harness.updatectl(["rollback"])
+        #expect(refused.status == 1 && refused.stderr.contains("nothing to roll back to"), "\(refused.stderr)")
+        harness.stop()
+    }
+
+    @Test("no bootable slot: a loud error at start-up, and the fix works")
+    func noBootableSlot() throws {
+        let harness = try DaemonHarness()
+        for slot in ["A", "B"] {
+            #expect(try Shell.capture([BuiltExecutable.path("updatectl"), "disk", "set", harness.disk.path, slot,
+                                       "--priority", "0", "--tries", "0", "--successful", "0"]).status == 0)
+        }
+        try harness.start()
+        let boot = try BootLifecycleTests.bootJSON(harness)
+        #expect(boot["kind"] as? String == "no-bootable-slot", "\(boot)")
+        #expect(harness.log.contains("NO SLOT IS BOOTABLE"))
+        #expect(try harness.updatectl(["mark-good"]).status == 0)
+        #expect(try BootControl(pair: try harness.install.pair()).read().table.nextBoot() == 3)
+        harness.stop()
+    }
+}
