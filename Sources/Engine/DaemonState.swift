@@ -81,7 +81,8 @@ public struct PendingReboot: Codable, Sendable, Equatable {
 
 public struct InstalledImage: Codable, Sendable, Equatable {
     public var version: String
-    public var sha256: String
+    /// Known for images tandemd installed; nil for a version only seen running.
+    public var sha256: String?
     public var time: Int64
 }
 

@@ -71,6 +71,14 @@ extension Updater {
                         version: expected.version, time: HostFacts.now(), bootID: bootID)
                 }
             }
+            // Remember what runs here, so that once the other slot is booted this one's version
+            // is still known (it is the fallback, and `status` should say what it holds).
+            if let version = host.version {
+                let key = self.booted.slot.partition.uniqueGUID.description
+                if saved.slotVersions[key]?.version != version {
+                    saved.slotVersions[key] = InstalledImage(version: version, sha256: nil, time: HostFacts.now())
+                }
+            }
             if table.nextBoot() == nil {
                 report.kind = report.kind == .normal ? .noBootableSlot : report.kind
                 report.message += (report.message.isEmpty ? "" : "; ") + "NO SLOT IS BOOTABLE: the next boot will fail. "

@@ -48,10 +48,13 @@ step "Generating a demo signing key (Ed25519) and trusting its public key"
 mkdir -p "$work/keys.d"
 "$updatectl" image keygen --private "$work/demo.key" --public "$work/keys.d/demo.pem"
 
-step "Building signed bundles: v2 (a 12 MiB image) and a copy of v2 with one image byte flipped"
+step "Building signed bundles: v2 (a 12 MiB image), v3 (which will fail its trial boot) and a corrupt copy of v2"
 head -c $((12 * 1024 * 1024 + 321)) /dev/urandom > "$work/v2.raw"
 "$updatectl" image create --key "$work/demo.key" --version 2.0.0 --compatible tandem-demo \
     --image "$work/v2.raw" --out "$work/v2.tandem"
+head -c $((8 * 1024 * 1024)) /dev/urandom > "$work/v3.raw"
+"$updatectl" image create --key "$work/demo.key" --version 3.0.0 --compatible tandem-demo \
+    --image "$work/v3.raw" --out "$work/v3.tandem" >/dev/null
 "$updatectl" image inspect "$work/v2.tandem"
 cp "$work/v2.tandem" "$work/v2-corrupt.tandem"
 printf '\377' | dd of="$work/v2-corrupt.tandem" bs=1 seek=$((4096 + 5 * 1024 * 1024)) conv=notrunc status=none
@@ -76,7 +79,31 @@ bus_pid=$!
 disown "$bus_pid"  # killed at exit; no job notice
 for _ in $(seq 50); do [ -s "$work/bus.address" ] && break; sleep 0.1; done
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/bus"
-printf 'ID=tandem-demo\nVERSION_ID=1.0.0\n' > "$work/os-release"
+# A "machine": the slot it runs from, that slot's os-release, and the kernel's boot id. A
+# simulated reboot changes all three, the way a real one would.
+booted=A
+declare -A version_in=([A]=1.0.0 [B]=none)
+start_tandemd() {
+    printf 'ID=tandem-demo\nVERSION_ID=%s\n' "${version_in[$booted]}" > "$work/os-release"
+    sed -i "s/^BootedSlot=.*/BootedSlot=$booted/" "$work/tandem.conf"
+    "$tandemd" --config "$work/tandem.conf" 2>>"$work/tandemd.log" &
+    daemon_pid=$!
+    for _ in $(seq 100); do "$updatectl" status >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "FAILED: tandemd did not start" >&2; cat "$work/tandemd.log" >&2; exit 1
+}
+stop_tandemd() { # stop_tandemd [SIGNAL]: a clean stop, or with KILL a crash
+    kill "-${1:-TERM}" "$daemon_pid"
+    wait "$daemon_pid" 2>/dev/null || true
+    daemon_pid=""
+}
+simulate_reboot() { # the bootloader (GRUB's gptprio.next) picks a slot; the kernel gets a new boot id
+    [ -n "$daemon_pid" ] && stop_tandemd
+    booted=$("$updatectl" disk next-boot "$disk" --commit --json | sed -n 's/.*"slot" : "\([AB]\)".*/\1/p')
+    cat /proc/sys/kernel/random/uuid > "$work/boot_id"
+    echo "power-on: the bootloader chose slot $booted (version ${version_in[$booted]})"
+    start_tandemd
+}
+cat /proc/sys/kernel/random/uuid > "$work/boot_id"
 cat > "$work/tandem.conf" <<EOF
 [Slots]
 Disk=$disk
@@ -89,13 +116,12 @@ CheckpointInterval=4M
 
 [Host]
 OSRelease=$work/os-release
+BootIDFile=$work/boot_id
 
 [Daemon]
 StateDirectory=$work/state
 EOF
-"$tandemd" --config "$work/tandem.conf" 2>"$work/tandemd.log" &
-daemon_pid=$!
-for _ in $(seq 100); do "$updatectl" status >/dev/null 2>&1 && break; sleep 0.1; done
+start_tandemd
 "$updatectl" status
 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call com.coreos.update1 /com/coreos/update1 com.coreos.update1.Manager GetStatus
 
@@ -119,26 +145,36 @@ expect "update_engine's API says UPDATED_NEED_REBOOT, as locksmithd expects" sh 
 "$updatectl" reboot --dry-run
 set +e; "$updatectl" update; status=$?; set -e
 expect "a second update finds nothing new (exit status 2)" [ "$status" = 2 ]
+version_in[B]=2.0.0
 
-step "Stopping tandemd (SIGTERM): it exits 0; the bootloader is played offline from here"
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" && daemon_status=0 || daemon_status=$?
-daemon_pid=""
-expect "tandemd stopped cleanly" [ "$daemon_status" = 0 ]
+step "Simulated reboot into the update: a trial boot of B, unproven until the boot completes"
+simulate_reboot
+expect "the bootloader tried B" [ "$booted" = B ]
+"$updatectl" status
+expect "tandemd reports a trial boot" sh -c "'$updatectl' status --json | grep -q '\"kind\" : \"trial\"'"
 
-step "Simulated power-on: the bootloader picks B and uses up its one try"
-"$updatectl" disk next-boot "$disk" --commit
+step "The boot completes (boot-complete.target): tandem-bless-boot.service runs updatectl mark-good"
+"$updatectl" mark-good
+expect "B is blessed: successful, and the bootloader's steady choice" [ "$(next_boot)" = B ]
+expect "A stays the good fallback" sh -c "'$updatectl' disk show '$disk' --json | grep -q '\"successful\" : true'"
 
-step "B never proved itself; simulated power-on again: the bootloader falls back to A"
-"$updatectl" disk next-boot "$disk" --commit
-expect "the fallback boots A" [ "$(next_boot)" = A ]
+step "Installing v3 into A, the other slot, now that B is proven"
+"$updatectl" update "$work/v3.tandem"
+version_in[A]=3.0.0
 
-step "Trying B again and marking it good this time (successful 1, tries 0, top priority)"
-"$updatectl" disk mark "$disk" B trial
-"$updatectl" disk next-boot "$disk" --commit
-"$updatectl" disk mark "$disk" B good
-"$updatectl" disk show "$disk"
-expect "B is now the steady-state slot" [ "$(next_boot)" = B ]
+step "Simulated reboot into v3, which crashes before the boot completes (no blessing), then a power cycle"
+simulate_reboot
+expect "the bootloader tried A (v3)" [ "$booted" = A ]
+stop_tandemd KILL
+simulate_reboot
+expect "the bootloader fell back to B (v2): A used its only try" [ "$booted" = B ]
+"$updatectl" status
+expect "tandemd reports the fallback with its reason" sh -c \
+    "'$updatectl' status --json | grep -q '\"reason\" : \"tries exhausted\"'"
+expect "v3 is quarantined" sh -c "'$updatectl' status --json | grep -A1 '\"quarantined\"' | grep -q '3.0.0' || '$updatectl' status | grep -q 'Quarantined:  3.0.0'"
+set +e; "$updatectl" update "$work/v3.tandem"; status=$?; set -e
+expect "installing v3 again is refused while it is quarantined" [ "$status" = 1 ]
+stop_tandemd
 
 step "Damaging the backup GPT header and letting Tandem repair it"
 size=$(stat -c %s "$disk")
