@@ -3,13 +3,19 @@ extension UpdaterStatus {
     /// `updatectl watch` prints per change.
     public var summary: String {
         let status = self
-        let booted = "booted \(status.bootedSlot.rawValue)" + (status.bootedVersion.map { " (\($0))" } ?? "")
+        var booted = "booted \(status.bootedSlot.rawValue)" + (status.bootedVersion.map { " (\($0))" } ?? "")
+        switch status.boot?.kind {
+        case .trial?: booted += " on trial, not yet blessed"
+        case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.rawValue ?? "?"))"
+        case .noBootableSlot?: booted += "; NO SLOT IS BOOTABLE"
+        default: break
+        }
         switch status.operation {
         case .idle:
             if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {
                 return "\(booted); version \(version) in slot \(next.rawValue) waits for a reboot"
             }
-            if let last = status.lastResult, last.code != .success, last.code != .noUpdate {
+            if let last = status.lastResult, last.code != .success, last.code != .noUpdate, last.code != .fellBack {
                 return "\(booted); idle; last transaction \(last.code.name): \(last.message)"
             }
             return "\(booted); idle"

@@ -78,3 +78,15 @@ import Testing
         #expect(Self.status(.finalizing, newVersion: "3975.2.1").summary == "booted A (3975.1.0); finalizing 3975.2.1")
     }
 }
+
+extension StatusSummaryTests {
+    @Test func aTrialBootAndAFallbackAreNamed() {
+        var status = Self.status()
+        status.boot = BootReport(kind: .trial, bootedSlot: "A", version: "3975.1.0", reason: nil, bootID: "b",
+                                 installBootID: "a", time: 0, message: "")
+        #expect(status.summary == "booted A (3975.1.0) on trial, not yet blessed; idle")
+        status.boot = BootReport(kind: .fallback, bootedSlot: "A", version: "3975.2.1", reason: .triesExhausted, bootID: "b",
+                                 installBootID: "a", time: 0, message: "")
+        #expect(status.summary == "booted A (3975.1.0) after a fallback: 3975.2.1 did not boot (tries exhausted); idle")
+    }
+}
