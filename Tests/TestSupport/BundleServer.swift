@@ -22,11 +22,7 @@ public final class BundleServer {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        guard let port = Int(try output.readFirstLine()) else {
             kill(process.processIdentifier, SIGKILL)
             throw Shell.Failure(command: process.arguments ?? [], output: .init(status: -1, stdout: "", stderr: "server did not start"))
         }

@@ -43,11 +43,7 @@ public final class PrivateBus {
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let printed = String(decoding: line, as: UTF8.self)
+        let printed = try output.readFirstLine()
         guard printed.hasPrefix("unix:") else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
