@@ -6,6 +6,9 @@ public enum FallbackReason: String, Codable, Sendable, CaseIterable {
     /// The new slot was marked bad (priority 0) before it could prove itself, e.g. by a failed
     /// health check running `updatectl mark-bad booted`.
     case markedBad = "marked bad"
+    /// The new slot no longer holds the image that was installed and verified (the disk
+    /// corrupted it, or something else wrote it): found by hashing it again after the fallback.
+    case verificationFailed = "verification failed"
     /// The bootloader chose the old slot although the new one was still eligible (a manual
     /// choice in the boot menu, or another bootloader order).
     case notChosen = "not chosen by the bootloader"

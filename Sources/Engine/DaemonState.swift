@@ -83,6 +83,7 @@ public struct InstalledImage: Codable, Sendable, Equatable {
     public var version: String
     /// Known for images tandemd installed; nil for a version only seen running.
     public var sha256: String?
+    public var size: UInt64? = nil
     public var time: Int64
 }
 

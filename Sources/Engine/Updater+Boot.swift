@@ -1,5 +1,7 @@
 import Logging
 import Slots
+import Streaming
+import Verification
 
 extension Updater {
     /// Works out, once at start-up, what this boot is: compares the booted slot with what was
@@ -42,12 +44,15 @@ extension Updater {
                     saved.trial = nil
                     report.message = "slot \(booted) runs version \(expected.version), already marked good"
                 } else {
-                    let reason: FallbackReason = if tried.priority == 0 {
+                    var reason: FallbackReason = if tried.priority == 0 {
                         .markedBad
                     } else if !tried.successful, tried.tries == 0 {
                         .triesExhausted
                     } else {
                         .notChosen
+                    }
+                    if reason == .triesExhausted, !slotHoldsInstalledImage(self.booted.pair[SlotName(rawValue: expected.slot) ?? .a]) {
+                        reason = .verificationFailed
                     }
                     saved.trial = nil
                     report.kind = .fallback
@@ -101,6 +106,25 @@ extension Updater {
         }
         notifyChanged()
         return report
+    }
+
+    /// Whether `slot` still holds, byte for byte, the image tandemd installed and verified there
+    /// (hashed again with O_DIRECT). True when nothing is recorded to compare with: no evidence
+    /// of corruption is not evidence of it. Called with the lock held, once per fallback.
+    private func slotHoldsInstalledImage(_ slot: Slot) -> Bool {
+        guard let installed = saved.slotVersions[slot.partition.uniqueGUID.description],
+              let expected = installed.sha256, let size = installed.size else { return true }
+        let hasher = SHA256()
+        do {
+            let source = try FileRangeSource(path: booted.pair.disk.path,
+                                             baseOffset: slot.partition.firstLBA * UInt64(booted.pair.disk.sectorSize),
+                                             directIO: configuration.directIO)
+            try StreamPipeline().run(source: source, range: 0..<size, hasher: hasher, writer: nil)
+        } catch {
+            log.error("cannot re-read slot \(slot.name.rawValue) to verify it: \(error)")
+            return false
+        }
+        return hexString(hasher.finalize()) == expected
     }
 
     /// The quarantine entry for `version`, if it failed to boot before.

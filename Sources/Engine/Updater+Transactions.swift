@@ -264,7 +264,8 @@ extension Updater {
         lock.locked {
             if let fresh { table = fresh }
             saved.slotVersions[result.slot.partition.uniqueGUID.description] = InstalledImage(
-                version: version, sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now())
+                version: version, sha256: hexString(result.manifest.imageSHA256), size: result.manifest.imageSize,
+                time: HostFacts.now())
             saved.pendingReboot = PendingReboot(slot: slot, version: version, imageSize: result.manifest.imageSize, bootID: bootID,
                                                 time: HostFacts.now())
         }

@@ -110,6 +110,20 @@ import Testing
         harness.stop()
     }
 
+    @Test("a trial slot whose bytes changed since they were verified: the fallback says verification failed")
+    func verificationFailed() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        _ = try Self.install(harness, version: "2.0.0")
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+        harness.kill9()
+        try harness.disk.corrupt(at: try harness.install.offset(ofPartition: 4) + (1 << 20), count: 1)
+        #expect(try harness.reboot() == .a)
+        let boot = try Self.bootJSON(harness)
+        #expect(boot["kind"] as? String == "fallback" && boot["reason"] as? String == "verification failed", "\(boot)")
+        harness.stop()
+    }
+
     @Test("a health check marks the trial bad: the fallback says so")
     func markedBad() throws {
         let harness = try DaemonHarness()
