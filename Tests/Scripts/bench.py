@@ -2,11 +2,15 @@
 """Tandem's benchmark (make bench). Every figure is the median of BENCH_RUNS runs, and every
 ratio is taken against a baseline measured in the same run on the same machine.
 
-Needs root (loop devices). Image size: BENCH_IMAGE_MIB (default 2048).
+Needs root (loop devices). Image size: BENCH_IMAGE_MIB (default 2048). The GetStatus latency
+figures run tandemd (from the same directory as updatectl) on a private dbus-daemon, polled by
+status_latency.c (needs libsystemd's headers).
 """
 import json
+import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -15,12 +19,15 @@ import time
 
 bin_dir = sys.argv[1]
 updatectl = os.path.join(bin_dir, "updatectl")
+tandemd = os.path.join(bin_dir, "tandemd")
 scripts = os.path.dirname(os.path.abspath(__file__))
 runs = int(os.environ.get("BENCH_RUNS", "5"))
 image_mib = int(os.environ.get("BENCH_IMAGE_MIB", "2048"))
 work = tempfile.mkdtemp(prefix="tandem-bench.")
 loops = []
 servers = []
+daemons = []  # tandemd, stopped with SIGTERM
+buses = []  # private dbus-daemons and latency clients, killed
 USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6"
 
 
@@ -45,6 +52,58 @@ def timed(args, warm_file, env=None):
 def median(args, warm_file, env=None):
     timed(args, warm_file, env)  # warm-up run, not counted
     return statistics.median(timed(args, warm_file, env) for _ in range(runs))
+
+
+def percentile(samples, p):
+    """Nearest rank, as status_latency.c: the smallest sample with at least p of all at or below it."""
+    ordered = sorted(samples)
+    return ordered[max(1, math.ceil(p * len(ordered))) - 1]
+
+
+def start_bus():
+    """A private dbus-daemon of type system that lets anyone own and call anything; returns its address."""
+    directory = os.path.join(work, "bus")
+    os.mkdir(directory)
+    config = os.path.join(directory, "bus.conf")
+    with open(config, "w") as handle:
+        handle.write('<busconfig><type>system</type><listen>unix:path=%s/bus</listen><auth>EXTERNAL</auth>'
+                     '<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/>'
+                     '<allow receive_sender="*"/></policy></busconfig>\n' % directory)
+    # Its stderr goes to a file: run as root, it complains that it cannot raise its fd limit.
+    log = os.path.join(directory, "dbus-daemon.log")
+    bus = subprocess.Popen(["dbus-daemon", "--config-file=" + config, "--nofork", "--print-address"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+    buses.append(bus)
+    address = bus.stdout.readline().strip()
+    if not address.startswith("unix:"):
+        sys.exit("dbus-daemon did not start:\n" + open(log).read())
+    return address.split(",")[0]
+
+
+def start_tandemd(loop, keys, address):
+    """tandemd on the bus at `address`, slot A booted on `loop`; returns once it answers GetStatus."""
+    directory = os.path.join(work, "daemon")
+    os.mkdir(directory)
+    os_release = os.path.join(directory, "os-release")
+    with open(os_release, "w") as handle:
+        handle.write("ID=bench\nVERSION_ID=1.0.0\n")
+    config = os.path.join(directory, "tandem.conf")
+    with open(config, "w") as handle:
+        handle.write("[Slots]\nDisk=%s\nBootedSlot=A\n[Update]\nKeysDirectory=%s\n[Host]\nOSRelease=%s\n"
+                     "[Daemon]\nStateDirectory=%s\n" % (loop, keys, os_release, os.path.join(directory, "state")))
+    log = os.path.join(directory, "tandemd.log")
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address)
+    daemon = subprocess.Popen([tandemd, "--config", config], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    daemons.append(daemon)
+    deadline = time.monotonic() + 30
+    while subprocess.run(["busctl", "--address=" + address, "call", "com.coreos.update1", "/com/coreos/update1",
+                          "com.coreos.update1.Manager", "GetStatus"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            sys.exit("tandemd did not start:\n" + open(log).read())
+        time.sleep(0.05)
+    return env, log
 
 
 def make_disk(name, image_bytes, direct_io):
@@ -81,6 +140,9 @@ def main():
     state = os.path.join(work, "state")
     counter = os.path.join(work, "malloc_count.so")
     sh("gcc", "-O2", "-shared", "-fPIC", "-o", counter, os.path.join(scripts, "malloc_count.c"), "-ldl")
+    latency = os.path.join(work, "status_latency")
+    sh("gcc", "-O2", "-o", latency, os.path.join(scripts, "status_latency.c"),
+       *sh("pkg-config", "--cflags", "--libs", "libsystemd").split())
 
     def install(loop, source, readback):
         args = [updatectl, "disk", "install", loop, source, "--keys", keys, "--booted-slot", "A",
@@ -139,6 +201,69 @@ def main():
             print("%-40s %8.3f s" % ("T_curl (curl -o /dev/null)", t_curl))
             print("%-40s %8.2f   (target <= 1.10)" % ("T_tandem_http / T_curl", t_http / t_curl))
 
+            # Through tandemd on a private system bus, while status_latency calls GetStatus and
+            # GetAll with 5 ms between calls. The direct install is timed again, alternating with
+            # the daemon's, under the same polling, so that machine load cannot tilt the ratio;
+            # only the samples taken during the daemon's installs count, pooled over its runs.
+            address = start_bus()
+            env, daemon_log = start_tandemd(loop, keys, address)
+            stop = os.path.join(work, "stop")
+            samples = os.path.join(work, "samples")
+            pooled = {"GetStatus": [], "GetAll": []}
+            downloading = 0
+
+            def polled(args, measure):
+                nonlocal downloading
+                warm(bundle)
+                if os.path.exists(stop):
+                    os.unlink(stop)
+                client = subprocess.Popen([latency, "-i", "5", "-o", samples, stop], env=env,
+                                          stdout=subprocess.PIPE, text=True)
+                buses.append(client)
+                if client.stdout.readline().strip() != "ready":
+                    sys.exit("status_latency failed (exit status %s)" % client.wait())
+                start = time.monotonic()
+                run = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                seconds = time.monotonic() - start
+                open(stop, "w").close()
+                client.communicate(timeout=60)
+                if run.returncode != 0:
+                    sys.exit("%s failed: %s\ntandemd's log:\n%s" % (" ".join(args[:3]), run.stderr, open(daemon_log).read()))
+                if client.returncode != 0:
+                    sys.exit("status_latency failed (exit status %d)" % client.returncode)
+                if measure:
+                    for line in open(samples):
+                        fields = line.split()
+                        pooled[fields[0]].append(float(fields[1]))
+                        downloading += fields[0] == "GetStatus" and fields[2] == "UPDATE_STATUS_DOWNLOADING"
+                return seconds
+
+            for readback in [False, True]:
+                direct = install(loop, bundle, readback)
+                daemon = [updatectl, "update", bundle] + ([] if readback else ["--no-verify-readback"])
+                polled(direct, False)  # warm-up runs, not counted
+                polled(daemon, False)
+                pairs = [(polled(direct, False), polled(daemon, True)) for _ in range(runs)]
+                t_direct = statistics.median(pair[0] for pair in pairs)
+                t_daemon = statistics.median(pair[1] for pair in pairs)
+                state = "on" if readback else "off"
+                print("%-40s %8.3f s  %7.0f MB/s" % ("T_tandem, polled (read-back %s)" % state, t_direct,
+                                                      (image_mib << 20) / t_direct / 1e6))
+                print("%-40s %8.3f s  %7.0f MB/s" % ("T_daemon (read-back %s)" % state, t_daemon,
+                                                      (image_mib << 20) / t_daemon / 1e6))
+                print("%-40s %8.2f   (read-back %s; 1.00: the daemon costs nothing)" % (
+                    "T_daemon / T_tandem, polled", t_daemon / t_direct, state))
+            daemon_process = daemons.pop()
+            daemon_process.send_signal(signal.SIGTERM)
+            if daemon_process.wait(timeout=30) != 0:
+                sys.exit("tandemd exited with status %d after SIGTERM:\n%s" % (
+                    daemon_process.returncode, open(daemon_log).read()))
+            for method, latencies in pooled.items():
+                note = " (%d saw UPDATE_STATUS_DOWNLOADING)" % downloading if method == "GetStatus" else ""
+                print("%-40s %8d calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 20 ms)%s" % (
+                    "%s during install" % method, len(latencies), percentile(latencies, 0.50),
+                    percentile(latencies, 0.99), max(latencies), note))
+
     print("\n== GPT flip (both copies written, synced, verified), median of %d" % runs)
     flip_disk, _ = (loops[0], None)
     t_flip = median([updatectl, "disk", "mark", flip_disk, "B", "trial"], small_image)
@@ -147,9 +272,22 @@ def main():
     print("%-40s %8.4f s" % ("T_sgdisk (sgdisk -A 4:toggle:52)", t_sgdisk))
 
 
+# So that `finally` cleans up when make bench is stopped (Ctrl-C already raises KeyboardInterrupt).
+for stop_signal in [signal.SIGTERM, signal.SIGHUP]:
+    signal.signal(stop_signal, lambda number, frame: sys.exit(128 + number))
 try:
     main()
 finally:
+    for daemon in daemons:
+        daemon.send_signal(signal.SIGTERM)
+    for daemon in daemons:
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+    for process in buses:
+        process.kill()
+        process.wait()
     for server in servers:
         server.terminate()
     for loop in loops:
