@@ -7,8 +7,10 @@ import Glibc
 /// Facts about this boot that the records carry.
 enum HostFacts {
     /// The kernel's id for this boot: a different one means the machine rebooted.
-    static func bootID(file: String) -> String {
-        (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingWhitespace() ?? "unknown"
+    static func bootID(file: String) -> String? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let id = text.trimmingWhitespace()
+        return id.isEmpty ? nil : id
     }
 
     /// Seconds since the kernel started, suspend included (CLOCK_BOOTTIME).

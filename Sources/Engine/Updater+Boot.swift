@@ -18,17 +18,15 @@ extension Updater {
             // The update expected to boot now: installed during an earlier boot, or already
             // tried during an earlier boot that did not bless it.
             var expected: (slot: String, version: String, installBootID: String)?
+            let (pendingBefore, trialBefore) = (saved.pendingReboot, saved.trial)
             if let pending = saved.pendingReboot, pending.bootID != bootID {
                 expected = (pending.slot, pending.version, pending.bootID)
                 saved.pendingReboot = nil
             } else if let trial = saved.trial, trial.bootID != bootID {
                 expected = (trial.slot, trial.version, trial.installBootID)
-            } else if let trial = saved.trial {
-                // tandemd restarted during the trial boot: still the same trial.
-                expected = nil
-                report = saved.lastBoot ?? report
-                report.kind = .trial
-                report.version = trial.version
+            } else if let earlier = saved.lastBoot, earlier.bootID == bootID {
+                // tandemd restarted during this boot: what it found at its first start stands.
+                report = earlier
             }
             if let expected {
                 let tried = flags(expected.slot)
@@ -63,17 +61,21 @@ extension Updater {
                         + "the bootloader fell back to slot \(booted) (version \(host.version ?? "unknown")). Version "
                         + "\(expected.version) is quarantined: automatic updates skip it until a newer one appears "
                         + "(updatectl unquarantine \(expected.version) to allow it again)"
-                    if reason != .notChosen {
-                        saved.quarantine.removeAll { $0.version == expected.version }
+                    if reason == .notChosen {
+                        // Not a failure: the slot is still armed, and its trial still to come.
+                        (saved.pendingReboot, saved.trial) = (pendingBefore, trialBefore)
+                        report.kind = .normal
+                        report.reason = nil
+                        report.message = "version \(expected.version) in slot \(expected.slot) is still waiting for its "
+                            + "trial: the bootloader chose slot \(booted) this time (a choice in the boot menu?)"
+                    } else {
+                        saved.quarantine.removeAll { OSVersion($0.version) == OSVersion(expected.version) }
                         saved.quarantine.append(QuarantinedVersion(
                             version: expected.version, reason: reason, slot: expected.slot, bootID: bootID, time: HostFacts.now()))
-                    } else {
-                        report.message = "version \(expected.version) in slot \(expected.slot) was installed, but the "
-                            + "bootloader chose slot \(booted); slot \(expected.slot) was left as it is"
+                        saved.lastResult = ResultRecord(
+                            transaction: "boot-" + String(bootID.prefix(8)), code: .fellBack, message: report.message,
+                            version: expected.version, time: HostFacts.now(), bootID: bootID)
                     }
-                    saved.lastResult = ResultRecord(
-                        transaction: "boot-" + String(bootID.prefix(8)), code: .fellBack, message: report.message,
-                        version: expected.version, time: HostFacts.now(), bootID: bootID)
                 }
             }
             // Remember what runs here, so that once the other slot is booted this one's version
@@ -89,7 +91,7 @@ extension Updater {
                 report.message += (report.message.isEmpty ? "" : "; ") + "NO SLOT IS BOOTABLE: the next boot will fail. "
                     + "Mark the running slot good (updatectl mark-good) to make it bootable again"
             }
-            if report.kind != .trial || saved.lastBoot?.bootID != bootID { saved.lastBoot = report }
+            saved.lastBoot = report
             do { try persistLocked() } catch { log.error("\(error)") }
             return report
         }
@@ -129,14 +131,14 @@ extension Updater {
 
     /// The quarantine entry for `version`, if it failed to boot before.
     func quarantineEntryLocked(_ version: String) -> QuarantinedVersion? {
-        saved.quarantine.first { $0.version == version }
+        saved.quarantine.first { OSVersion($0.version) == OSVersion(version) }
     }
 
     /// Lets automatic updates offer `version` again.
     public func unquarantine(_ version: String) throws(UpdaterError) -> String {
         let removed = lock.locked { () -> Bool in
             let before = saved.quarantine.count
-            saved.quarantine.removeAll { $0.version == version }
+            saved.quarantine.removeAll { OSVersion($0.version) == OSVersion(version) }
             guard saved.quarantine.count != before else { return false }
             do { try persistLocked() } catch { log.error("\(error)") }
             return true
@@ -163,9 +165,10 @@ extension Updater {
             + "overwrite the fallback anyway")
     }
 
-    /// Seconds to wait before blessing the booted slot: what is left of the grace period,
-    /// counted from the kernel's start. 0 when the slot is not on trial.
-    public func blessDelay() -> Double {
+    /// Seconds to wait before marking `selector` good: what is left of the grace period,
+    /// counted from the kernel's start, when it names the booted slot on trial; else 0.
+    public func blessDelay(for selector: String) -> Double {
+        guard let slot = try? resolveSlot(selector), slot.name == booted.slot.name else { return 0 }
         let onTrial = lock.locked { saved.trial?.slot == booted.slot.name.rawValue }
         guard onTrial, configuration.blessGraceSeconds > 0 else { return 0 }
         return max(0, Double(configuration.blessGraceSeconds) - HostFacts.uptime())

@@ -30,8 +30,7 @@ extension Updater {
     public func mark(_ state: MarkState, slot selector: String) throws(UpdaterError) -> (slot: SlotName, message: String) {
         let slot = try resolveSlot(selector)
         let other = booted.pair[slot.name.other]
-        defer { if state == .good, slot.name == booted.slot.name { recordBlessing() } }
-        return try changeFlags { current throws(UpdaterError) in
+        let outcome = try changeFlags { current throws(UpdaterError) in
             let flags = current[slot.partition.number]
             let otherFlags = current[other.partition.number]
             let isBooted = slot.name == booted.slot.name
@@ -41,7 +40,7 @@ extension Updater {
                     throw .refused("only the booted slot (\(booted.slot.name.rawValue)) can be marked good: it is the one "
                         + "that has shown it boots; slot \(slot.name.rawValue) would be trusted without ever running")
                 }
-                if flags.successful, flags.tries == 0 {
+                if flags.successful, flags.tries == 0, flags.priority > 0 {
                     // Already proven: re-marking must not take the turn of an update waiting in the other slot.
                     return ({ _ in }, "slot \(slot.name.rawValue) is already marked good; nothing changed")
                 }
@@ -70,12 +69,15 @@ extension Updater {
                         "slot \(slot.name.rawValue) boots next" + (flags.successful ? "" : " on trial"))
             }
         }
+        if state == .good, slot.name == booted.slot.name { recordBlessing() }
+        return outcome
     }
 
-    /// Makes the other slot the next boot when it holds a system that booted before.
+    /// Makes the other slot the next boot when it holds a system that booted before. During a
+    /// trial boot this ends the trial by choice: the next boot is not a failed one.
     public func rollback() throws(UpdaterError) -> (slot: SlotName, message: String) {
         let other = booted.pair[booted.slot.name.other]
-        return try changeFlags { current throws(UpdaterError) in
+        let outcome = try changeFlags { current throws(UpdaterError) in
             let flags = current[other.partition.number]
             if flags.successful {
                 let version = lock.locked { saved.slotVersions[other.partition.uniqueGUID.description]?.version }
@@ -89,6 +91,13 @@ extension Updater {
             throw .refused("slot \(other.name.rawValue) has no system that booted successfully (\(flags)): it was never "
                 + "installed, an install was interrupted, or it was marked bad; there is nothing to roll back to")
         }
+        lock.locked {
+            if saved.trial?.slot == booted.slot.name.rawValue {
+                saved.trial = nil
+                do { try persistLocked() } catch { log.error("\(error)") }
+            }
+        }
+        return outcome
     }
 
     /// What a reboot would do now; throws when none is pending, unless forced.
@@ -123,7 +132,15 @@ extension Updater {
         } catch {
             throw .failed("\(error)")
         }
-        lock.locked { table = after }
+        lock.locked {
+            table = after
+            // An update that no longer boots next was dropped on purpose (mark-bad, mark-active,
+            // rollback): it must not be mistaken for a failed boot after the reboot.
+            if saved.pendingReboot?.bootID == bootID, pendingRebootLocked() == nil {
+                saved.pendingReboot = nil
+                do { try persistLocked() } catch { log.error("\(error)") }
+            }
+        }
         log.notice("\(decision.message)")
         notifyChanged()
         let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } ?? booted.slot.name

@@ -218,7 +218,9 @@ extension Updater {
                 }
                 notifyChanged()
             }, accepted: { [self] manifest, slot throws(InstallError) in
-                if record.force != true, let entry = lock.locked({ quarantineEntryLocked(manifest.version) }) {
+                if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }), record.force == true {
+                    log.warning("installing quarantined version \(manifest.version) (--force); it failed to boot before (\(entry.reason.rawValue))")
+                } else if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }) {
                     throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot) "
                         + "(\(entry.reason.rawValue)); nothing was written; install it anyway with --force, or "
                         + "updatectl unquarantine \(manifest.version)")

@@ -94,7 +94,11 @@ public final class Updater: @unchecked Sendable {
         } catch {
             throw .state(error)
         }
-        bootID = HostFacts.bootID(file: configuration.bootIDFile)
+        guard let bootID = HostFacts.bootID(file: configuration.bootIDFile) else {
+            throw .startup("cannot read the boot id from \(configuration.bootIDFile): without it a reboot cannot be told "
+                + "from a restart, so trial boots and fallbacks would go unnoticed; check BootIDFile= in [Host]")
+        }
+        self.bootID = bootID
     }
 
     /// Registers the one observer (the D-Bus layer). Called from worker threads and from

@@ -139,6 +139,46 @@ import Testing
         harness.stop()
     }
 
+    @Test("a blessing refused as busy is not recorded; a restart keeps the boot's verdict")
+    func refusedBlessing() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        _ = try Self.install(harness, version: "2.0.0")
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+        let image = try harness.fixture.randomImage("slow.raw", size: 12 << 20)
+        let server = try BundleServer(file: try harness.fixture.bundle("v3.tandem", image: image, version: "3.0.0"),
+                                      arguments: ["--rate", "\(2 << 20)"])
+        #expect(try harness.updatectl(["update", "--force", "--no-wait", server.url]).status == 0)
+        let busy = try harness.updatectl(["mark-good"])
+        #expect(busy.status == 5, "\(busy.stderr)")
+        #expect(try Self.bootJSON(harness)["kind"] as? String == "trial", "a refused mark is no blessing")
+        #expect(try harness.updatectl(["cancel"]).status == 0)
+        #expect(try DaemonHarness.eventually { try harness.updatectlJSON(["status", "--json"])["operation"] as? String == "idle" })
+        harness.stop()
+        try harness.start()
+        #expect(try Self.bootJSON(harness)["kind"] as? String == "trial", "a restart of tandemd is not a reboot")
+        harness.stop()
+    }
+
+    @Test("dropping a pending update on purpose is no failed boot; a boot-menu choice leaves it armed")
+    func droppedAndNotChosen() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        _ = try Self.install(harness, version: "2.0.0")
+        #expect(try harness.updatectl(["mark-bad", "other"]).status == 0)
+        #expect(try harness.reboot() == .a)
+        #expect(try Self.bootJSON(harness)["kind"] as? String == "normal")
+        #expect((try harness.updatectlJSON(["status", "--json"])["quarantined"] as? [Any])?.isEmpty == true)
+
+        _ = try Self.install(harness, version: "2.0.1")
+        #expect(try harness.reboot(choosing: .a) == .a)
+        let boot = try Self.bootJSON(harness)
+        #expect(boot["kind"] as? String == "normal" && (boot["message"] as? String)?.contains("still waiting") == true, "\(boot)")
+        #expect(try harness.reboot(versions: [.b: "2.0.1"]) == .b)
+        #expect(try Self.bootJSON(harness)["kind"] as? String == "trial", "the update still gets its trial")
+        harness.stop()
+    }
+
     @Test("a grace period delays blessing until the system has been up that long")
     func blessGrace() throws {
         let uptime = try String(contentsOfFile: "/proc/uptime", encoding: .utf8).split(separator: " ").first.flatMap { Double($0) } ?? 0

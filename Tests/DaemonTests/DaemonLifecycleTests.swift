@@ -47,6 +47,13 @@ import Testing
         #expect(harness.log.contains("TrialTries=99 is not valid"), "\(harness.log)")
     }
 
+    @Test("an unreadable boot id stops tandemd: reboots could not be told from restarts")
+    func unreadableBootID() throws {
+        let harness = try DaemonHarness(settings: "[Host]\nBootIDFile=/nonexistent/boot_id\n")
+        #expect(throws: DaemonHarness.StartFailure.self) { try harness.start() }
+        #expect(harness.log.contains("cannot read the boot id from /nonexistent/boot_id"), "\(harness.log)")
+    }
+
     @Test("a missing slot stops tandemd with a message saying which")
     func missingSlot() throws {
         let harness = try DaemonHarness(settings: "[Slots]\nLabelB=USR-C\n")

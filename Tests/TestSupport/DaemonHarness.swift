@@ -80,11 +80,12 @@ public final class DaemonHarness {
     /// Plays a reboot: tandemd stops, the bootloader's `gptprio.next` model picks a slot (and
     /// uses up a try of a trial slot, on disk, as GRUB does), the kernel gets a new boot id, and
     /// tandemd starts on the chosen slot, running the version `versions` gives for it (the
-    /// harness's host version by default). Returns the slot booted.
+    /// harness's host version by default). `choosing` plays a choice in the boot menu instead,
+    /// which leaves the flags alone. Returns the slot booted.
     @discardableResult
-    public func reboot(versions: [SlotName: String] = [:]) throws -> SlotName {
+    public func reboot(versions: [SlotName: String] = [:], choosing manual: SlotName? = nil) throws -> SlotName {
         if daemon != nil { stop() }
-        let chosen = try BootControl(pair: try install.pair()).nextBoot(commit: true).slot.name
+        let chosen = try manual ?? BootControl(pair: try install.pair()).nextBoot(commit: true).slot.name
         bootedSlot = chosen
         try newBootID()
         try writeHost(version: versions[chosen] ?? DaemonHarness.hostVersion)

@@ -46,8 +46,9 @@ public final class UpdaterClient {
         return transaction
     }
 
+    /// Marking good may wait out the grace period (BlessGraceSec=) before tandemd answers.
     public func mark(_ state: String, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
-        try pair(try call("Mark", [.string(state), .string(slot)]), "Mark")
+        try pair(try call("Mark", [.string(state), .string(slot)], timeout: state == "good" ? 3600 : 60), "Mark")
     }
 
     public func unquarantine(_ version: String) throws(ClientError) -> String {

@@ -109,8 +109,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                       let slot = call.arguments[1].stringValue else {
                     throw .invalidArgument("the state must be one of: " + MarkState.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                let delay = state == .good && ["booted", updater.status().bootedSlot.rawValue.lowercased()]
-                    .contains(slot.lowercased()) ? updater.blessDelay() : 0
+                let delay = state == .good ? updater.blessDelay(for: slot) : 0
                 guard delay > 0 else {
                     let (next, message) = try updater.mark(state, slot: slot)
                     return call.reply([.string(next.rawValue), .string(message)])
