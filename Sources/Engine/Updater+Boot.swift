@@ -86,7 +86,7 @@ extension Updater {
                     saved.slotVersions[key] = InstalledImage(version: version, sha256: nil, time: HostFacts.now())
                 }
             }
-            if table.nextBoot() == nil {
+            if table.nextBoot() == nil, !report.message.contains("NO SLOT IS BOOTABLE") {
                 report.kind = report.kind == .normal ? .noBootableSlot : report.kind
                 report.message += (report.message.isEmpty ? "" : "; ") + "NO SLOT IS BOOTABLE: the next boot will fail. "
                     + "Mark the running slot good (updatectl mark-good) to make it bootable again"

@@ -56,7 +56,8 @@ extension Updater {
             case .active:
                 if isBooted {
                     return ({ $0.prioritize(slot.partition.number) },
-                            "slot \(slot.name.rawValue) (booted) boots next; a pending update in \(other.name.rawValue) stays installed but waits")
+                            "slot \(slot.name.rawValue) (booted) boots next; an update waiting in \(other.name.rawValue) stays "
+                                + "written but no longer boots (updatectl mark-active \(other.name.rawValue) arms it again)")
                 }
                 guard flags.successful || flags.tries > 0 else {
                     throw .refused("slot \(slot.name.rawValue) holds no bootable system (\(flags): an install was interrupted "
@@ -134,10 +135,21 @@ extension Updater {
         }
         lock.locked {
             table = after
-            // An update that no longer boots next was dropped on purpose (mark-bad, mark-active,
-            // rollback): it must not be mistaken for a failed boot after the reboot.
+            // An update that no longer boots next was dropped on purpose (mark-bad, mark-active):
+            // it must not be mistaken for a failed boot after the reboot. One that boots next
+            // again (mark-active) is pending again, so that its trial is recognised.
+            let before = saved.pendingReboot
             if saved.pendingReboot?.bootID == bootID, pendingRebootLocked() == nil {
                 saved.pendingReboot = nil
+            }
+            let other = booted.pair[booted.slot.name.other]
+            let otherFlags = after[other.partition.number]
+            if saved.pendingReboot == nil, after.nextBoot() == other.partition.number, otherFlags.tries > 0, !otherFlags.successful,
+               let installed = saved.slotVersions[other.partition.uniqueGUID.description], installed.sha256 != nil {
+                saved.pendingReboot = PendingReboot(slot: other.name.rawValue, version: installed.version, imageSize: installed.size,
+                                                    bootID: bootID, time: HostFacts.now())
+            }
+            if saved.pendingReboot != before {
                 do { try persistLocked() } catch { log.error("\(error)") }
             }
         }

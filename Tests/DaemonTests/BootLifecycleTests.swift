@@ -179,6 +179,20 @@ import Testing
         harness.stop()
     }
 
+    @Test("an update made to wait and armed again keeps its trial")
+    func waitAndRearm() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        _ = try Self.install(harness, version: "2.0.0")
+        #expect(try harness.updatectl(["mark-active", "booted"]).status == 0)
+        #expect(try harness.updatectlJSON(["status", "--json"])["rebootPending"] as? Bool == false)
+        #expect(try harness.updatectl(["mark-active", "other"]).status == 0)
+        #expect(try harness.updatectlJSON(["status", "--json"])["rebootPending"] as? Bool == true)
+        #expect(try harness.reboot(versions: [.b: "2.0.0"]) == .b)
+        #expect(try Self.bootJSON(harness)["kind"] as? String == "trial")
+        harness.stop()
+    }
+
     @Test("a grace period delays blessing until the system has been up that long")
     func blessGrace() throws {
         let uptime = try String(contentsOfFile: "/proc/uptime", encoding: .utf8).split(separator: " ").first.flatMap { Double($0) } ?? 0

@@ -128,7 +128,7 @@ struct StatusReport: Encodable {
             case .noBootableSlot: "NO BOOTABLE SLOT"
             }
             lines.append("This boot:    \(kind)")
-            if !boot.message.isEmpty, boot.kind != .normal { lines.append("              \(boot.message)") }
+            if !boot.message.isEmpty { lines.append("              \(boot.message)") }
         }
         lines.append("State:        " + describeState(status))
         if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {
