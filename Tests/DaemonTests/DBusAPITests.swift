@@ -9,7 +9,8 @@ import Testing
     static let properties: [(String, String)] = [
         ("Operation", "s"), ("Transaction", "s"), ("Progress", "(sttdd)"), ("NewVersion", "s"), ("NewSize", "t"),
         ("BootedSlot", "s"), ("BootedVersion", "s"), ("NextBootSlot", "s"), ("Slots", "a(sssuyybs)"),
-        ("LastResult", "(sissxs)"), ("RebootPending", "b"), ("LastCheckTime", "x"),
+        ("LastResult", "(sissxs)"), ("RebootPending", "b"), ("LastCheckTime", "x"), ("Boot", "(ssssssxs)"),
+        ("Quarantined", "a(ssssx)"),
     ]
 
     @Test("both objects introspect with every member")
@@ -18,7 +19,7 @@ import Testing
         try harness.start()
         let native = try harness.busctl(["introspect", "org.tandem.Updater1", "/org/tandem/Updater1"])
         #expect(native.status == 0, "\(native.stderr)")
-        for member in ["Check", "Install", "Cancel", "Mark", "Rollback", "Reboot", "Completed"] + Self.properties.map(\.0) {
+        for member in ["Check", "Install", "Cancel", "Mark", "Rollback", "Reboot", "Unquarantine", "Completed"] + Self.properties.map(\.0) {
             #expect(native.stdout.contains(".\(member)"), "missing \(member) in\n\(native.stdout)")
         }
         #expect(native.stdout.contains("org.freedesktop.DBus.Properties"))
