@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
 
         .target(
             name: "Platform",
@@ -35,6 +36,11 @@ let package = Package(
         .target(
             name: "Streaming",
             dependencies: ["CCurl", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
+        .target(
+            name: "Omaha",
+            dependencies: ["CLibXML2", "Platform"]
         ),
         .target(
             name: "Engine",
@@ -67,6 +73,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport", "Slots"]),
+        .testTarget(name: "OmahaTests", dependencies: ["Omaha", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Bus", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
