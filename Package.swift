@@ -40,7 +40,7 @@ let package = Package(
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(
             name: "Omaha",
-            dependencies: ["CLibXML2", "Platform"]
+            dependencies: ["CLibXML2", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Engine",
