@@ -32,10 +32,7 @@ enum ConfigurationFile {
             guard let section else { throw .outsideSection(path: path, line: number, text: line) }
             let key = String(line[..<equals]).trimmingWhitespace()
             guard !key.isEmpty else { throw .syntax(path: path, line: number, text: line) }
-            var value = String(line[line.index(after: equals)...]).trimmingWhitespace()
-            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
-                value = String(value.dropFirst().dropLast())
-            }
+            let value = String(line[line.index(after: equals)...]).trimmingWhitespace().removingMatchingQuotes()
             entries.append(Entry(path: path, line: number, section: section, key: key, value: value))
         }
         return entries

@@ -6,3 +6,12 @@ extension String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }
+
+extension String {
+    /// The string without one pair of matching surrounding quotes (`"` or `'`), as os-release
+    /// and systemd-style configuration files allow values to be written.
+    public func removingMatchingQuotes() -> String {
+        guard count >= 2, let quote = first, quote == "\"" || quote == "'", last == quote else { return self }
+        return String(dropFirst().dropLast())
+    }
+}

@@ -19,10 +19,7 @@ public struct HostIdentity: Sendable, Equatable {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
-            var value = String(line[line.index(after: equals)...])
-            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
-                value = String(value.dropFirst().dropLast())
-            }
+            let value = String(line[line.index(after: equals)...]).removingMatchingQuotes()
             fields[String(line[..<equals])] = value
         }
         guard let compatible = fields["TANDEM_COMPATIBLE"] ?? fields["ID"] else { return nil }

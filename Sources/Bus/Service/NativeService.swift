@@ -137,9 +137,9 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                 call.reply([.string(next.rawValue), .string(message)])
             case "Reboot":
                 guard authorizer.authorize(call, action: "rebooting") != nil else { return }
-                let options = try flags(call.arguments[0], known: ["force", "dry-run"], method: "Reboot")
-                let force = options["force"] ?? false
-                let dryRun = options["dry-run"] ?? false
+                let options = try options(call.arguments[0], known: ["force", "dry-run"], method: "Reboot")
+                let force = try flag(options, "force", method: "Reboot") ?? false
+                let dryRun = try flag(options, "dry-run", method: "Reboot") ?? false
                 let plan = try updater.rebootPlan(force: force)
                 if dryRun { return call.reply([.string("would " + plan)]) }
                 try reboot(call, plan: plan)
@@ -151,17 +151,20 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
         }
     }
 
-    /// Boolean options, strictly: an unknown key or a value of another type is an error, not false.
-    private func flags(_ argument: BusValue, known: Set<String>, method: String) throws(UpdaterError) -> [String: Bool] {
-        var result: [String: Bool] = [:]
-        for (key, value) in argument.dictionaryValue ?? [:] {
-            guard known.contains(key) else {
-                throw .invalidArgument("unknown \(method) option '\(key)'; the options are: " + known.sorted().joined(separator: ", "))
-            }
-            guard let flag = value.boolValue else { throw .invalidArgument("the \(method) option \(key) must be a boolean") }
-            result[key] = flag
+    /// An a{sv} of options, strictly: an unknown key is an error, not ignored.
+    private func options(_ argument: BusValue, known: Set<String>, method: String) throws(UpdaterError) -> [String: BusValue] {
+        let options = argument.dictionaryValue ?? [:]
+        if let unknown = options.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .invalidArgument("unknown \(method) option '\(unknown)'; the options are: " + known.sorted().joined(separator: ", "))
         }
-        return result
+        return options
+    }
+
+    /// A boolean option; a value of another type is an error, not false.
+    private func flag(_ options: [String: BusValue], _ key: String, method: String) throws(UpdaterError) -> Bool? {
+        guard let value = options[key] else { return nil }
+        guard let flag = value.boolValue else { throw .invalidArgument("the \(method) option \(key) must be a boolean") }
+        return flag
     }
 
     private func installRequest(_ arguments: [BusValue]) throws(UpdaterError) -> InstallRequest {
@@ -170,11 +173,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
             throw .invalidArgument("the source \(source) is a relative path, but tandemd does not share the caller's working "
                 + "directory; give an absolute path or a URL")
         }
-        let options = arguments[1].dictionaryValue ?? [:]
-        let known: Set = ["slot", "verify-readback", "force"]
-        if let unknown = options.keys.first(where: { !known.contains($0) }) {
-            throw .invalidArgument("unknown install option '\(unknown)'; the options are: " + known.sorted().joined(separator: ", "))
-        }
+        let options = try options(arguments[1], known: ["slot", "verify-readback", "force"], method: "Install")
         var slot = SlotChoice.auto
         if let value = options["slot"] {
             guard let text = value.stringValue,
@@ -183,17 +182,9 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
             }
             slot = choice
         }
-        var readback: Bool?
-        if let value = options["verify-readback"] {
-            guard let flag = value.boolValue else { throw .invalidArgument("the verify-readback option must be a boolean") }
-            readback = flag
-        }
-        var force = false
-        if let value = options["force"] {
-            guard let flag = value.boolValue else { throw .invalidArgument("the force option must be a boolean") }
-            force = flag
-        }
-        return InstallRequest(source: source.isEmpty ? nil : source, slot: slot, verifyReadback: readback, force: force)
+        return InstallRequest(source: source.isEmpty ? nil : source, slot: slot,
+                              verifyReadback: try flag(options, "verify-readback", method: "Install"),
+                              force: try flag(options, "force", method: "Install") ?? false)
     }
 
     /// Through logind, which runs the shutdown properly (inhibitors, units stopping in order).
