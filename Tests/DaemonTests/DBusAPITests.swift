@@ -1,3 +1,4 @@
+import Bus
 import Foundation
 import Slots
 import TestSupport
@@ -130,6 +131,32 @@ import Testing
             #expect(devices == ["\(harness.disk.path) partition 3", "\(harness.disk.path) partition 4"], "\(devices)")
         }
         #expect(slots.last?["version"] as? String == "2.0.0")
+        harness.stop()
+    }
+
+    @Test("options are strict: an unknown key or a wrongly typed value is InvalidArgs, naming the options")
+    func strictOptions() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let client = try BusConnection.connect(address: harness.bus.address)
+        func failure(_ member: String, _ arguments: [BusValue]) -> BusError? {
+            do {
+                _ = try client.call(destination: "org.tandem.Updater1", path: "/org/tandem/Updater1",
+                                    interface: "org.tandem.Updater1", member: member, arguments: arguments)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let unknownReboot = failure("Reboot", [.dictionary([("now", .bool(true))])])
+        #expect(unknownReboot?.name == BusError.invalidArgs)
+        #expect(unknownReboot?.message == "unknown Reboot option 'now'; the options are: dry-run, force")
+        let typedReboot = failure("Reboot", [.dictionary([("force", .string("yes"))])])
+        #expect(typedReboot?.message == "the Reboot option force must be a boolean")
+        let typedInstall = failure("Install", [.string("/nonexistent"), .dictionary([("verify-readback", .int32(1))])])
+        #expect(typedInstall?.message == "the Install option verify-readback must be a boolean")
+        let unknownInstall = failure("Install", [.string("/nonexistent"), .dictionary([("slot", .string("C"))])])
+        #expect(unknownInstall?.message == "the slot option must be a string: auto, A or B")
         harness.stop()
     }
 
