@@ -33,6 +33,11 @@ let package = Package(
             name: "Verification",
             dependencies: ["COpenSSL", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Small request/response exchanges over libcurl: Omaha, etcd, FleetLock.
+        .target(
+            name: "HTTP",
+            dependencies: ["CCurl", "Platform"]
+        ),
         .target(
             name: "Streaming",
             dependencies: ["CCurl", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
@@ -40,11 +45,16 @@ let package = Package(
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(
             name: "Omaha",
-            dependencies: ["CLibXML2", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CLibXML2", "HTTP", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Reboot coordination with a fleet: locksmith's etcd semaphore, FleetLock, reboot windows.
+        .target(
+            name: "Coordination",
+            dependencies: ["HTTP", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Engine",
-            dependencies: ["Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
+            dependencies: ["Coordination", "HTTP", "Omaha", "Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         // sd-bus and sd-event in Swift (Core), the daemon's two D-Bus faces (Service) and the client.
@@ -73,7 +83,9 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport", "Slots"]),
-        .testTarget(name: "OmahaTests", dependencies: ["Omaha", "TestSupport"]),
+        .testTarget(name: "OmahaTests", dependencies: ["Omaha", "HTTP", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Bus", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),

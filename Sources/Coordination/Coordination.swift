@@ -1,0 +1,1 @@
+// The module is being built: see docs/fleet.md.

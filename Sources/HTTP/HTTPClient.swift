@@ -1,0 +1,134 @@
+import CCurl
+import Platform
+
+/// Request/response exchanges with libcurl: the body goes out whole, the answer comes back whole
+/// (bounded by `responseLimit`). Uses the system's OpenSSL and CA store, as the downloads do.
+public struct HTTPClient: Sendable {
+    public let options: HTTPClientOptions
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    public init(options: HTTPClientOptions = HTTPClientOptions()) {
+        _ = HTTPClient.globalInit
+        self.options = options
+    }
+
+    /// What the callbacks fill in, reached through libcurl's user-data pointer.
+    private final class Exchange {
+        let limit: Int
+        var status = 0
+        var headers: [String: String] = [:]
+        var body: [UInt8] = []
+        var overLimit = false
+
+        init(limit: Int) {
+            self.limit = limit
+        }
+    }
+
+    public func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        let lowered = request.url.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else { throw .unsupportedURL(request.url) }
+        guard let handle = curl_easy_init() else {
+            throw .network(url: request.url, detail: "libcurl could not start a transfer")
+        }
+        defer { curl_easy_cleanup(handle) }
+        let exchange = Exchange(limit: options.responseLimit)
+        let exchangePointer = Unmanaged.passUnretained(exchange).toOpaque()
+        var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headers) }
+        for header in request.headers {
+            headers = curl_slist_append(headers, "\(header.name): \(header.value)")
+        }
+        if request.method != .get, !request.headers.contains(where: { $0.name.lowercased() == "expect" }) {
+            // libcurl would otherwise wait for a "100 Continue" before sending a body over 1 KiB.
+            headers = curl_slist_append(headers, "Expect:")
+        }
+
+        // One byte more than the body, so that even an empty body has an address to give libcurl.
+        let code: CURLcode = (request.body + [0]).withUnsafeBytes { body in
+            errorText.withUnsafeMutableBufferPointer { errorBuffer in
+                tandem_curl_setopt_string(handle, CURLOPT_URL, request.url)
+                tandem_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+                tandem_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+                tandem_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, options.followRedirects ? 1 : 0)
+                tandem_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
+                // A redirected POST stays a POST, as update_engine's fetcher keeps it.
+                tandem_curl_setopt_long(handle, CURLOPT_POSTREDIR, 7)  // CURL_REDIR_POST_ALL: 301, 302 and 303
+                tandem_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+                tandem_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
+                tandem_curl_setopt_long(handle, CURLOPT_TIMEOUT, options.timeoutSeconds)
+                tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+                tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+                if let caBundle = options.caBundle { tandem_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
+                if let certificate = options.clientCertificate { tandem_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
+                if let key = options.clientKey { tandem_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
+                tandem_curl_setopt_string(handle, CURLOPT_USERAGENT, "tandem/1")
+                switch request.method {
+                case .get:
+                    tandem_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+                case .post, .put, .delete:
+                    tandem_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+                    if request.method != .delete || !request.body.isEmpty {
+                        tandem_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count)
+                        tandem_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
+                    }
+                }
+                tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+                tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer.baseAddress))
+                tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, HTTPClient.onHeader)
+                tandem_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, exchangePointer)
+                tandem_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, HTTPClient.onData)
+                tandem_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, exchangePointer)
+                return curl_easy_perform(handle)
+            }
+        }
+        withExtendedLifetime(exchange) {}
+
+        if exchange.overLimit { throw .tooLarge(url: request.url, limit: options.responseLimit) }
+        guard code == CURLE_OK else {
+            let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = message.isEmpty ? String(validatingCString: curl_easy_strerror(code)) ?? "error \(code.rawValue)" : message
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: throw .timedOut(url: request.url, seconds: options.timeoutSeconds)
+            case CURLE_COULDNT_CONNECT: throw .refused(url: request.url, detail: detail)
+            default: throw .network(url: request.url, detail: detail)
+            }
+        }
+        var status = 0
+        tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: exchange.headers, body: exchange.body)
+    }
+
+    /// Header lines arrive one at a time; a new status line (after a redirect or a 100) starts afresh.
+    private static let onHeader: tandem_curl_data_callback = { data, size, count, userData in
+        guard let data, let userData else { return 0 }
+        let exchange = Unmanaged<Exchange>.fromOpaque(userData).takeUnretainedValue()
+        let length = size * count
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            exchange.headers = [:]
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].lowercased()
+            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
+            exchange.headers[name] = value
+        }
+        return length
+    }
+
+    private static let onData: tandem_curl_data_callback = { data, size, count, userData in
+        guard let data, let userData else { return 0 }
+        let exchange = Unmanaged<Exchange>.fromOpaque(userData).takeUnretainedValue()
+        let length = size * count
+        guard exchange.body.count + length <= exchange.limit else {
+            exchange.overLimit = true
+            // Taking less than offered makes libcurl stop with a write error.
+            return 0
+        }
+        exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+        return length
+    }
+}

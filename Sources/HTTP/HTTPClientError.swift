@@ -1,0 +1,25 @@
+/// Why an exchange got no response. A response with any status, 4xx and 5xx included, is not
+/// an error here.
+public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No connection, DNS, TLS or a broken transfer, with libcurl's explanation.
+    case network(url: String, detail: String)
+    case refused(url: String, detail: String)
+    case timedOut(url: String, seconds: Int)
+    case tooLarge(url: String, limit: Int)
+    case unsupportedURL(String)
+
+    public var description: String {
+        switch self {
+        case let .network(url, detail):
+            "cannot reach \(url): \(detail); check the address and the network"
+        case let .refused(url, detail):
+            "\(url) refused the connection (\(detail)); is the server running and is the port right?"
+        case let .timedOut(url, seconds):
+            "\(url) did not answer completely within \(seconds) s; the server or the network is too slow or stuck"
+        case let .tooLarge(url, limit):
+            "\(url) sent more than \(limit) bytes, far more than such an answer needs; refused"
+        case let .unsupportedURL(url):
+            "\"\(url)\" is not an http:// or https:// URL"
+        }
+    }
+}
