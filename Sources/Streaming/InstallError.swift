@@ -12,6 +12,12 @@ public enum InstallError: Error, CustomStringConvertible {
     case hostTooOld(required: String, running: String?)
     case hashMismatch(expected: String, actual: String)
     case readbackMismatch(expected: String, actual: String)
+    /// The update server's size for the whole bundle file disagrees with the bundle's header.
+    case payloadSizeMismatch(expected: UInt64, actual: UInt64)
+    /// The whole bundle file's SHA-256 (base64, as Omaha sends it) is not the update server's.
+    case payloadHashMismatch(expected: String, actual: String)
+    /// A staged slot no longer holds the image that was verified there (hex digests).
+    case stagedImageChanged(slot: String, expected: String, actual: String)
     case bundle(BundleError)
     case bundleFile(BundleFileError)
     case verification(VerificationError)
@@ -42,6 +48,19 @@ public enum InstallError: Error, CustomStringConvertible {
         case let .readbackMismatch(expected, actual):
             return "reading the slot back gave SHA-256 \(actual) instead of \(expected): the disk did not store what was written; "
                 + "the target slot was left unbootable; check the disk (dmesg, SMART) before retrying"
+        case let .payloadSizeMismatch(expected, actual):
+            return "the update server says the package is \(expected) bytes, but the bundle's header says the file is \(actual) "
+                + "bytes; nothing was written; the update server or the file on it is wrong, so report it to whoever runs "
+                + "the server rather than retrying"
+        case let .payloadHashMismatch(expected, actual):
+            return "the update server says the package's SHA-256 is \(expected) (base64), but the bundle file that arrived "
+                + "hashes to \(actual); its image is the signed one, but the file is not the one the server announced: the "
+                + "update server or the file on it is wrong, or the download was altered on the way; the target slot was "
+                + "left unbootable; retry the update, and report it to whoever runs the server if it persists"
+        case let .stagedImageChanged(slot, expected, actual):
+            return "the staged slot \(slot) no longer holds the verified image: it hashes to SHA-256 \(actual) instead of "
+                + "\(expected), so something wrote to it after it was staged, or the disk did not keep it; the slot was "
+                + "left unbootable; install the update again"
         case let .bundle(error):
             return "\(error)"
         case let .verification(error):

@@ -24,6 +24,13 @@ public struct InstallOptions: Sendable {
     public var chunkSize = StreamPipeline.defaultChunkSize
     public var bufferCount = StreamPipeline.defaultBufferCount
     public var directIO = true
+    /// What the update server says the whole bundle file is: checked in addition to the
+    /// signature, its size before anything is written and its SHA-256 before the slot may boot.
+    /// Nil: no second digest, and no thread computing one.
+    public var expectedPayload: PayloadExpectation? = nil
+    /// Put the slot on trial once it is verified. False stages the image: written, checked and
+    /// read back, but left unbootable until `Installer.activateStaged`.
+    public var activate = true
 
     public init(host: HostIdentity) {
         self.host = host
@@ -38,6 +45,11 @@ public struct InstallResult: Sendable {
     public var resumedFrom: UInt64
     public var readbackVerified: Bool
     public var usedDirectIO: Bool
+    /// SHA-256 of the whole bundle file as it arrived, when `expectedPayload` asked for it (and
+    /// then equal to it); nil otherwise.
+    public var payloadSHA256: [UInt8]?
+    /// Whether the slot was put on trial; false when `activate` was off (the image is staged).
+    public var activated: Bool
 }
 
 /// Installs a signed bundle into the inactive slot.
@@ -45,8 +57,9 @@ public struct InstallResult: Sendable {
 /// Order, so that nothing half-written can ever boot: read the preamble; verify the signature,
 /// compatibility, minimum version, size and that the target is neither booted nor in use;
 /// invalidate the target's boot flags; stream (hash and write at once, checkpointing); compare
-/// the hash and byte count with the signed manifest; read the slot back and hash it again; and
-/// only then put the slot on trial.
+/// the hash and byte count with the signed manifest (and the whole file's digest with the update
+/// server's, when it stated one); read the slot back and hash it again; and only then put the
+/// slot on trial, or leave it staged for `activateStaged`.
 public final class Installer: @unchecked Sendable {
     public let booted: BootedSlot
     public let trust: TrustStore
@@ -81,6 +94,14 @@ public final class Installer: @unchecked Sendable {
                                 progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
         let source = try openBundle(location, http: options.http)
         let preamble = try source.readPreamble()
+        if let expected = options.expectedPayload {
+            // Before anything else: a server that announces another size than the bundle's own
+            // header is offering some other file, and there is no point in reading further.
+            let actual = preamble.header.imageOffset + preamble.header.imageLength
+            guard actual == expected.size else {
+                throw InstallError.payloadSizeMismatch(expected: expected.size, actual: actual)
+            }
+        }
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
         let target = try preflight(manifest)
@@ -108,11 +129,15 @@ public final class Installer: @unchecked Sendable {
         try control.invalidate(target.name)
 
         let hasher = SHA256()
+        // The whole file's digest covers the preamble exactly as it was read, then the image:
+        // the bytes the server's digest was computed over, in the same order.
+        let payloadHasher = options.expectedPayload.map { _ in SHA256() }
+        payloadHasher?.update(preamble.storedBytes)
         if resumeOffset > 0 {
             let meter = ProgressMeter(phase: .resuming, startOffset: 0, total: resumeOffset, report: progress)
             let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
-            try pipeline.run(source: slotSource, range: 0..<resumeOffset, hasher: hasher, writer: nil,
-                             observers: .init(progress: { meter.update($0) }))
+            try pipeline.run(source: slotSource, range: 0..<resumeOffset, hasher: hasher, payloadHasher: payloadHasher,
+                             writer: nil, observers: .init(progress: { meter.update($0) }))
             meter.update(resumeOffset, force: true)
         }
 
@@ -121,7 +146,8 @@ public final class Installer: @unchecked Sendable {
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
         try pipeline.run(
-            source: imageSource, range: resumeOffset..<manifest.imageSize, hasher: hasher, writer: writer,
+            source: imageSource, range: resumeOffset..<manifest.imageSize, hasher: hasher, payloadHasher: payloadHasher,
+            writer: writer,
             observers: .init(
                 progress: { meter.update($0) },
                 durable: { offset in
@@ -142,24 +168,75 @@ public final class Installer: @unchecked Sendable {
             throw InstallError.hashMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(digest))
         }
 
+        let payloadDigest = payloadHasher?.finalize()
+        if let expected = options.expectedPayload, let payloadDigest, payloadDigest != expected.sha256 {
+            // The image is the signed one, yet the file is not the one the server announced:
+            // the server, or something between it and us, is wrong, and its word was part of
+            // the deal. Resuming would only reach the same verdict, so the checkpoint goes.
+            try removeCheckpoint(store)
+            throw InstallError.payloadHashMismatch(expected: expected.sha256Base64, actual: base64String(payloadDigest))
+        }
+
         if options.verifyReadback {
-            let readback = SHA256()
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: manifest.imageSize, report: progress)
-            let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
-            try pipeline.run(source: slotSource, range: 0..<manifest.imageSize, hasher: readback, writer: nil,
-                             observers: .init(progress: { meter.update($0) }))
+            let stored = try hashSlot(target, size: manifest.imageSize, progress: { meter.update($0) })
             meter.update(manifest.imageSize, force: true)
-            let stored = readback.finalize()
             guard stored == manifest.imageSHA256 else {
                 try removeCheckpoint(store)
                 throw InstallError.readbackMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(stored))
             }
         }
 
-        try control.setTrial(target.name, tries: options.trialTries)
+        if options.activate {
+            try control.setTrial(target.name, tries: options.trialTries)
+        }
         try removeCheckpoint(store)
         return InstallResult(slot: target, manifest: manifest, signer: verified.signerKeyFile, resumedFrom: resumeOffset,
-                             readbackVerified: options.verifyReadback, usedDirectIO: writer.usesDirectIO)
+                             readbackVerified: options.verifyReadback, usedDirectIO: writer.usesDirectIO,
+                             payloadSHA256: payloadDigest, activated: options.activate)
+    }
+
+    /// Puts a slot staged by an install with `activate` off on trial, once its first
+    /// `imageSize` bytes are read again (with O_DIRECT when `options.directIO`) and still hash
+    /// to `imageSHA256`, the verified image's digest (`InstallResult.manifest.imageSHA256`).
+    /// Time passes between staging and activating, and anything may write the slot meanwhile:
+    /// only what is there now counts. Returns the slot, now on trial with `options.trialTries`.
+    public func activateStaged(slot name: SlotName, imageSize: UInt64, imageSHA256: [UInt8],
+                               progress: @escaping @Sendable (InstallProgress) -> Void = { _ in }) throws(InstallError) -> Slot {
+        do {
+            let slot = booted.pair[name]
+            guard name != booted.slot.name else {
+                throw InstallError.targetIsBooted(slot: name.rawValue)
+            }
+            guard imageSize <= slot.partition.sizeInBytes else {
+                throw InstallError.imageTooLarge(imageSize: imageSize, slot: name.rawValue, slotSize: slot.partition.sizeInBytes)
+            }
+            if let usage = booted.pair.usage(of: slot) {
+                throw InstallError.targetInUse(slot: name.rawValue, detail: usage)
+            }
+            let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: imageSize, report: progress)
+            let stored = try hashSlot(slot, size: imageSize, progress: { meter.update($0) })
+            meter.update(imageSize, force: true)
+            guard stored == imageSHA256 else {
+                throw InstallError.stagedImageChanged(slot: name.rawValue, expected: hexString(imageSHA256),
+                                                      actual: hexString(stored))
+            }
+            try BootControl(pair: booted.pair).setTrial(name, tries: options.trialTries)
+            return slot
+        } catch {
+            throw InstallError.wrap(error)
+        }
+    }
+
+    /// SHA-256 of the first `size` bytes of `slot`, read through the pipeline (hash only), with
+    /// O_DIRECT when allowed so that the device's contents are hashed, not the page cache's.
+    private func hashSlot(_ slot: Slot, size: UInt64, progress: @escaping @Sendable (UInt64) -> Void) throws -> [UInt8] {
+        let hasher = SHA256()
+        let source = try FileRangeSource(path: booted.pair.disk.path,
+                                         baseOffset: slot.partition.firstLBA * UInt64(booted.pair.disk.sectorSize),
+                                         directIO: options.directIO)
+        try pipeline.run(source: source, range: 0..<size, hasher: hasher, writer: nil, observers: .init(progress: progress))
+        return hasher.finalize()
     }
 
     /// Every check that can be made before a byte is written. Returns the target slot.

@@ -1,25 +1,35 @@
 import Platform
 
-/// The buffers and the queues between the producer, the hasher and the writer, under one lock.
+/// The buffers and the queues between the producer and its consumers, under one lock.
 ///
-/// A chunk goes to both consumers at once; they only read it, and it returns to the free list
-/// when both are done. The queues are fixed rings of buffer indices, so passing a chunk
-/// allocates nothing.
+/// Up to three consumers read each chunk at the same time: the image hasher (always), the
+/// payload hasher (when an update server stated a digest of the whole bundle file) and the
+/// writer (unless the run only reads). They only read it, and it returns to the free list when
+/// all of them are done. The queues are fixed rings of buffer indices, one per consumer, so
+/// passing a chunk allocates nothing.
 final class PipelineState: @unchecked Sendable {
+    /// Who reads the chunks. The raw value indexes `queues` and `active`.
+    enum Consumer: Int, CaseIterable {
+        case hasher, payloadHasher, writer
+    }
+
     let chunkSize: Int
     let buffers: [AlignedBuffer]
     private let condition = Condition()
 
     private var free: [Int]
-    private var hashQueue: IndexRing
-    private var writeQueue: IndexRing
+    /// One ring per consumer, by `Consumer.rawValue`; each is as long as there are buffers, so
+    /// it never grows.
+    private var queues: [IndexRing]
+    /// Which consumers take part in the current run, by `Consumer.rawValue`.
+    private var active: [Bool]
     private var pendingConsumers: [Int]
     /// Where each buffer's chunk belongs and how long it is. Raw memory rather than arrays: the
     /// consumers read an entry while the producer writes another, and a Swift array would see
     /// the concurrent access as sharing and copy itself.
     let offsets: UnsafeMutableBufferPointer<UInt64>
     let lengths: UnsafeMutableBufferPointer<Int>
-    private var consumersPerChunk = 2
+    private var consumersPerChunk = 1
     private var producerFinished = false
     private var failure: (any Error)?
     /// Set by `cancel` and kept across runs: a cancel that arrives between two runs of one
@@ -33,8 +43,8 @@ final class PipelineState: @unchecked Sendable {
         buffers = (0..<bufferCount).map { _ in AlignedBuffer(capacity: chunkSize) }
         free = Array((0..<bufferCount).reversed())
         free.reserveCapacity(bufferCount)
-        hashQueue = IndexRing(capacity: bufferCount)
-        writeQueue = IndexRing(capacity: bufferCount)
+        queues = Consumer.allCases.map { _ in IndexRing(capacity: bufferCount) }
+        active = Consumer.allCases.map { $0 == .hasher }
         pendingConsumers = Array(repeating: 0, count: bufferCount)
         offsets = .allocate(capacity: bufferCount)
         offsets.initialize(repeating: 0)
@@ -47,13 +57,19 @@ final class PipelineState: @unchecked Sendable {
         lengths.deallocate()
     }
 
-    /// Prepares for a run: every buffer free, no failure.
-    func reset(withWriter: Bool) {
+    /// Prepares for a run: every buffer free, no failure. The image hasher always takes part;
+    /// the payload hasher and the writer when asked.
+    func reset(payloadHasher: Bool, writer: Bool) {
         condition.locked {
-            free = Array((0..<buffers.count).reversed())
-            hashQueue.removeAll()
-            writeQueue.removeAll()
-            consumersPerChunk = withWriter ? 2 : 1
+            free.removeAll(keepingCapacity: true)
+            free.append(contentsOf: (0..<buffers.count).reversed())
+            for consumer in Consumer.allCases {
+                queues[consumer.rawValue].removeAll()
+            }
+            active[Consumer.hasher.rawValue] = true
+            active[Consumer.payloadHasher.rawValue] = payloadHasher
+            active[Consumer.writer.rawValue] = writer
+            consumersPerChunk = 1 + (payloadHasher ? 1 : 0) + (writer ? 1 : 0)
             producerFinished = false
             failure = cancelled ? StreamError.cancelled : nil
             written = 0
@@ -97,8 +113,9 @@ final class PipelineState: @unchecked Sendable {
             offsets[index] = offset
             lengths[index] = length
             pendingConsumers[index] = consumersPerChunk
-            hashQueue.append(index)
-            if consumersPerChunk == 2 { writeQueue.append(index) }
+            for consumer in Consumer.allCases where active[consumer.rawValue] {
+                queues[consumer.rawValue].append(index)
+            }
             condition.broadcast()
         }
     }
@@ -110,20 +127,19 @@ final class PipelineState: @unchecked Sendable {
         }
     }
 
-    enum Consumer { case hasher, writer }
-
     /// The next chunk for `consumer`, or nil when the producer is done and the queue is empty,
     /// or when the pipeline failed.
     func nextChunk(for consumer: Consumer) -> Int? {
         condition.locked {
             condition.wait {
-                failure != nil || producerFinished || !(consumer == .hasher ? hashQueue.isEmpty : writeQueue.isEmpty)
+                failure != nil || producerFinished || !queues[consumer.rawValue].isEmpty
             }
             if failure != nil { return nil }
-            return consumer == .hasher ? hashQueue.popFirst() : writeQueue.popFirst()
+            return queues[consumer.rawValue].popFirst()
         }
     }
 
+    /// One consumer is done with the chunk in buffer `index`; the buffer is free again once all are.
     func release(_ index: Int) {
         condition.locked {
             pendingConsumers[index] -= 1

@@ -2,10 +2,11 @@ import Platform
 import Verification
 
 /// The zero-copy hashing core. A producer (the calling thread, running a `ChunkSource`) fills
-/// page-aligned buffers; a hasher thread and a writer thread consume each buffer at the same
-/// time, so an install runs at the speed of the slower of hashing and writing, not their sum.
-/// The buffers are allocated once, when the pipeline is made; a chunk's trip through the
-/// pipeline allocates nothing.
+/// page-aligned buffers; up to three consumer threads read each buffer at the same time: the
+/// image hasher, the payload hasher (when the whole bundle file's digest is to be checked too)
+/// and the writer. An install therefore runs at the speed of its slowest stage, not at the sum
+/// of them. The buffers are allocated once, when the pipeline is made; a chunk's trip through
+/// the pipeline allocates nothing.
 public final class StreamPipeline: @unchecked Sendable {
     public static let defaultChunkSize = 1 << 20
     public static let defaultBufferCount = 4
@@ -34,22 +35,28 @@ public final class StreamPipeline: @unchecked Sendable {
         }
     }
 
-    /// Streams `range` of the image from `source` through `hasher` and, when given, `writer`.
-    /// On return every byte is hashed and, with a writer, written and synced.
-    public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, writer: SlotWriter?,
-                    observers: Observers = Observers()) throws {
-        state.reset(withWriter: writer != nil)
+    /// Streams `range` of the image from `source` through `hasher`, `payloadHasher` and
+    /// `writer`, the last two when given. On return every byte is hashed and, with a writer,
+    /// written and synced.
+    ///
+    /// `payloadHasher` is a second digest of the same bytes, on a thread of its own so that it
+    /// costs a core rather than time; the caller feeds it what comes before the image (the
+    /// bundle's preamble) first. Without it no second thread runs.
+    public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, payloadHasher: SHA256? = nil,
+                    writer: SlotWriter?, observers: Observers = Observers()) throws {
+        state.reset(payloadHasher: payloadHasher != nil, writer: writer != nil)
         let hashOnly = writer == nil
         var consumers = [JoinableThread { [state] in
-            while let index = state.nextChunk(for: .hasher) {
-                let length = state.lengths[index]
-                hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]))
+            StreamPipeline.hash(state, as: .hasher, into: hasher) { hashed in
                 // Without a writer, hashing is the progress.
-                let hashed = state.offsets[index] + UInt64(length)
-                state.release(index)
                 if hashOnly { observers.progress(hashed) }
             }
         }]
+        if let payloadHasher {
+            consumers.append(JoinableThread { [state] in
+                StreamPipeline.hash(state, as: .payloadHasher, into: payloadHasher) { _ in }
+            })
+        }
         if let writer {
             consumers.append(JoinableThread { [state] in
                 var nextDurable = range.lowerBound &+ observers.durableInterval
@@ -105,7 +112,20 @@ public final class StreamPipeline: @unchecked Sendable {
         try writer?.synchronize()
     }
 
-    /// Stops a run in progress: the producer and both consumers give up at the next chunk.
+    /// A hashing consumer's loop: every chunk in order into `hasher`, then `hashed` with the
+    /// image offset reached. Hashing cannot fail, so only a failure elsewhere ends it early.
+    private static func hash(_ state: PipelineState, as consumer: PipelineState.Consumer, into hasher: SHA256,
+                             hashed: (UInt64) -> Void) {
+        while let index = state.nextChunk(for: consumer) {
+            let length = state.lengths[index]
+            hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]))
+            let reached = state.offsets[index] + UInt64(length)
+            state.release(index)
+            hashed(reached)
+        }
+    }
+
+    /// Stops a run in progress: the producer and every consumer give up at the next chunk.
     /// Every later run fails at once too: a cancelled pipeline stays cancelled.
     public func cancel() {
         state.cancel()

@@ -5,15 +5,22 @@ public struct BundlePreamble: Equatable, Sendable {
     public var manifestBytes: [UInt8]
     public var manifest: Manifest
     public var signatures: [BundleSignature]
+    /// The first `header.imageOffset` bytes of the bundle exactly as they were read (by `parse`),
+    /// or as they will be written (for a new bundle). A digest of the whole bundle file, such as
+    /// the one an update server announces, must cover the bytes that really arrived, not a
+    /// re-encoding of what was understood from them.
+    ///
+    /// Set when the preamble is made; editing `header` or `signatures` afterwards does not
+    /// change it (`adding` makes a new preamble with new bytes).
+    public let storedBytes: [UInt8]
 
     /// The preamble of a new bundle; its header follows from the sections and the manifest's image size.
     public init(manifest: Manifest, signatures: [BundleSignature]) {
-        manifestBytes = manifest.canonicalBytes()
-        self.manifest = manifest
-        self.signatures = signatures
-        header = BundleHeader(manifestLength: manifestBytes.count,
-                              signaturesLength: BundleSignature.serializeBlock(signatures).count,
-                              imageLength: manifest.imageSize)
+        let manifestBytes = manifest.canonicalBytes()
+        let header = BundleHeader(manifestLength: manifestBytes.count,
+                                  signaturesLength: BundleSignature.serializeBlock(signatures).count,
+                                  imageLength: manifest.imageSize)
+        self.init(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
     }
 
     /// Parses a byte prefix of a bundle that is at least `header.imageOffset` long; only the
@@ -30,20 +37,32 @@ public struct BundlePreamble: Equatable, Sendable {
         }
         let manifestBytes = Array(prefix[BundleHeader.size..<manifestEnd])
         let signatures = try BundleSignature.parseBlock(prefix[manifestEnd..<signaturesEnd])
-        return BundlePreamble(header: header, manifestBytes: manifestBytes,
-                              manifest: try Manifest.parse(manifestBytes), signatures: signatures)
+        return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: try Manifest.parse(manifestBytes),
+                              signatures: signatures, storedBytes: Array(prefix[0..<end]))
     }
 
+    /// A preamble made here rather than read: its bytes are its serialization.
     private init(header: BundleHeader, manifestBytes: [UInt8], manifest: Manifest, signatures: [BundleSignature]) {
+        self.init(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures,
+                  storedBytes: BundlePreamble.serialize(header: header, manifestBytes: manifestBytes, signatures: signatures))
+    }
+
+    private init(header: BundleHeader, manifestBytes: [UInt8], manifest: Manifest, signatures: [BundleSignature],
+                 storedBytes: [UInt8]) {
         self.header = header
         self.manifestBytes = manifestBytes
         self.manifest = manifest
         self.signatures = signatures
+        self.storedBytes = storedBytes
     }
 
     /// Header, manifest, signature block and zero padding: the first `header.imageOffset`
-    /// bytes of the bundle.
+    /// bytes of the bundle, encoded from the fields as they are now.
     public func serialized() -> [UInt8] {
+        BundlePreamble.serialize(header: header, manifestBytes: manifestBytes, signatures: signatures)
+    }
+
+    private static func serialize(header: BundleHeader, manifestBytes: [UInt8], signatures: [BundleSignature]) -> [UInt8] {
         var bytes = header.serialized() + manifestBytes + BundleSignature.serializeBlock(signatures)
         bytes += [UInt8](repeating: 0, count: max(0, Int(header.imageOffset) - bytes.count))
         return bytes
@@ -51,11 +70,18 @@ public struct BundlePreamble: Equatable, Sendable {
 
     /// The same bundle with one more signature, and the header that the longer block needs.
     func adding(_ signature: BundleSignature) -> BundlePreamble {
-        var copy = self
-        copy.signatures.append(signature)
-        copy.header = BundleHeader(manifestLength: manifestBytes.count,
-                                   signaturesLength: BundleSignature.serializeBlock(copy.signatures).count,
-                                   imageLength: header.imageLength)
-        return copy
+        let signatures = self.signatures + [signature]
+        let header = BundleHeader(manifestLength: manifestBytes.count,
+                                  signaturesLength: BundleSignature.serializeBlock(signatures).count,
+                                  imageLength: header.imageLength)
+        return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
+    }
+
+    /// Compares what the preamble says, not `storedBytes`: the format has exactly one encoding,
+    /// so two parsed preambles with equal fields were read from equal bytes, and a preamble
+    /// whose fields were edited should equal one built with those fields.
+    public static func == (lhs: BundlePreamble, rhs: BundlePreamble) -> Bool {
+        lhs.header == rhs.header && lhs.manifestBytes == rhs.manifestBytes && lhs.manifest == rhs.manifest
+            && lhs.signatures == rhs.signatures
     }
 }

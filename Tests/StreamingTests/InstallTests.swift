@@ -20,6 +20,7 @@ struct InstallTests {
         let result = try harness.installer().install(bundle) { reports.append($0) }
         #expect(result.slot.name == .b && result.manifest.version == "2.0.0")
         #expect(result.readbackVerified && result.resumedFrom == 0)
+        #expect(result.activated && result.payloadSHA256 == nil, "no expectation: activated, no whole-file digest")
         if kind.needsLoopDevices {
             #expect(result.usedDirectIO, "block devices take O_DIRECT writes")
         }
