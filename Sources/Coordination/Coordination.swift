@@ -1,1 +1,0 @@
-// The module is being built: see docs/fleet.md.

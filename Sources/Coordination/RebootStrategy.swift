@@ -1,0 +1,27 @@
+import Platform
+
+/// How a host that has an update waiting decides when to reboot: locksmith's `REBOOT_STRATEGY`
+/// values, and Zincati's FleetLock.
+public enum RebootStrategy: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Never reboot on its own; someone else (an operator, the Kubernetes update operator) does.
+    case off
+    /// Reboot as soon as the update is ready (inside the window, if one is set).
+    case reboot
+    /// Take a slot of locksmith's etcd semaphore first.
+    case etcdLock = "etcd-lock"
+    /// Ask a FleetLock server (airlock, poseidon/fleetlock) first.
+    case fleetLock = "fleetlock"
+
+    /// Parses a setting. Empty means `reboot`, as locksmithd treats an empty `REBOOT_STRATEGY`.
+    public init(parsing text: String) throws(LockConfigurationError) {
+        let trimmed = text.trimmingWhitespace()
+        if trimmed.isEmpty {
+            self = .reboot
+            return
+        }
+        guard let strategy = RebootStrategy(rawValue: trimmed) else { throw .unknownStrategy(trimmed) }
+        self = strategy
+    }
+
+    public var description: String { rawValue }
+}
