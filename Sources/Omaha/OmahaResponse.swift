@@ -16,10 +16,7 @@ public enum OmahaResponse: Hashable, Sendable {
     public static let payloadSizeLimit: UInt64 = 64 << 30
 
     public static func parse(_ body: [UInt8]) throws(OmahaError) -> OmahaResponse {
-        guard !body.isEmpty else { throw .emptyResponse }
-        guard body.count <= sizeLimit else { throw .tooLarge(size: body.count, limit: sizeLimit) }
-        let root = try ParsedXML.parse(body)
-        guard root.name == "response" else { throw .notOmaha(root: root.name) }
+        let root = try document(body)
         guard let app = root.child("app") else { throw .missingElement("response/app") }
         let updateCheck = app.child("updatecheck")
         let pollInterval = updateCheck?.attribute("PollInterval").flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
@@ -41,6 +38,20 @@ public enum OmahaResponse: Hashable, Sendable {
         case nil:
             throw .missingAttribute(element: "updatecheck", attribute: "status")
         }
+    }
+
+    /// Checks the answer to an event or a ping: an Omaha `<response>`, and nothing else is read.
+    public static func checkAcknowledgement(_ body: [UInt8]) throws(OmahaError) {
+        _ = try document(body)
+    }
+
+    /// The `<response>` element of a body that is not empty, not oversized and well-formed.
+    private static func document(_ body: [UInt8]) throws(OmahaError) -> ParsedElement {
+        guard !body.isEmpty else { throw .emptyResponse }
+        guard body.count <= sizeLimit else { throw .tooLarge(size: body.count, limit: sizeLimit) }
+        let root = try ParsedXML.parse(body)
+        guard root.name == "response" else { throw .notOmaha(root: root.name) }
+        return root
     }
 
     private static func offeredUpdate(_ updateCheck: ParsedElement, appID: String?,

@@ -10,7 +10,7 @@ public enum OmahaServerSetting: Hashable, Sendable {
     /// The server update_engine uses when no file sets `SERVER` (`kProductionOmahaUrl`).
     public static let production = OmahaServerSetting.url("https://public.update.flatcar-linux.net/v1/update/")
 
-    init(_ value: String) {
+    public init(_ value: String) {
         self = value.isEmpty || value == "disabled" ? .disabled : .url(value)
     }
 }

@@ -18,11 +18,12 @@ from xml.sax.saxutils import quoteattr
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--mode", default="ok",
                     choices=["ok", "noupdate", "nebraska-error", "wrong-size", "wrong-hash", "slow",
-                             "malformed", "huge"],
+                             "malformed", "huge", "http-error"],
                     help="ok: offer the update; noupdate; nebraska-error: app status --error with "
                          "updatecheck error-internal; wrong-size / wrong-hash: offer it with the size "
                          "one byte larger / a different sha256; slow: offer it, dripping the body over "
-                         "--drip-seconds; malformed: a cut-off document; huge: 2 MiB of XML")
+                         "--drip-seconds; malformed: a cut-off document; huge: 2 MiB of XML; http-error: "
+                         "HTTP --status for update checks (events and pings still get 200)")
 parser.add_argument("--version", default="9999.0.0", help="manifest version offered")
 parser.add_argument("--url", default="http://127.0.0.1:1/", help="the url codebase")
 parser.add_argument("--name", default="flatcar_production_update.gz", help="the package name")
@@ -32,18 +33,35 @@ parser.add_argument("--sha256-b64", default=base64.b64encode(bytes(32)).decode()
 parser.add_argument("--poll-interval", type=int, default=None, help="PollInterval to send")
 parser.add_argument("--error", default="error-updatesDisabled", help="the app status of nebraska-error")
 parser.add_argument("--drip-seconds", type=float, default=5.0)
+parser.add_argument("--status", type=int, default=500, help="the HTTP status of http-error")
+parser.add_argument("--control", default=None,
+                    help="a JSON file, re-read for every request, whose keys (the options above with _ for -) "
+                         "override the command line: a test changes the server's behaviour as it goes")
 parser.add_argument("--log", default=None)
-args = parser.parse_args()
+defaults = parser.parse_args()
 lock = threading.Lock()
 
 
+def current():
+    """The options for this request: the command line, overridden by the control file."""
+    settings = argparse.Namespace(**vars(defaults))
+    if defaults.control:
+        try:
+            with open(defaults.control) as handle:
+                for key, value in json.load(handle).items():
+                    setattr(settings, key, value)
+        except FileNotFoundError:
+            pass
+    return settings
+
+
 def log(entry):
-    if args.log:
-        with lock, open(args.log, "a") as handle:
+    if defaults.log:
+        with lock, open(defaults.log, "a") as handle:
             handle.write(json.dumps(entry) + "\n")
 
 
-def update_check():
+def update_check(args):
     poll = ' PollInterval="%d"' % args.poll_interval if args.poll_interval is not None else ""
     if args.mode == "noupdate":
         return '<updatecheck status="noupdate"%s/>' % poll
@@ -58,12 +76,14 @@ def update_check():
             % (poll, quoteattr(args.url), quoteattr(args.version), quoteattr(args.name), size, quoteattr(digest)))
 
 
-def respond(body):
+def respond(body, args):
     """The response to a request document, and a summary of the request for the log."""
     request = ElementTree.fromstring(body)
-    summary = {"updatecheck": False, "ping": False, "events": []}
+    summary = {"updatecheck": False, "ping": False, "events": [], "request": dict(request.attrib),
+               "os": dict(request.find("os").attrib) if request.find("os") is not None else {}, "app": {}}
     apps = []
     for app in request.findall("app"):
+        summary["app"] = dict(app.attrib)
         appid = app.get("appid", "")
         if args.mode == "nebraska-error":
             apps.append('<app appid=%s status=%s><updatecheck status="error-internal"/></app>'
@@ -76,7 +96,7 @@ def respond(body):
             parts.append('<ping status="ok"/>')
         if app.find("updatecheck") is not None:
             summary["updatecheck"] = True
-            parts.append(update_check())
+            parts.append(update_check(args))
         for event in app.findall("event"):
             summary["events"].append(dict(event.attrib))
             parts.append('<event status="ok"/>')
@@ -94,30 +114,34 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         log({"method": "GET", "path": self.path})
-        self.send_answer(400, b"Expected a POST\n", "text/plain")
+        self.send_answer(400, b"Expected a POST\n", "text/plain", current())
 
     def do_POST(self):
+        args = current()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 20))
         entry = {"method": "POST", "path": self.path, "content_type": self.headers.get("Content-Type"),
-                 "body": body.decode("utf-8", "replace")}
+                 "body": body.decode("utf-8", "replace"), "mode": args.mode}
         try:
-            answer, summary = respond(body)
+            answer, summary = respond(body, args)
             entry.update(summary)
         except ElementTree.ParseError as error:
             entry["error"] = str(error)
             log(entry)
-            self.send_answer(400, b"Bad Omaha Request\n", "text/plain")
+            self.send_answer(400, b"Bad Omaha Request\n", "text/plain", args)
             return
         log(entry)
+        if args.mode == "http-error" and summary["updatecheck"]:
+            self.send_answer(args.status, b"the server is having a bad day\n", "text/plain", args)
+            return
         if args.mode == "malformed":
             answer = answer[:len(answer) // 2]
         elif args.mode == "huge":
             filler = b"<x/>" * ((2 << 20) // 4)
             answer = b'<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0">' + filler + b"</response>\n"
-        self.send_answer(200, answer, "text/xml; charset=utf-8")
+        self.send_answer(200, answer, "text/xml; charset=utf-8", args)
 
-    def send_answer(self, status, body, content_type):
+    def send_answer(self, status, body, content_type, args):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
