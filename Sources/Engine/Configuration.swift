@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Omaha
 import Slots
 import Verification
 
@@ -25,6 +26,20 @@ public struct Configuration: Sendable, Equatable {
     public var trialTries: UInt8 = 1
     public var caBundle: String?
     public var connectTimeoutSeconds = 30
+    /// The Omaha server (`url(…)` or `disabled`); nil: update.conf's SERVER, if any.
+    public var server: OmahaServerSetting?
+    /// The group (Omaha `track`); nil: update.conf's GROUP, else `stable`.
+    public var group: String?
+    /// nil: update.conf's FLATCAR_RELEASE_APPID, else Flatcar's application id.
+    public var appID: String?
+    /// nil: update.conf's MACHINE_ALIAS, else none.
+    public var machineAlias: String?
+    public var strategy = UpdateStrategy.automatic
+    public var checkIntervalSeconds = CheckSchedule.defaultIntervalSeconds
+    public var checkJitterSeconds = CheckSchedule.defaultJitterSeconds
+    public var firstCheckDelaySeconds = CheckSchedule.defaultInitialDelaySeconds
+    /// The longest an exchange with the Omaha server may take, a slow answer included.
+    public var requestTimeoutSeconds = 60
 
     // [Host]
     /// os-release, for `compatible` (TANDEM_COMPATIBLE or ID) and the running version (VERSION_ID).
@@ -35,11 +50,17 @@ public struct Configuration: Sendable, Equatable {
     /// Where the kernel's boot id is read. Disk-image setups that simulate reboots (tests, the
     /// demo) point it at a file they rewrite per simulated boot.
     public var bootIDFile = "/proc/sys/kernel/random/boot_id"
+    /// Prefix for the files update_engine reads (update.conf, release, oem-release,
+    /// machine-id): empty for the running system; a directory for disk-image setups and tests.
+    public var root = ""
 
     // [Boot]
     /// A trial boot is blessed no earlier than this many seconds after the kernel started,
     /// however early boot-complete.target is reached.
     public var blessGraceSeconds = 0
+
+    // [Reboot]
+    public var reboot = RebootSettings()
 
     // [Daemon]
     public var stateDirectory = "/var/lib/tandem"
@@ -54,9 +75,11 @@ public struct Configuration: Sendable, Equatable {
     public static let knownKeys: [String: [String]] = [
         "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB"],
         "Update": ["Source", "KeysDirectory", "VerifyReadback", "DirectIO", "CheckpointInterval", "TrialTries",
-                   "CABundle", "ConnectTimeoutSec"],
-        "Host": ["OSRelease", "Compatible", "Version", "BootIDFile"],
+                   "CABundle", "ConnectTimeoutSec", "Server", "Group", "AppID", "MachineAlias", "Strategy",
+                   "CheckIntervalSec", "CheckJitterSec", "FirstCheckDelaySec", "RequestTimeoutSec"],
+        "Host": ["OSRelease", "Compatible", "Version", "BootIDFile", "Root"],
         "Boot": ["BlessGraceSec"],
+        "Reboot": RebootSettings.keys,
         "Daemon": ["StateDirectory", "AdminGroup", "ResumeInterrupted"],
     ]
 
@@ -75,6 +98,11 @@ public struct Configuration: Sendable, Equatable {
         for entry in try ConfigurationFile.parse(text, path: path) {
             try configuration.apply(entry)
         }
+        try configuration.reboot.validated(path: path)
+        if configuration.source != nil, case .url? = configuration.server {
+            throw .conflict(path: path, message: "Source= and Server= are both set in [Update]; set one: Source= for a bundle "
+                + "path or URL, Server= for an Omaha server such as Nebraska")
+        }
         return configuration
     }
 
@@ -84,6 +112,7 @@ public struct Configuration: Sendable, Equatable {
             .invalidValue(path: entry.path, line: entry.line, key: entry.key, value: value, expected: expected)
         }
         func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
+        if entry.section == "Reboot", try RebootSettings.apply(entry, to: &reboot, invalid: invalid) { return }
         switch (entry.section, entry.key) {
         case ("Slots", "Disk"): disk = optional(value)
         case ("Slots", "BootedSlot"): bootedSlot = optional(value)
@@ -116,10 +145,48 @@ public struct Configuration: Sendable, Equatable {
         case ("Update", "ConnectTimeoutSec"):
             guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
             connectTimeoutSeconds = seconds
+        case ("Update", "Server"):
+            let setting = OmahaServerSetting(value)
+            if case let .url(url) = setting {
+                let lowered = url.lowercased()
+                guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+                    throw invalid("an http:// or https:// URL of an Omaha server, or disabled")
+                }
+            }
+            server = setting
+        case ("Update", "Group"):
+            guard !value.isEmpty else { throw invalid("a group (channel) name or id") }
+            group = value
+        case ("Update", "AppID"):
+            guard !value.isEmpty else { throw invalid("an application id, such as {e96281a6-d1af-4bde-9a0a-97b76e56dc57}") }
+            appID = value
+        case ("Update", "MachineAlias"): machineAlias = value
+        case ("Update", "Strategy"):
+            guard let chosen = UpdateStrategy(rawValue: value) else {
+                throw invalid(UpdateStrategy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            strategy = chosen
+        case ("Update", "CheckIntervalSec"):
+            guard let seconds = Int(value), seconds >= CheckSchedule.minimumIntervalSeconds else {
+                throw invalid("a whole number of seconds, at least \(CheckSchedule.minimumIntervalSeconds)")
+            }
+            checkIntervalSeconds = seconds
+        case ("Update", "CheckJitterSec"):
+            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
+            checkJitterSeconds = seconds
+        case ("Update", "FirstCheckDelaySec"):
+            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
+            firstCheckDelaySeconds = seconds
+        case ("Update", "RequestTimeoutSec"):
+            guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
+            requestTimeoutSeconds = seconds
         case ("Host", "OSRelease"):
             guard value.hasPrefix("/") else { throw invalid("an absolute path") }
             osRelease = value
         case ("Host", "Compatible"): compatible = optional(value)
+        case ("Host", "Root"):
+            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("an absolute path, or nothing for /") }
+            root = value.hasSuffix("/") ? String(value.dropLast()) : value
         case ("Host", "BootIDFile"):
             guard value.hasPrefix("/") else { throw invalid("an absolute path") }
             bootIDFile = value

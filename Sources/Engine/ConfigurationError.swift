@@ -7,6 +7,8 @@ public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case unknownSection(path: String, line: Int, section: String)
     case unknownKey(path: String, line: Int, section: String, key: String)
     case invalidValue(path: String, line: Int, key: String, value: String, expected: String)
+    /// Two settings that cannot both hold.
+    case conflict(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
                 + (Configuration.knownKeys[section] ?? []).joined(separator: ", ") + " (see docs/configuration.md)"
         case let .invalidValue(path, line, key, value, expected):
             return "\(path):\(line): \(key)=\(value) is not valid: expected \(expected)"
+        case let .conflict(path, message):
+            return "\(path): \(message)"
         }
     }
 }

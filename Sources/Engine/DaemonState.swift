@@ -15,6 +15,12 @@ public struct DaemonState: Codable, Sendable, Equatable {
     public var quarantine: [QuarantinedVersion] = []
     /// What the latest boot was, as worked out when tandemd started during it.
     public var lastBoot: BootReport?
+    public var lastCheck: CheckRecord?
+    public var omaha = OmahaReporting()
+    public var staged: StagedUpdate?
+    /// This machine holds a slot of the fleet's reboot lock, taken before a reboot and given
+    /// back after the blessing.
+    public var rebootLockHeld = false
 
     public init() {}
 
@@ -30,6 +36,10 @@ public struct DaemonState: Codable, Sendable, Equatable {
         trial = try container.decodeIfPresent(TrialBoot.self, forKey: .trial)
         quarantine = try container.decodeIfPresent([QuarantinedVersion].self, forKey: .quarantine) ?? []
         lastBoot = try container.decodeIfPresent(BootReport.self, forKey: .lastBoot)
+        lastCheck = try container.decodeIfPresent(CheckRecord.self, forKey: .lastCheck)
+        omaha = try container.decodeIfPresent(OmahaReporting.self, forKey: .omaha) ?? OmahaReporting()
+        staged = try container.decodeIfPresent(StagedUpdate.self, forKey: .staged)
+        rebootLockHeld = try container.decodeIfPresent(Bool.self, forKey: .rebootLockHeld) ?? false
     }
 }
 
@@ -50,6 +60,12 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     public var verifyReadback: Bool
     /// Installed despite the trial guard or the quarantine.
     public var force: Bool? = nil
+    /// Set when the update server offered the bundle.
+    public var offer: UpdateOffer? = nil
+    /// Download-only: write and verify, but leave the slot unbootable.
+    public var stageOnly: Bool? = nil
+    /// Started by the schedule rather than by someone (Omaha's `installsource`).
+    public var scheduled: Bool? = nil
 }
 
 public struct ResultRecord: Codable, Sendable, Equatable {

@@ -72,12 +72,15 @@ extension Updater {
                         saved.quarantine.removeAll { OSVersion($0.version) == OSVersion(expected.version) }
                         saved.quarantine.append(QuarantinedVersion(
                             version: expected.version, reason: reason, slot: expected.slot, bootID: bootID, time: HostFacts.now()))
+                        // The update server hears of it with the next check (3/0, error 44).
+                        saved.omaha.rollbackPending = true
                         saved.lastResult = ResultRecord(
                             transaction: "boot-" + String(bootID.prefix(8)), code: .fellBack, message: report.message,
                             version: expected.version, time: HostFacts.now(), bootID: bootID)
                     }
                 }
             }
+            if saved.omaha.alephVersion == nil { saved.omaha.alephVersion = host.version }
             // Remember what runs here, so that once the other slot is booted this one's version
             // is still known (it is the fallback, and `status` should say what it holds).
             if let version = host.version {
@@ -107,6 +110,9 @@ extension Updater {
         case .noBootableSlot: log.critical("\(report.message)", metadata: metadata)
         }
         notifyChanged()
+        coordinator.bootAssessed(report.kind)
+        // tandemd restarted while an update waits for its reboot: the way there resumes.
+        if let pending = lock.locked({ pendingRebootLocked() }) { coordinator.updateReady(version: pending.version) }
         return report
     }
 
@@ -188,6 +194,11 @@ extension Updater {
             do { try persistLocked() } catch { log.error("\(error)") }
             return report
         }
-        if let blessed { log.notice("\(blessed.message)", metadata: ["boot": "blessed", "version": "\(blessed.version ?? "")"]) }
+        if let blessed {
+            log.notice("\(blessed.message)", metadata: ["boot": "blessed", "version": "\(blessed.version ?? "")"])
+            // The server learns that the update completed (3/2) from the next check.
+            scheduleSoon()
+            coordinator.blessed()
+        }
     }
 }

@@ -155,6 +155,11 @@ extension Updater {
         }
         log.notice("\(decision.message)")
         notifyChanged()
+        if let pending = lock.locked({ pendingRebootLocked() }) {
+            coordinator.updateReady(version: pending.version)
+        } else {
+            coordinator.updateDropped()
+        }
         let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } ?? booted.slot.name
         return (next, decision.message)
     }

@@ -14,20 +14,37 @@ public struct InstallRequest: Sendable, Equatable {
     public var verifyReadback: Bool?
     /// Overrides the trial guard and the quarantine.
     public var force: Bool
+    /// Download-only: write and verify, but leave the slot unbootable until `activate`.
+    public var stageOnly: Bool
+    /// Who asked, for the `installsource` of the server requests.
+    public var trigger: CheckTrigger
 
-    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil, force: Bool = false) {
+    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil, force: Bool = false,
+                stageOnly: Bool = false, trigger: CheckTrigger = .onDemand) {
         self.source = source
         self.slot = slot
         self.verifyReadback = verifyReadback
         self.force = force
+        self.stageOnly = stageOnly
+        self.trigger = trigger
     }
 }
 
 extension Updater {
     /// Starts an install on a worker thread and returns its transaction id at once. Its end is
     /// announced as `.completed`, whatever happens.
-    public func install(_ request: InstallRequest) throws(UpdaterError) -> String {
-        guard let source = request.source ?? configuration.source else { throw .noSource }
+    /// `offer` is what the update server said of the bundle at `request.source`, when it offered it.
+    public func install(_ request: InstallRequest, offer: UpdateOffer? = nil) throws(UpdaterError) -> String {
+        let source: String
+        if let named = request.source {
+            source = named
+        } else {
+            switch refreshChannel() {
+            case .none: throw .noSource
+            case let .disabled(setBy): throw .noUpdate("updates are disabled (\(setBy)); name a bundle to install one anyway")
+            case let channel: source = channel.address
+            }
+        }
         if let refusal = trialGuardRefusal() {
             guard request.force else { throw refusal }
             log.warning("trial guard overridden (--force): overwriting the only known-good slot while the running one is unproven")
@@ -35,7 +52,8 @@ extension Updater {
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
             slotChoice: request.slot.rawValue, verifyReadback: request.verifyReadback ?? configuration.verifyReadback,
-            force: request.force)
+            force: request.force, offer: offer, stageOnly: request.stageOnly ? true : nil,
+            scheduled: request.trigger == .scheduled ? true : nil)
         try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in
             runInstall(record, checkFirst: request.source == nil)
         }
@@ -43,16 +61,19 @@ extension Updater {
         return record.id
     }
 
-    /// Looks at the configured source on a worker thread; `completion` gets the answer there.
-    public func check(completion: @escaping @Sendable (Result<CheckResult, UpdaterError>) -> Void) throws(UpdaterError) {
-        guard let source = configuration.source else { throw .noSource }
+    /// Looks for an update now, on a worker thread, without installing it; `completion` gets the
+    /// answer there. A scheduled check then applies the strategy.
+    public func check(_ trigger: CheckTrigger = .onDemand,
+                      completion: @escaping @Sendable (Result<CheckResult, UpdaterError>) -> Void) throws(UpdaterError) {
+        let channel = refreshChannel()
+        if case .none = channel { throw UpdaterError.noSource }
         let record = TransactionRecord(
-            id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
+            id: HostFacts.transactionID(), source: channel.address, startTime: HostFacts.now(), bootID: bootID,
             slotChoice: SlotChoice.auto.rawValue, verifyReadback: configuration.verifyReadback)
         try begin(record, operation: .checking, persisted: false) { [self] in
-            let result: Result<CheckResult, UpdaterError>
-            do throws(UpdaterError) {
-                result = .success(try checkSource(source))
+            let result: Result<CheckFinding, CheckFailure>
+            do throws(CheckFailure) {
+                result = .success(try lookForUpdate(trigger, force: false))
             } catch {
                 result = .failure(error)
             }
@@ -61,7 +82,9 @@ extension Updater {
                 operation = .idle
             }
             notifyChanged()
-            completion(result)
+            rescheduleAfter(result)
+            if trigger == .scheduled, case let .success(finding) = result { applyStrategy(to: finding) }
+            completion(result.map(\.result).mapError(\.error))
         }
     }
 
@@ -91,6 +114,7 @@ extension Updater {
         }
         installer?.cancel()
         worker?.join()
+        coordinator.stop()
     }
 
     /// Deals with a transaction that a crash, a kill or a stop left behind: reports exactly
@@ -125,14 +149,28 @@ extension Updater {
         notify(.completed(result))
         guard resume else { return }
         do {
-            _ = try install(InstallRequest(source: interrupted.source, slot: SlotChoice(rawValue: interrupted.slotChoice) ?? .auto,
-                                           verifyReadback: interrupted.verifyReadback, force: interrupted.force ?? false))
+            _ = try resumeTransaction(interrupted)
         } catch {
             log.error("cannot resume: \(error)")
         }
     }
 
-    private func begin(_ record: TransactionRecord, operation first: UpdateOperation, persisted: Bool,
+    /// Continues an interrupted install with everything it was started with: the server's
+    /// offer (size, digest, events), download-only, and who started it.
+    private func resumeTransaction(_ interrupted: TransactionRecord) throws(UpdaterError) -> String {
+        var record = interrupted
+        record.id = HostFacts.transactionID()
+        record.startTime = HostFacts.now()
+        record.bootID = bootID
+        record.stoppedAt = nil
+        try begin(record, operation: .preparing, persisted: true) { [self, record] in
+            runInstall(record, checkFirst: false)
+        }
+        log.info("install resumed", metadata: ["transaction": "\(record.id)", "source": "\(record.source)"])
+        return record.id
+    }
+
+    func begin(_ record: TransactionRecord, operation first: UpdateOperation, persisted: Bool,
                        work: @escaping @Sendable () -> Void) throws(UpdaterError) {
         let refusal = lock.locked { () -> UpdaterError? in
             if shuttingDown { return .startup("tandemd is stopping; try again once it has restarted") }
@@ -159,26 +197,11 @@ extension Updater {
         notifyChanged()
     }
 
-    private func checkSource(_ source: String, force: Bool = false) throws(UpdaterError) -> CheckResult {
-        let (pending, quarantine) = lock.locked { (pendingRebootLocked()?.version, force ? [] : saved.quarantine) }
-        do {
-            let result = try UpdateCheck(trust: trust, host: host, http: httpOptions)
-                .run(source: source, pendingVersion: pending, quarantine: quarantine)
-            lock.locked {
-                saved.lastCheckTime = HostFacts.now()
-                do { try persistLocked() } catch { log.error("\(error)") }
-            }
-            return result
-        } catch {
-            throw .failed("cannot check \(source): \(InstallError.wrap(error))")
-        }
-    }
-
     var httpOptions: HTTPOptions {
         HTTPOptions(caBundle: configuration.caBundle, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
     }
 
-    private func installOptions(_ record: TransactionRecord) -> InstallOptions {
+    func installOptions(_ record: TransactionRecord) -> InstallOptions {
         var options = InstallOptions(host: host)
         options.slot = SlotChoice(rawValue: record.slotChoice) ?? .auto
         options.verifyReadback = record.verifyReadback
@@ -187,23 +210,44 @@ extension Updater {
         options.trialTries = configuration.trialTries
         options.http = httpOptions
         options.directIO = configuration.directIO
+        options.activate = record.stageOnly != true
+        if let offer = record.offer, let digest = Data(base64Encoded: offer.sha256) {
+            options.expectedPayload = PayloadExpectation(size: offer.size, sha256: [UInt8](digest))
+        }
         return options
     }
 
     private func runInstall(_ record: TransactionRecord, checkFirst: Bool) {
+        var record = record
         if checkFirst {
-            do {
-                let found = try checkSource(record.source, force: record.force ?? false)
-                guard found.available else { return finish(record.id, code: .noUpdate, message: found.message) }
-                log.info("\(found.message)")
+            let found: CheckFinding
+            do throws(CheckFailure) {
+                found = try lookForUpdate(record.scheduled == true ? .scheduled : .onDemand, force: record.force ?? false)
+                rescheduleAfter(.success(found))
             } catch {
-                return finish(record.id, code: .failed, message: error.description)
+                rescheduleAfter(.failure(error))
+                let code: ResultCode = if case .noUpdate = error.error { .noUpdate } else { .failed }
+                return finish(record.id, code: code, message: error.error.description)
+            }
+            guard found.result.available, let source = found.installSource else {
+                return finish(record.id, code: .noUpdate, message: found.result.message)
+            }
+            record.source = source
+            record.offer = found.offer
+            lock.locked {
+                running?.record = record
+                saved.transaction = record
+                do { try persistLocked() } catch { log.error("\(error)") }
             }
         }
+        let session = record.offer.flatMap(eventSession)
+        let trigger: CheckTrigger = record.scheduled == true ? .scheduled : .onDemand
+        session?.report(.downloadStarted, trigger.installSource)
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
         let stop = lock.locked {
-            // The install is about to write the slot a pending update sits in: that update is gone.
+            // The install is about to write the slot a pending (or staged) update sits in: that update is gone.
             saved.pendingReboot = nil
+            saved.staged = nil
             running?.installer = installer
             if running?.stopReason == nil { operation = .preparing }
             return running?.stopReason
@@ -217,8 +261,8 @@ extension Updater {
                     progress = ProgressReport(report)
                 }
                 notifyChanged()
-            }, accepted: { [self] manifest, slot throws(InstallError) in
-                if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }), record.force == true {
+            }, accepted: { [self, force = record.force == true] manifest, slot throws(InstallError) in
+                if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }), force {
                     log.warning("installing quarantined version \(manifest.version) (--force); it failed to boot before (\(entry.reason.rawValue))")
                 } else if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }) {
                     throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot) "
@@ -235,12 +279,29 @@ extension Updater {
                 log.info("bundle verified", metadata: ["version": "\(manifest.version)", "slot": "\(slot.name.rawValue)"])
                 notifyChanged()
             })
-            succeed(record.id, result)
+            session?.report(.downloadFinished, trigger.installSource)
+            if result.activated { session?.report(.installed, trigger.installSource) }
+            succeed(record, result)
         } catch .stream(.cancelled) {
             let reason = lock.locked { running?.stopReason } ?? .cancelled(uid: nil)
+            if reason != .shutdown { session?.report(.failed(.error), trigger.installSource) }
             stopped(record.id, reason: reason)
         } catch {
-            finish(record.id, code: .failed, message: error.description + privateTemporaryHint(record.source))
+            session?.report(.failed(error.omahaCode), trigger.installSource)
+            let reported = session.map { " (reported to \($0.settings.server) as error \(error.omahaCode))" } ?? ""
+            finish(record.id, code: .failed, message: error.description + reported + privateTemporaryHint(record.source))
+        }
+    }
+
+    /// The session that reports an offered install's events to the server that offered it.
+    private func eventSession(for offer: UpdateOffer) -> OmahaSession? {
+        guard case var .omaha(settings) = refreshChannel() else { return nil }
+        settings.server = offer.server
+        do {
+            return try omahaSession(settings)
+        } catch {
+            log.warning("the update server will not hear how this install goes: \(error.error)")
+            return nil
         }
     }
 
@@ -254,27 +315,43 @@ extension Updater {
             + "tandemd.service): move it elsewhere, such as /var/lib/tandem, and retry"
     }
 
-    private func succeed(_ id: String, _ result: InstallResult) {
+    private func succeed(_ record: TransactionRecord, _ result: InstallResult) {
         lock.locked { operation = .finalizing }
         notifyChanged()
         let fresh = try? control.read().table
         let version = result.manifest.version
         let slot = result.slot.name.rawValue
-        var message = "installed version \(version) into slot \(slot)"
-        if result.resumedFrom > 0 { message += " (resumed after \(result.resumedFrom) bytes already written)" }
-        message += "; it boots on trial at the next reboot: updatectl reboot"
+        let resumed = result.resumedFrom > 0 ? " (resumed after \(result.resumedFrom) bytes already written)" : ""
+        let checked = record.offer.map { " and matched the update server's size and SHA-256 (\($0.server))" } ?? ""
+        let message = result.activated
+            ? "installed version \(version) into slot \(slot)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
+            : "downloaded and verified version \(version) into slot \(slot)\(resumed)\(checked); it stays unbootable until "
+                + "updatectl activate"
         lock.locked {
             if let fresh { table = fresh }
             saved.slotVersions[result.slot.partition.uniqueGUID.description] = InstalledImage(
                 version: version, sha256: hexString(result.manifest.imageSHA256), size: result.manifest.imageSize,
                 time: HostFacts.now())
-            saved.pendingReboot = PendingReboot(slot: slot, version: version, imageSize: result.manifest.imageSize, bootID: bootID,
-                                                time: HostFacts.now())
+            if result.activated {
+                recordActivationLocked(slot: slot, version: version, size: result.manifest.imageSize)
+            } else {
+                saved.staged = StagedUpdate(slot: slot, version: version, size: result.manifest.imageSize,
+                                            sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(),
+                                            offer: record.offer)
+            }
         }
-        finish(id, code: .success, message: message, version: version)
+        finish(record.id, code: .success, message: message, version: version)
+        if result.activated { coordinator.updateReady(version: version) }
     }
 
-    private func stopped(_ id: String, reason: StopReason) {
+    /// The slot is on trial: an update waits for the reboot, and the server will hear which
+    /// version it replaced (update_engine's previous-version).
+    func recordActivationLocked(slot: String, version: String, size: UInt64) {
+        saved.pendingReboot = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
+        saved.omaha.previousVersion = requestVersionLocked
+    }
+
+    func stopped(_ id: String, reason: StopReason) {
         switch reason {
         case .shutdown:
             // Not the end of the transaction: the next start resumes it.
@@ -297,7 +374,7 @@ extension Updater {
     }
 
     /// Ends the running transaction: records the result, clears the transaction and tells the observer.
-    private func finish(_ id: String, code: ResultCode, message: String, version: String? = nil) {
+    func finish(_ id: String, code: ResultCode, message: String, version: String? = nil) {
         let fresh = try? control.read().table
         let result = lock.locked {
             let record = ResultRecord(

@@ -1,4 +1,5 @@
 import Logging
+import Omaha
 import Platform
 import Slots
 import Streaming
@@ -28,6 +29,8 @@ public final class Updater: @unchecked Sendable {
     let control: BootControl
     let bootID: String
     let log: Logger
+    /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
+    public private(set) var coordinator: RebootCoordinator!
 
     let lock = Condition()
     // Everything below is guarded by `lock`.
@@ -39,6 +42,11 @@ public final class Updater: @unchecked Sendable {
     var tableReadAt = 0.0
     var worker: JoinableThread?
     var shuttingDown = false
+    /// Where updates come from, as last worked out (`refreshChannel`).
+    var channel = UpdateChannel.none
+    var scheduler: UpdateScheduler
+    /// Arms the daemon's timer for the next automatic check, `delay` seconds from now.
+    var armCheckTimer: (@Sendable (Int) -> Void)?
     private var observer: (@Sendable (UpdaterEvent) -> Void)?
 
     /// The transaction in flight, with what stops it.
@@ -99,6 +107,22 @@ public final class Updater: @unchecked Sendable {
                 + "from a restart, so trial boots and fallbacks would go unnoticed; check BootIDFile= in [Host]")
         }
         self.bootID = bootID
+        scheduler = UpdateScheduler(schedule: CheckSchedule(
+            intervalSeconds: configuration.checkIntervalSeconds, jitterSeconds: configuration.checkJitterSeconds,
+            initialDelaySeconds: configuration.firstCheckDelaySeconds))
+        channel = (try? UpdateChannel.resolve(configuration, runningVersion: host.version)) ?? .none
+        let machineID = try? OmahaHostFacts.gather(root: configuration.root, bootID: bootID).machineID
+        coordinator = try RebootCoordinator(
+            settings: configuration.reboot, machineID: machineID, held: saved.rebootLockHeld,
+            persistHeld: { [weak self] held in self?.recordRebootLock(held: held) }, logger: logger)
+        coordinator.observe { [weak self] in self?.notifyChanged() }
+    }
+
+    private func recordRebootLock(held: Bool) {
+        lock.locked {
+            saved.rebootLockHeld = held
+            do { try persistLocked() } catch { log.error("\(error)") }
+        }
     }
 
     /// Registers the one observer (the D-Bus layer). Called from worker threads and from
@@ -136,7 +160,12 @@ public final class Updater: @unchecked Sendable {
                 newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
                 bootedSlot: booted.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
-                boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine)
+                boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine,
+                updates: AutomaticUpdates(
+                    strategy: configuration.strategy, channel: channel.kind, address: channel.address, group: channel.group,
+                    lastCheck: saved.lastCheck, nextCheckTime: armCheckTimer != nil ? scheduler.nextCheckTime ?? 0 : 0,
+                    staged: saved.staged),
+                coordination: coordinator.status)
         }
     }
 

@@ -49,11 +49,16 @@ public struct UpdaterStatus: Sendable, Equatable {
     /// What this boot is (normal, trial, blessed, fallback), as found at start-up.
     public var boot: BootReport?
     public var quarantined: [QuarantinedVersion]
+    public var updates: AutomaticUpdates
+    public var coordination: CoordinationStatus
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
                 newSize: UInt64, bootedSlot: SlotName, bootedVersion: String?, nextBootSlot: SlotName?,
                 slots: [SlotStatus], lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
-                boot: BootReport? = nil, quarantined: [QuarantinedVersion] = []) {
+                boot: BootReport? = nil, quarantined: [QuarantinedVersion] = [], updates: AutomaticUpdates = AutomaticUpdates(),
+                coordination: CoordinationStatus = CoordinationStatus()) {
+        self.updates = updates
+        self.coordination = coordination
         self.boot = boot
         self.quarantined = quarantined
         self.operation = operation
@@ -84,5 +89,31 @@ public struct CheckResult: Sendable, Equatable {
         self.version = version
         self.size = size
         self.message = message
+    }
+}
+
+/// How the machine updates itself: the policy, where from, and the checks' timetable.
+public struct AutomaticUpdates: Sendable, Equatable {
+    public var strategy: UpdateStrategy
+    /// `bundle`, `omaha`, `disabled` or `none`.
+    public var channel: String
+    /// The bundle source or the Omaha server.
+    public var address: String
+    /// The Omaha group (track).
+    public var group: String
+    public var lastCheck: CheckRecord?
+    /// Unix time of the next automatic check; 0 when none is scheduled.
+    public var nextCheckTime: Int64
+    public var staged: StagedUpdate?
+
+    public init(strategy: UpdateStrategy = .off, channel: String = "none", address: String = "", group: String = "",
+                lastCheck: CheckRecord? = nil, nextCheckTime: Int64 = 0, staged: StagedUpdate? = nil) {
+        self.strategy = strategy
+        self.channel = channel
+        self.address = address
+        self.group = group
+        self.lastCheck = lastCheck
+        self.nextCheckTime = nextCheckTime
+        self.staged = staged
     }
 }

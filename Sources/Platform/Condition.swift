@@ -36,6 +36,23 @@ public final class Condition: @unchecked Sendable {
         }
     }
 
+    /// Waits until `predicate` holds or `seconds` have passed, with the lock held; call only
+    /// inside `locked`. Returns whether the predicate holds.
+    public func wait(seconds: Double, until predicate: () -> Bool) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let whole = Int(seconds.rounded(.down))
+        var deadline = timespec(tv_sec: now.tv_sec + whole, tv_nsec: now.tv_nsec + Int((seconds - Double(whole)) * 1e9))
+        if deadline.tv_nsec >= 1_000_000_000 {
+            deadline.tv_sec += 1
+            deadline.tv_nsec -= 1_000_000_000
+        }
+        while !predicate() {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { return predicate() }
+        }
+        return true
+    }
+
     /// Wakes every waiter; call inside `locked`.
     @inline(__always)
     public func broadcast() {

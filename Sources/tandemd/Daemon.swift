@@ -14,6 +14,8 @@ final class Daemon: @unchecked Sendable {
     private let log: Logger
     private var lastStatusLine = ""
     private var statusLineTimer: EventTimer?
+    /// The next automatic update check; replaced whenever a check moves it.
+    private var checkTimer: EventTimer?
     private var loop: EventLoop?
     /// systemd reads every notification; one a second is plenty for a human-readable line.
     static let statusLineInterval = 1.0
@@ -38,6 +40,7 @@ final class Daemon: @unchecked Sendable {
         try compat.export()
         try connection.requestName(UpdaterAPI.busName)
         try connection.requestName(CompatAPI.busName)
+        updater.coordinator.setRebooter(Logind.rebooter(connection, loop: loop))
 
         updater.observe { [weak self] event in
             loop.post { [weak self] in
@@ -70,11 +73,23 @@ final class Daemon: @unchecked Sendable {
         updater.assessBoot()
         compat.announce()
         updater.recoverInterruptedTransaction()
+        updater.startSchedule { [weak self] delay in
+            loop.post { [weak self] in self?.armCheckTimer(delay, loop: loop) }
+        }
         let watchdog = loop.enableWatchdog()
         reportStatusLine()
         _ = try? ServiceManager.ready()
         if watchdog { log.info("watchdog enabled") }
         return try loop.run()
+    }
+
+    private func armCheckTimer(_ delay: Int, loop: EventLoop) {
+        checkTimer?.cancel()
+        do {
+            checkTimer = try loop.after(Double(delay)) { [updater] in updater.runScheduledCheck() }
+        } catch {
+            log.error("cannot arm the timer for the next update check: \(error); automatic checks stop until tandemd restarts")
+        }
     }
 
     /// systemd's one-line STATUS=, sent when the line changes, at most once a second (the last

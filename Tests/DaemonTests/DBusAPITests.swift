@@ -11,7 +11,8 @@ import Testing
         ("Operation", "s"), ("Transaction", "s"), ("Progress", "(sttdd)"), ("NewVersion", "s"), ("NewSize", "t"),
         ("BootedSlot", "s"), ("BootedVersion", "s"), ("NextBootSlot", "s"), ("Slots", "a(sssuyybs)"),
         ("LastResult", "(sissxs)"), ("RebootPending", "b"), ("LastCheckTime", "x"), ("Boot", "(ssssssxs)"),
-        ("Quarantined", "a(ssssx)"),
+        ("Quarantined", "a(ssssx)"), ("Strategy", "s"), ("UpdateChannel", "(sss)"), ("LastCheck", "(xsss)"),
+        ("NextCheckTime", "x"), ("Staged", "(sstx)"),
     ]
 
     @Test("both objects introspect with every member")
@@ -20,7 +21,7 @@ import Testing
         try harness.start()
         let native = try harness.busctl(["introspect", "org.tandem.Updater1", "/org/tandem/Updater1"])
         #expect(native.status == 0, "\(native.stderr)")
-        for member in ["Check", "Install", "Cancel", "Mark", "Rollback", "Reboot", "Unquarantine", "Completed"] + Self.properties.map(\.0) {
+        for member in ["Check", "Install", "Activate", "Cancel", "Mark", "Rollback", "Reboot", "Unquarantine", "Completed"] + Self.properties.map(\.0) {
             #expect(native.stdout.contains(".\(member)"), "missing \(member) in\n\(native.stdout)")
         }
         #expect(native.stdout.contains("org.freedesktop.DBus.Properties"))

@@ -1,6 +1,8 @@
+import Coordination
 @testable import Engine
 import TestSupport
 import Foundation
+import Omaha
 import Slots
 import Testing
 
@@ -105,15 +107,41 @@ import Testing
         TrialTries=3
         CABundle=/etc/ssl/private-ca.pem
         ConnectTimeoutSec=45
+        Server=disabled
+        Group=alpha
+        AppID={11111111-2222-3333-4444-555555555555}
+        MachineAlias=edge-7
+        Strategy=check-only
+        CheckIntervalSec=1800
+        CheckJitterSec=300
+        FirstCheckDelaySec=60
+        RequestTimeoutSec=90
 
         [Host]
         OSRelease=/usr/lib/os-release
         Compatible=acme-board-v2
         Version=3975.2.1
         BootIDFile=/run/test/boot_id
+        Root=/srv/root
 
         [Boot]
         BlessGraceSec=120
+
+        [Reboot]
+        Strategy=etcd-lock
+        WindowStart=Sun 04:30
+        WindowLength=1h30m
+        Group=edge
+        EtcdEndpoints=https://etcd-1:2379 https://etcd-2:2379
+        EtcdAPI=v3
+        EtcdCAFile=/etc/ssl/etcd/ca.pem
+        EtcdCertFile=/etc/ssl/etcd/client.pem
+        EtcdKeyFile=/etc/ssl/etcd/client.key
+        EtcdUsername=locksmith
+        EtcdPassword=secret
+        FleetLockURL=https://fleetlock.example.com/
+        CoordinatorConf=/run/test/coordinator.conf
+        LockRetrySec=10
 
         [Daemon]
         StateDirectory=/srv/tandem/state
@@ -146,6 +174,27 @@ import Testing
         #expect(configuration.stateDirectory == "/srv/tandem/state")
         #expect(configuration.adminGroup == "sudo")
         #expect(configuration.resumeInterrupted == false)
+        #expect(configuration.server == .disabled && configuration.group == "alpha" && configuration.machineAlias == "edge-7")
+        #expect(configuration.appID == "{11111111-2222-3333-4444-555555555555}" && configuration.strategy == .checkOnly)
+        #expect(configuration.checkIntervalSeconds == 1800 && configuration.checkJitterSeconds == 300)
+        #expect(configuration.firstCheckDelaySeconds == 60 && configuration.requestTimeoutSeconds == 90)
+        #expect(configuration.root == "/srv/root")
+        var reboot = RebootSettings()
+        reboot.strategy = .etcdLock
+        reboot.windowStart = "Sun 04:30"
+        reboot.windowLength = "1h30m"
+        reboot.group = "edge"
+        reboot.etcdEndpoints = ["https://etcd-1:2379", "https://etcd-2:2379"]
+        reboot.etcdAPI = .v3
+        reboot.etcdCAFile = "/etc/ssl/etcd/ca.pem"
+        reboot.etcdCertFile = "/etc/ssl/etcd/client.pem"
+        reboot.etcdKeyFile = "/etc/ssl/etcd/client.key"
+        reboot.etcdUsername = "locksmith"
+        reboot.etcdPassword = "secret"
+        reboot.fleetLockURL = "https://fleetlock.example.com/"
+        reboot.coordinatorConf = "/run/test/coordinator.conf"
+        reboot.lockRetrySeconds = 10
+        #expect(configuration.reboot == reboot)
     }
 
     /// The all-keys file above really has every key `knownKeys` lists, and nothing else, so the
@@ -438,7 +487,7 @@ import Testing
         let refusal = try #require(try Self.refusal("[Slots]\nDisk=/dev/sda\n\n[Network]\nProxy=x\n"))
         #expect(refusal.error == .unknownSection(path: refusal.path, line: 4, section: "Network"))
         #expect(refusal.error.description == "\(refusal.path):4: unknown section [Network]; the sections are "
-            + "[Boot], [Daemon], [Host], [Slots], [Update] (see docs/configuration.md)")
+            + "[Boot], [Daemon], [Host], [Reboot], [Slots], [Update] (see docs/configuration.md)")
     }
 
     @Test func sectionNamesAreCaseSensitive() throws {

@@ -93,7 +93,9 @@ import Testing
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: store.path))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(object.keys) == ["lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction", "quarantine"])
+        // `omaha` and `rebootLockHeld` always have a value; optional fields that are nil are left out.
+        #expect(Set(object.keys) == ["lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction", "quarantine", "omaha",
+                                     "rebootLockHeld"])
         #expect(object["lastCheckTime"] as? Int == 1_779_998_002)
 
         let text = try #require(String(data: data, encoding: .utf8))

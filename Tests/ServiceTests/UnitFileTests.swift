@@ -74,8 +74,10 @@ struct UnitFileTests {
         let readOnly: Set<String> = ["org.freedesktop.DBus.Introspectable.*", "org.freedesktop.DBus.Peer.*",
                                      "org.freedesktop.DBus.Properties.Get", "org.freedesktop.DBus.Properties.GetAll"]
         #expect(native.defaultDenies == ["org.tandem.Updater1"])
-        #expect(native.defaultAllows == readOnly)
-        #expect(native.adminAllows == Set(["Check", "Install", "Cancel", "Mark", "Rollback", "Unquarantine", "Reboot"].map { "org.tandem.Updater1.\($0)" }))
+        // LockStatus only reads (who holds the fleet's reboot lock), as locksmithctl status does.
+        #expect(native.defaultAllows == readOnly.union(["org.tandem.Updater1.LockStatus"]))
+        #expect(native.adminAllows == Set(["Check", "Install", "Cancel", "Mark", "Rollback", "Unquarantine", "Activate", "LockRelease",
+                                           "Reboot"].map { "org.tandem.Updater1.\($0)" }))
         #expect(native.rootOwns == "org.tandem.Updater1")
 
         let compat = try policyRules("com.coreos.update1.conf")

@@ -4,6 +4,8 @@ import Foundation
 /// badly. Stopped when released.
 public final class BundleServer {
     private let server: ScriptServer
+    /// The file served.
+    public let file: String
     public var port: Int { server.port }
     public var log: String { server.log }
 
@@ -12,6 +14,7 @@ public final class BundleServer {
 
     /// - Parameter arguments: extra server arguments, e.g. `["--mode", "drop", "--drop-after", "1048576"]`.
     public init(file: String, arguments: [String] = []) throws {
+        self.file = file
         server = try ScriptServer(script: "bundle_server.py", log: file + ".requests-\(UUID().uuidString.prefix(6)).jsonl",
                                   arguments: ["--file", file] + arguments)
     }

@@ -41,6 +41,11 @@ public final class UpdaterClient {
         return transaction
     }
 
+    public func activate() throws(ClientError) -> String {
+        guard let transaction = try call("Activate").first?.stringValue else { throw mismatch("Activate") }
+        return transaction
+    }
+
     public func cancel() throws(ClientError) -> String {
         guard let transaction = try call("Cancel").first?.stringValue else { throw mismatch("Cancel") }
         return transaction
@@ -58,6 +63,19 @@ public final class UpdaterClient {
 
     public func rollback() throws(ClientError) -> (nextBoot: String, message: String) {
         try pair(try call("Rollback"), "Rollback")
+    }
+
+    /// Who holds the fleet's reboot lock; nil when the strategy has none or the server cannot say.
+    public func lockStatus() throws(ClientError) -> (available: Int, max: Int, holders: [String])? {
+        let reply = try call("LockStatus")
+        guard reply.count == 4, let known = reply[0].boolValue, let available = reply[1].int32Value, let max = reply[2].int32Value,
+              let holders = reply[3].arrayValue?.compactMap(\.stringValue) else { throw mismatch("LockStatus") }
+        return known ? (Int(available), Int(max), holders) : nil
+    }
+
+    public func lockRelease(holder: String?) throws(ClientError) -> String {
+        guard let message = try call("LockRelease", [.string(holder ?? "")]).first?.stringValue else { throw mismatch("LockRelease") }
+        return message
     }
 
     public func reboot(force: Bool, dryRun: Bool) throws(ClientError) -> String {

@@ -131,6 +131,47 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
             case "Unquarantine":
                 guard authorizer.authorize(call, action: "taking a version out of quarantine") != nil else { return }
                 call.reply([.string(try updater.unquarantine(call.arguments[0].stringValue ?? ""))])
+            case "Activate":
+                guard authorizer.authorize(call, action: "activating a staged update") != nil else { return }
+                call.reply([.string(try updater.activate())])
+            case "LockStatus":
+                _ = JoinableThread { [updater, loop] in
+                    let reply: Result<[BusValue], UpdaterError>
+                    do throws(UpdaterError) {
+                        let status = try updater.coordinator.lockStatus()
+                        reply = .success([.bool(status != nil), .int32(Int32(clamping: status?.available ?? 0)),
+                                          .int32(Int32(clamping: status?.max ?? 0)),
+                                          .array(elementSignature: "s", (status?.holders ?? []).map(BusValue.string))])
+                    } catch {
+                        reply = .failure(error)
+                    }
+                    loop.post {
+                        switch reply {
+                        case let .success(values): call.reply(values)
+                        case let .failure(error): call.fail(error.busError)
+                        }
+                    }
+                }
+            case "LockRelease":
+                guard authorizer.authorize(call, action: "releasing the reboot lock") != nil else { return }
+                let holder = call.arguments[0].stringValue ?? ""
+                _ = JoinableThread { [updater, loop, log] in
+                    let reply: Result<String, UpdaterError>
+                    do throws(UpdaterError) {
+                        reply = .success(try updater.coordinator.release(holder: holder.isEmpty ? nil : holder))
+                    } catch {
+                        reply = .failure(error)
+                    }
+                    loop.post {
+                        switch reply {
+                        case let .success(message):
+                            log.notice("\(message)")
+                            call.reply([.string(message)])
+                        case let .failure(error):
+                            call.fail(error.busError)
+                        }
+                    }
+                }
             case "Rollback":
                 guard authorizer.authorize(call, action: "rolling back") != nil else { return }
                 let (next, message) = try updater.rollback()
@@ -142,7 +183,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                 let dryRun = try flag(options, "dry-run", method: "Reboot") ?? false
                 let plan = try updater.rebootPlan(force: force)
                 if dryRun { return call.reply([.string("would " + plan)]) }
-                try reboot(call, plan: plan)
+                reboot(call, plan: plan, force: force)
             default:
                 call.fail(BusError(name: BusError.unknownMethod, message: "\(UpdaterAPI.interface) has no method \(call.member)"))
             }
@@ -187,25 +228,20 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                               force: try flag(options, "force", method: "Install") ?? false)
     }
 
-    /// Through logind, which runs the shutdown properly (inhibitors, units stopping in order).
-    private func reboot(_ call: BusMethodCall, plan: String) throws(UpdaterError) {
-        log.notice("rebooting: \(plan)")
-        do {
-            try connection.callAsync(destination: "org.freedesktop.login1", path: "/org/freedesktop/login1",
-                                     interface: "org.freedesktop.login1.Manager", member: "Reboot",
-                                     arguments: [.bool(false)]) { [log] result in
-                switch result {
-                case .success:
+    /// The reboot goes the coordinator's way (window, fleet lock, then logind), on a thread of
+    /// its own since taking the lock may take a network round trip; the reply comes from there.
+    private func reboot(_ call: BusMethodCall, plan: String, force: Bool) {
+        log.notice("reboot requested: \(plan)")
+        _ = JoinableThread { [updater, loop, log] in
+            let failure = updater.coordinator.rebootNow(force: force)
+            loop.post {
+                if let failure {
+                    log.error("not rebooting: \(failure)")
+                    call.fail(BusError(name: UpdaterAPI.ErrorName.refused, message: failure))
+                } else {
                     call.reply([.string(plan)])
-                case let .failure(error):
-                    log.error("logind refused the reboot: \(error)")
-                    call.fail(BusError(name: UpdaterAPI.ErrorName.failed,
-                                       message: "logind did not reboot: \(error.message.isEmpty ? error.name : error.message); "
-                                           + "is systemd-logind running? (systemctl status systemd-logind)"))
                 }
             }
-        } catch {
-            throw .failed("cannot ask logind to reboot: \(error)")
         }
     }
 }

@@ -8,6 +8,9 @@ public enum StatusCoding {
         let progress = status.progress
         let last = status.lastResult
         let boot = status.boot
+        let updates = status.updates
+        let check = updates.lastCheck
+        let staged = updates.staged
         return [
             "Operation": .string(status.operation.rawValue),
             "Transaction": .string(status.transaction ?? ""),
@@ -41,6 +44,20 @@ public enum StatusCoding {
                 .structure([.string(entry.version), .string(entry.reason.rawValue), .string(entry.slot), .string(entry.bootID),
                             .int64(entry.time)])
             }),
+            "Strategy": .string(updates.strategy.rawValue),
+            "UpdateChannel": .structure([.string(updates.channel), .string(updates.address), .string(updates.group)]),
+            "LastCheck": .structure([
+                .int64(check?.time ?? 0), .string(check?.result.rawValue ?? ""), .string(check?.version ?? ""),
+                .string(check?.message ?? ""),
+            ]),
+            "NextCheckTime": .int64(updates.nextCheckTime),
+            "Coordination": .structure([
+                .string(status.coordination.strategy), .string(status.coordination.phase), .string(status.coordination.window),
+                .bool(status.coordination.lockHeld), .string(status.coordination.message),
+            ]),
+            "Staged": .structure([
+                .string(staged?.slot ?? ""), .string(staged?.version ?? ""), .uint64(staged?.size ?? 0), .int64(staged?.time ?? 0),
+            ]),
         ]
     }
 
@@ -109,12 +126,40 @@ public enum StatusCoding {
             }
             return entries
         }
+        let strategy = try field("Strategy") { $0.stringValue.flatMap(UpdateStrategy.init(rawValue:)) }
+        let channel = try field("UpdateChannel") { value -> [String]? in
+            guard let fields = value.structureValue, fields.count == 3 else { return nil }
+            let texts = fields.compactMap(\.stringValue)
+            return texts.count == 3 ? texts : nil
+        }
+        let lastCheck = try field("LastCheck") { value -> CheckRecord?? in
+            guard let fields = value.structureValue, fields.count == 4, let time = fields[0].int64Value,
+                  let result = fields[1].stringValue, let version = fields[2].stringValue,
+                  let message = fields[3].stringValue else { return nil }
+            guard let kind = CheckRecord.Result(rawValue: result) else { return .some(nil) }
+            return CheckRecord(time: time, result: kind, version: version, message: message)
+        }
+        let staged = try field("Staged") { value -> StagedUpdate?? in
+            guard let fields = value.structureValue, fields.count == 4, let slot = fields[0].stringValue,
+                  let version = fields[1].stringValue, let size = fields[2].uint64Value, let time = fields[3].int64Value else { return nil }
+            guard !slot.isEmpty else { return .some(nil) }
+            return StagedUpdate(slot: slot, version: version, size: size, sha256: "", time: time)
+        }
+        let updates = AutomaticUpdates(strategy: strategy, channel: channel[0], address: channel[1], group: channel[2],
+                                       lastCheck: lastCheck, nextCheckTime: try field("NextCheckTime") { $0.int64Value },
+                                       staged: staged)
+        let coordination = try field("Coordination") { value -> CoordinationStatus? in
+            guard let fields = value.structureValue, fields.count == 5, let strategy = fields[0].stringValue,
+                  let phase = fields[1].stringValue, let window = fields[2].stringValue, let held = fields[3].boolValue,
+                  let message = fields[4].stringValue else { return nil }
+            return CoordinationStatus(strategy: strategy, phase: phase, window: window, lockHeld: held, message: message)
+        }
         return UpdaterStatus(
             operation: operation, transaction: nonEmpty(try field("Transaction") { $0.stringValue }), progress: progress,
             newVersion: nonEmpty(try field("NewVersion") { $0.stringValue }), newSize: try field("NewSize") { $0.uint64Value },
             bootedSlot: bootedSlot, bootedVersion: nonEmpty(try field("BootedVersion") { $0.stringValue }),
             nextBootSlot: SlotName(rawValue: next), slots: slots, lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
-            boot: boot, quarantined: quarantined)
+            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination)
     }
 }

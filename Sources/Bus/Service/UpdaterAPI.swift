@@ -24,6 +24,9 @@ public enum UpdaterAPI {
             .init("Rollback", outputs: [.init("next_boot", "s"), .init("message", "s")]),
             .init("Reboot", inputs: [.init("options", "a{sv}")], outputs: [.init("message", "s")]),
             .init("Unquarantine", inputs: [.init("version", "s")], outputs: [.init("message", "s")]),
+            .init("Activate", outputs: [.init("transaction", "s")]),
+            .init("LockStatus", outputs: [.init("known", "b"), .init("available", "i"), .init("max", "i"), .init("holders", "as")]),
+            .init("LockRelease", inputs: [.init("holder", "s")], outputs: [.init("message", "s")]),
         ],
         properties: [
             .init("Operation", "s"),
@@ -40,6 +43,12 @@ public enum UpdaterAPI {
             .init("LastCheckTime", "x"),
             .init("Boot", "(ssssssxs)"),
             .init("Quarantined", "a(ssssx)"),
+            .init("Strategy", "s"),
+            .init("UpdateChannel", "(sss)"),
+            .init("LastCheck", "(xsss)"),
+            .init("NextCheckTime", "x"),
+            .init("Staged", "(sstx)"),
+            .init("Coordination", "(sssbs)"),
         ],
         signals: [
             .init("Completed", [.init("transaction", "s"), .init("code", "i"), .init("message", "s")]),

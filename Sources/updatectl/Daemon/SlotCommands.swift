@@ -69,8 +69,12 @@ struct RollbackCommand: ParsableCommand {
 struct RebootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reboot",
-        abstract: "Reboot into the pending update, through systemd-logind.",
-        discussion: "Does nothing (exit status 2) when no update waits for a reboot, unless --force.")
+        abstract: "Reboot into the pending update: inside the reboot window, holding the fleet's reboot lock, through systemd-logind.",
+        discussion: """
+            Does nothing (exit status 2) when no update waits for a reboot, unless --force. With [Reboot] \
+            Strategy=etcd-lock or fleetlock the lock is taken first (exit status 1 when the fleet is full); --force also \
+            reboots outside the reboot window, but never without the lock.
+            """)
 
     @Flag(help: "Reboot even when no update is pending.")
     var force = false
@@ -80,5 +84,50 @@ struct RebootCommand: ParsableCommand {
 
     func run() throws {
         try withDaemon { client throws(ClientError) in print(try client.reboot(force: force, dryRun: dryRun)) }
+    }
+}
+
+struct LockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "The fleet's reboot lock ([Reboot] Strategy=etcd-lock or fleetlock).",
+        subcommands: [LockStatusCommand.self, LockReleaseCommand.self])
+}
+
+struct LockStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the free slots, the limit and the holders of locksmith's etcd semaphore, as locksmithctl status does.")
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in
+            guard let status = try client.lockStatus() else {
+                print("no lock to show: the reboot strategy takes none, or it is FleetLock, whose servers cannot be asked")
+                return
+            }
+            print("Available: \(status.available)")
+            print("Max: \(status.max)")
+            if !status.holders.isEmpty {
+                print("\nMACHINE ID")
+                status.holders.forEach { print($0) }
+            }
+        }
+    }
+}
+
+struct LockReleaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Give back a slot of the reboot lock: this machine's, or (etcd) the one a dead machine holds.",
+        discussion: """
+            A machine that dies while holding a slot keeps it, so that a broken update stops with it; once it is dealt \
+            with, release its slot by its machine id (as shown by updatectl lock status). Needs root or the admin group.
+            """)
+
+    @Argument(help: "The machine id whose slot to release. Default: this machine's.")
+    var machineID: String?
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in print(try client.lockRelease(holder: machineID)) }
     }
 }

@@ -54,6 +54,38 @@ struct StatusReport: Encodable {
         var time: Int64
     }
 
+    struct Check: Encodable {
+        var time: Int64
+        var result: String
+        var version: String
+        var message: String
+    }
+
+    struct Staged: Encodable {
+        var slot: String
+        var version: String
+        var size: UInt64
+        var time: Int64
+    }
+
+    struct Updates: Encodable {
+        var strategy: String
+        var channel: String
+        var address: String
+        var group: String
+        var lastCheck: Check?
+        var nextCheckTime: Int64?
+        var staged: Staged?
+    }
+
+    struct Coordination: Encodable {
+        var strategy: String
+        var phase: String
+        var window: String?
+        var lockHeld: Bool
+        var message: String
+    }
+
     var schema = "tandem.status/1"
     var operation: String
     var transaction: String?
@@ -69,6 +101,8 @@ struct StatusReport: Encodable {
     var slots: [SlotInfo]
     var boot: Boot?
     var quarantined: [Quarantined]
+    var updates: Updates
+    var coordination: Coordination
 
     init(_ status: UpdaterStatus) {
         operation = status.operation.rawValue
@@ -100,6 +134,16 @@ struct StatusReport: Encodable {
         quarantined = status.quarantined.map {
             Quarantined(version: $0.version, reason: $0.reason.rawValue, slot: $0.slot, bootID: $0.bootID, time: $0.time)
         }
+        let automatic = status.updates
+        updates = Updates(
+            strategy: automatic.strategy.rawValue, channel: automatic.channel, address: automatic.address, group: automatic.group,
+            lastCheck: automatic.lastCheck.map { Check(time: $0.time, result: $0.result.rawValue, version: $0.version, message: $0.message) },
+            nextCheckTime: automatic.nextCheckTime > 0 ? automatic.nextCheckTime : nil,
+            staged: automatic.staged.map { Staged(slot: $0.slot, version: $0.version, size: $0.size, time: $0.time) })
+        let reboots = status.coordination
+        coordination = Coordination(strategy: reboots.strategy, phase: reboots.phase,
+                                    window: reboots.window.isEmpty ? nil : reboots.window, lockHeld: reboots.lockHeld,
+                                    message: reboots.message)
     }
 
     func encodeJSON() throws -> String {
@@ -142,13 +186,44 @@ struct StatusReport: Encodable {
         } else {
             lines.append("Last result:  none yet")
         }
-        lines.append("Last check:   " + (status.lastCheckTime > 0 ? formatTime(status.lastCheckTime) : "never"))
+        lines.append(contentsOf: describeUpdates(status.updates))
+        let reboots = status.coordination
+        var rebootLine = "Reboots:      \(reboots.strategy)"
+        if !reboots.window.isEmpty { rebootLine += ", window \(reboots.window)" }
+        if reboots.phase != "idle" { rebootLine += ", \(reboots.phase)" }
+        if reboots.lockHeld { rebootLine += ", holding a slot of the fleet's reboot lock" }
+        lines.append(rebootLine)
+        if !reboots.message.isEmpty { lines.append("              \(reboots.message)") }
         if !status.quarantined.isEmpty {
             lines.append("Quarantined:  " + status.quarantined.map {
                 "\($0.version) (\($0.reason.rawValue) in slot \($0.slot), \(formatTime($0.time)))"
             }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Where updates come from, the strategy, and the checks: the last one and the next.
+    private static func describeUpdates(_ updates: AutomaticUpdates) -> [String] {
+        let source = switch updates.channel {
+        case "omaha": "Omaha server \(updates.address), group \(updates.group)"
+        case "bundle": "bundle source \(updates.address)"
+        case "disabled": updates.address
+        default: "no update server configured (Server= in tandem.conf, or SERVER= in /etc/flatcar/update.conf)"
+        }
+        var lines = ["Updates:      \(updates.strategy.rawValue), from \(source)"]
+        if let check = updates.lastCheck {
+            lines.append("Last check:   \(check.result.rawValue) at \(formatTime(check.time))")
+            lines.append("              \(check.message)")
+        } else {
+            lines.append("Last check:   never")
+        }
+        lines.append("Next check:   " + (updates.nextCheckTime > 0 ? formatTime(updates.nextCheckTime)
+            : updates.strategy == .off ? "none (Strategy=off)" : "none scheduled"))
+        if let staged = updates.staged {
+            lines.append("Staged:       version \(staged.version) in slot \(staged.slot), downloaded and verified at "
+                + "\(formatTime(staged.time)); updatectl activate makes it bootable")
+        }
+        return lines
     }
 
     private static func describeState(_ status: UpdaterStatus) -> String {

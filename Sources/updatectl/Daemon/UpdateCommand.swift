@@ -8,8 +8,12 @@ import SystemPackage
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Ask tandemd whether the configured source offers a newer version.",
-        discussion: "Exit status 0 when an update is available, 2 when there is none.")
+        abstract: "Ask the update server (or the configured bundle source) now whether there is a newer version.",
+        discussion: """
+            Only looks: nothing is downloaded (updatectl update does that). While an update waits for a reboot, or the \
+            running version is on trial, the server is only pinged. Exit status 0 when an update is available, 2 when \
+            there is none.
+            """)
 
     func run() throws {
         try withDaemon { client throws(ClientError) in
@@ -23,7 +27,7 @@ struct CheckCommand: ParsableCommand {
 struct UpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Install an update through tandemd: from SOURCE, or from the configured source when it offers a newer version.",
+        abstract: "Install an update through tandemd: from SOURCE, or whatever the update server (or the configured source) offers that is newer.",
         discussion: """
             Waits until the install ends, with a live progress bar on a terminal and a line per 10% otherwise. Ctrl-C stops \
             waiting, not the install (updatectl cancel does that).
@@ -32,7 +36,7 @@ struct UpdateCommand: ParsableCommand {
             running, 5 busy.
             """)
 
-    @Argument(help: "A bundle path or http(s):// URL. Default: the configured source (Source= in tandem.conf).")
+    @Argument(help: "A bundle path or http(s):// URL. Default: the update server (Server= in tandem.conf or SERVER= in update.conf), or Source=.")
     var source: String?
 
     @Flag(help: "Start the install and return at once with its transaction id.")
@@ -58,37 +62,62 @@ struct UpdateCommand: ParsableCommand {
                 print(try start())
                 return
             }
-            let printer = ProgressPrinter()
-            nonisolated(unsafe) var outcome: (code: ResultCode?, message: String)?
-            let transaction = try client.follow(starting: start) { transaction, event in
-                switch event {
-                case let .status(status):
-                    if status.transaction == transaction, let progress = InstallProgress(status.progress) {
-                        printer.show(progress)
-                    }
-                    return true
-                case let .completed(finished, code, message):
-                    guard finished == transaction else { return true }
-                    outcome = (code, message)
-                    return false
-                case .vanished:
-                    outcome = (nil, "tandemd stopped during transaction \(transaction); it resumes the install when it starts again "
-                        + "(updatectl status shows what happened)")
-                    return false
-                }
+            try followTransaction(client, starting: start)
+        }
+    }
+}
+
+/// Starts a transaction and waits for its end, showing its progress: a live bar on a terminal,
+/// a line per 10% otherwise. Ctrl-C stops waiting, not the transaction.
+func followTransaction(_ client: UpdaterClient, starting start: () throws(ClientError) -> String) throws(ClientError) {
+    let printer = ProgressPrinter()
+    nonisolated(unsafe) var outcome: (code: ResultCode?, message: String)?
+    let transaction = try client.follow(starting: start) { transaction, event in
+        switch event {
+        case let .status(status):
+            if status.transaction == transaction, let progress = InstallProgress(status.progress) {
+                printer.show(progress)
             }
-            printer.finish()
-            guard let outcome else { return }
-            switch outcome.code {
-            case .success?:
-                print(outcome.message)
-            case .noUpdate?:
-                throw .noUpdate(outcome.message)
-            case nil:
-                throw .notRunning(outcome.message)
-            default:
-                throw .failed("transaction \(transaction): \(outcome.message)")
-            }
+            return true
+        case let .completed(finished, code, message):
+            guard finished == transaction else { return true }
+            outcome = (code, message)
+            return false
+        case .vanished:
+            outcome = (nil, "tandemd stopped during transaction \(transaction); it resumes an install when it starts again "
+                + "(updatectl status shows what happened)")
+            return false
+        }
+    }
+    printer.finish()
+    guard let outcome else { return }
+    switch outcome.code {
+    case .success?:
+        print(outcome.message)
+    case .noUpdate?:
+        throw .noUpdate(outcome.message)
+    case nil:
+        throw .notRunning(outcome.message)
+    default:
+        throw .failed("transaction \(transaction): \(outcome.message)")
+    }
+}
+
+struct ActivateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activate",
+        abstract: "Make the update that Strategy=download-only staged bootable: it boots on trial at the next reboot.",
+        discussion: """
+            tandemd reads the staged slot back and checks it against the verified image before it flips the boot flags, \
+            so a slot changed since it was staged is never activated.
+
+            Exit status: 0 activated, 1 failed (nothing staged, or the slot changed), 3 permission denied, 4 tandemd not \
+            running, 5 busy.
+            """)
+
+    func run() throws {
+        try withDaemon { client throws(ClientError) in
+            try followTransaction(client, starting: { () throws(ClientError) -> String in try client.activate() })
         }
     }
 }

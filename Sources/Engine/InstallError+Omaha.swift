@@ -1,0 +1,27 @@
+import Omaha
+import Streaming
+
+extension InstallError {
+    /// The error code update_engine would report for the same failure, for the `3/0` event that
+    /// tells the update server why this machine did not update.
+    var omahaCode: OmahaErrorCode {
+        switch self {
+        case .payloadSizeMismatch: .payloadSizeMismatch
+        case .payloadHashMismatch, .hashMismatch: .payloadHashMismatch
+        case .readbackMismatch, .stagedImageChanged: .newRootfsVerificationError
+        case .verification, .bundle, .incompatible, .hostTooOld: .downloadPayloadVerificationError
+        case .bundleFile: .downloadTransferError
+        case .targetIsBooted, .targetInUse, .slots: .installDeviceOpenError
+        case .imageTooLarge: .downloadWriteError
+        case let .stream(error):
+            switch error {
+            case .http, .httpStatus, .sourceEndedEarly, .sourceTooLong, .unsupportedSource: .downloadTransferError
+            case .writeFailed, .syncFailed, .outOfSlot, .readFailed: .downloadWriteError
+            case .cannotOpen: .installDeviceOpenError
+            case .cancelled: .error
+            }
+        case .checkpoint: .downloadStateInitializationError
+        case .declined, .io: .error
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// What the update server offered, kept with a transaction so that an install resumed after a
+/// restart still checks the server's size and digest and still reports its events.
+public struct UpdateOffer: Codable, Sendable, Equatable {
+    public var version: String
+    public var size: UInt64
+    /// The whole package's SHA-256, base64, as Omaha sends it.
+    public var sha256: String
+    public var server: String
+
+    public init(version: String, size: UInt64, sha256: String, server: String) {
+        self.version = version
+        self.size = size
+        self.sha256 = sha256
+        self.server = server
+    }
+}
+
+/// How the last check ended, for `LastCheck` on D-Bus and `updatectl status`.
+public struct CheckRecord: Codable, Sendable, Equatable {
+    public enum Result: String, Codable, Sendable, CaseIterable {
+        case updateAvailable = "update-available"
+        case noUpdate = "no-update"
+        /// The server asked to come back later (Nebraska's rollout policy), or the offer was skipped.
+        case deferred
+        case failed
+        /// A ping only: an update waits for a reboot, or the booted version is still on trial.
+        case pinged
+    }
+
+    public var time: Int64
+    public var result: Result
+    /// The version offered, if any.
+    public var version: String
+    public var message: String
+
+    public init(time: Int64, result: Result, version: String, message: String) {
+        self.time = time
+        self.result = result
+        self.version = version
+        self.message = message
+    }
+}
+
+/// What update_engine keeps in its prefs to tell the server how the last update went.
+public struct OmahaReporting: Codable, Sendable, Equatable {
+    /// The version that ran when an update was installed. nil: never known, sent as `0.0.0.0`;
+    /// `""`: already reported, as update_engine clears it once sent.
+    public var previousVersion: String?
+    /// A fallback was detected at boot and is not reported yet (`3/0 errorcode="44"`).
+    public var rollbackPending = false
+    /// The first version this machine ran under Tandem (`alephversion`).
+    public var alephVersion: String?
+
+    public init() {}
+}
+
+/// An image downloaded and verified into the other slot by the download-only strategy, left
+/// unbootable until `updatectl activate`.
+public struct StagedUpdate: Codable, Sendable, Equatable {
+    public var slot: String
+    public var version: String
+    public var size: UInt64
+    /// The image's SHA-256 (hex), re-checked against the slot before it is activated.
+    public var sha256: String
+    public var time: Int64
+    public var offer: UpdateOffer?
+
+    public init(slot: String, version: String, size: UInt64, sha256: String, time: Int64, offer: UpdateOffer? = nil) {
+        self.slot = slot
+        self.version = version
+        self.size = size
+        self.sha256 = sha256
+        self.time = time
+        self.offer = offer
+    }
+}

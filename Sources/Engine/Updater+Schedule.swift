@@ -1,0 +1,100 @@
+import Logging
+import Omaha
+
+extension Updater {
+    /// Starts the automatic checks: `arm` is called with the delay (seconds) until the next one
+    /// whenever it is decided, and the daemon calls `runScheduledCheck` when that time comes.
+    /// With `Strategy=off` there are no automatic checks.
+    public func startSchedule(arm: @escaping @Sendable (Int) -> Void) {
+        guard configuration.strategy != .off else {
+            log.info("automatic update checks are off (Strategy=off)")
+            return
+        }
+        let delay = lock.locked {
+            armCheckTimer = arm
+            return scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) })
+        }
+        log.info("first automatic update check in \(delay) s", metadata: ["strategy": "\(configuration.strategy.rawValue)"])
+        notifyChanged()
+        arm(delay)
+    }
+
+    /// The schedule's check: looks for an update, then does what the strategy says. When
+    /// something else is running, the check waits for the regular interval rather than queueing.
+    public func runScheduledCheck() {
+        do {
+            try check(.scheduled) { _ in }
+        } catch {
+            log.info("automatic update check skipped: \(error)")
+            rescheduleAfter(.failure(CheckFailure(error: error, outcome: .noUpdate)))
+        }
+    }
+
+    /// After a blessing the server should hear of the new version soon, but not from the whole
+    /// fleet at once: the next check comes after a first-check delay, as after a start.
+    func scheduleSoon() {
+        let (delay, arm) = lock.locked { () -> (Int?, (@Sendable (Int) -> Void)?) in
+            guard let armCheckTimer else { return (nil, nil) }
+            return (scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) }), armCheckTimer)
+        }
+        guard let delay, let arm else { return }
+        notifyChanged()
+        arm(delay)
+    }
+
+    /// Any check, scheduled or not, moves the next automatic one: update_engine schedules its
+    /// next check whenever it becomes idle.
+    func rescheduleAfter(_ result: Result<CheckFinding, CheckFailure>) {
+        let (outcome, poll) = switch result {
+        case let .success(finding): (finding.outcome, finding.pollInterval)
+        case let .failure(failure): (failure.outcome, nil as Int?)
+        }
+        let (delay, arm) = lock.locked { () -> (Int?, (@Sendable (Int) -> Void)?) in
+            guard let armCheckTimer else { return (nil, nil) }
+            return (scheduler.checked(outcome, pollIntervalSeconds: poll, now: HostFacts.now(), draw: { Int.random(in: $0) }),
+                    armCheckTimer)
+        }
+        guard let delay, let arm else { return }
+        log.info("next automatic update check in \(delay) s", metadata: ["outcome": "\(outcome)"])
+        notifyChanged()
+        arm(delay)
+    }
+
+    /// What a scheduled check that found an update leads to.
+    func applyStrategy(to finding: CheckFinding) {
+        guard finding.result.available, let source = finding.installSource else { return }
+        let strategy = configuration.strategy
+        switch strategy {
+        case .off:
+            return
+        case .checkOnly:
+            log.notice("\(finding.result.message); not downloading it (Strategy=check-only): updatectl update installs it",
+                       metadata: ["version": "\(finding.result.version)", "strategy": "\(strategy.rawValue)"])
+        case .automatic, .downloadOnly:
+            do {
+                let id = try install(InstallRequest(source: source, stageOnly: strategy == .downloadOnly, trigger: .scheduled),
+                                     offer: finding.offer)
+                log.info("automatic update started (Strategy=\(strategy.rawValue))",
+                         metadata: ["transaction": "\(id)", "version": "\(finding.result.version)"])
+            } catch {
+                log.warning("automatic update of version \(finding.result.version) not started: \(error)")
+            }
+        }
+    }
+
+    /// Re-reads where updates come from (update.conf may have changed), keeping the last good
+    /// answer when the files cannot be read: the check itself will report why.
+    func refreshChannel() -> UpdateChannel {
+        let fresh = try? UpdateChannel.resolve(configuration, runningVersion: host.version)
+        return lock.locked {
+            if let fresh { channel = fresh }
+            return channel
+        }
+    }
+
+    /// The version requests claim: update.conf's override if any, else the running version.
+    var requestVersionLocked: String {
+        if case let .omaha(settings) = channel, let version = settings.version { return version }
+        return host.version ?? "0.0.0"
+    }
+}

@@ -1,0 +1,66 @@
+import Logging
+import Slots
+import Streaming
+import Verification
+
+extension Updater {
+    /// Makes the image the download-only strategy staged bootable, on trial at the next reboot,
+    /// after reading the slot back to prove it still holds exactly what was verified. Runs on a
+    /// worker thread; returns the transaction id, and the end is announced as `.completed`.
+    public func activate() throws(UpdaterError) -> String {
+        guard let staged = lock.locked({ saved.staged }) else {
+            throw .refused("nothing is staged: Strategy=download-only downloads updates into the other slot for "
+                + "updatectl activate to enable; see updatectl status")
+        }
+        guard let slot = SlotName(rawValue: staged.slot), let digest = bytes(fromHex: staged.sha256) else {
+            throw .failed("the staged update's record is damaged (slot \(staged.slot)); install it again: updatectl update")
+        }
+        var record = TransactionRecord(
+            id: HostFacts.transactionID(), source: "slot \(staged.slot) (staged)", startTime: HostFacts.now(), bootID: bootID,
+            slotChoice: staged.slot, verifyReadback: true, offer: staged.offer)
+        record.version = staged.version
+        record.imageSize = staged.size
+        record.targetSlot = staged.slot
+        try begin(record, operation: .verifying, persisted: false) { [self, record] in
+            runActivation(record, staged: staged, slot: slot, digest: digest)
+        }
+        log.info("activating staged version \(staged.version) in slot \(staged.slot)", metadata: ["transaction": "\(record.id)"])
+        return record.id
+    }
+
+    private func runActivation(_ record: TransactionRecord, staged: StagedUpdate, slot: SlotName, digest: [UInt8]) {
+        let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
+        let stop = lock.locked {
+            running?.installer = installer
+            return running?.stopReason
+        }
+        if let stop { return stopped(record.id, reason: stop) }
+        do {
+            _ = try installer.activateStaged(slot: slot, imageSize: staged.size, imageSHA256: digest, progress: { [self] report in
+                lock.locked { progress = ProgressReport(report) }
+                notifyChanged()
+            })
+        } catch .stream(.cancelled) {
+            return stopped(record.id, reason: lock.locked { running?.stopReason } ?? .cancelled(uid: nil))
+        } catch {
+            if case .stagedImageChanged = error {
+                lock.locked { saved.staged = nil }
+            }
+            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)")
+        }
+        let fresh = try? control.read().table
+        lock.locked {
+            if let fresh { table = fresh }
+            saved.staged = nil
+            recordActivationLocked(slot: staged.slot, version: staged.version, size: staged.size)
+        }
+        if let offer = staged.offer, case var .omaha(settings) = refreshChannel() {
+            settings.server = offer.server
+            if let session = try? omahaSession(settings) { session.report(.installed, .onDemand) }
+        }
+        finish(record.id, code: .success,
+               message: "activated version \(staged.version) in slot \(staged.slot) after verifying it again; it boots on "
+                   + "trial at the next reboot: updatectl reboot", version: staged.version)
+        coordinator.updateReady(version: staged.version)
+    }
+}

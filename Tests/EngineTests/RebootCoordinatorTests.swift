@@ -1,0 +1,168 @@
+import Coordination
+@testable import Engine
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// The reboot path with the fleet's lock and the clock played by the test: the window, then the
+/// lock, then the reboot, and the slot given back only after the blessing.
+@Suite struct RebootCoordinatorTests {
+    /// A lock that grants when told to and records every call, in order with the reboots.
+    final class FakeLock: RebootLock, @unchecked Sendable {
+        private let mutex = NSLock()
+        private var granting = false
+        private(set) var calls: [String] = []
+
+        func grant(_ value: Bool) { mutex.withLock { granting = value } }
+        var journal: [String] { mutex.withLock { calls } }
+        func record(_ call: String) { mutex.withLock { calls.append(call) } }
+
+        func acquire() throws(RebootLockError) -> LockAttempt {
+            let granted = mutex.withLock { granting }
+            record(granted ? "acquire: granted" : "acquire: not yet")
+            return granted ? .granted : .notYet(LockRefusal(kind: "semaphore_full", message: "semaphore is at 0"))
+        }
+
+        func release() throws(RebootLockError) -> ReleaseAttempt {
+            record("release")
+            return .released
+        }
+
+        func status() throws(RebootLockError) -> LockStatus? { nil }
+    }
+
+    /// The wall clock, moved by the test.
+    final class Clock: @unchecked Sendable {
+        private let mutex = NSLock()
+        private var now: Date
+        init(_ now: Date) { self.now = now }
+        func read() -> Date { mutex.withLock { now } }
+        func set(_ date: Date) { mutex.withLock { now = date } }
+    }
+
+    struct Setup {
+        let coordinator: RebootCoordinator
+        let lock: FakeLock
+        let clock: Clock
+        let scratch: Scratch
+        var conf: String { scratch.file("coordinator.conf") }
+
+        func state() throws -> String? {
+            try String(contentsOfFile: conf, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("STATE=") }.map(String.init)
+        }
+    }
+
+    /// Saturday 2026-11-21 12:00 UTC.
+    static let noon = Date(timeIntervalSince1970: 1_795_262_400)
+
+    static func setup(window: (String, String)? = nil, held: Bool = false, at start: Date = noon) throws -> Setup {
+        let scratch = try Scratch()
+        var settings = RebootSettings()
+        settings.strategy = .etcdLock
+        settings.windowStart = window?.0
+        settings.windowLength = window?.1
+        settings.coordinatorConf = scratch.file("coordinator.conf")
+        settings.lockRetrySeconds = 1
+        let lock = FakeLock()
+        let clock = Clock(start)
+        let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: held,
+                                                clock: { clock.read() }, lock: lock, persistHeld: { _ in },
+                                                logger: Logger(label: "test"))
+        coordinator.setRebooter { lock.record("reboot"); return nil }
+        return Setup(coordinator: coordinator, lock: lock, clock: clock, scratch: scratch)
+    }
+
+    static func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
+        try DaemonHarness.eventually(timeout: 10, condition)
+    }
+
+    @Test func theRebootComesOnlyAfterTheLockIsGranted() throws {
+        let setup = try Self.setup()
+        setup.coordinator.updateReady(version: "2.0.0")
+        #expect(try Self.eventually { setup.lock.journal.count >= 2 }, "retries while the fleet is full")
+        #expect(!setup.lock.journal.contains("reboot"))
+        #expect(setup.coordinator.status.phase == "waiting-for-lock")
+        #expect(setup.coordinator.status.message.contains("semaphore is at 0"))
+        #expect(try setup.state() == "STATE=reboot-planned")
+
+        setup.lock.grant(true)
+        #expect(try Self.eventually { setup.lock.journal.last == "reboot" })
+        let journal = setup.lock.journal
+        #expect(journal.suffix(2) == ["acquire: granted", "reboot"], "\(journal)")
+        #expect(journal.dropLast(2).allSatisfy { $0 == "acquire: not yet" })
+        #expect(setup.coordinator.status.lockHeld && setup.coordinator.status.phase == "rebooting")
+        #expect(try setup.state() == "STATE=rebooting")
+        setup.coordinator.stop()
+    }
+
+    @Test func outsideItsWindowAHostDoesNotTakeTheLock() throws {
+        // Saturdays 14:00 for an hour; it is noon.
+        let setup = try Self.setup(window: ("sat 14:00", "1h"))
+        setup.lock.grant(true)
+        setup.coordinator.updateReady(version: "2.0.0")
+        #expect(try Self.eventually { setup.coordinator.status.phase == "waiting-for-window" })
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(setup.lock.journal.isEmpty, "no lock taken outside the window")
+        #expect(setup.coordinator.status.message.contains("2026-11-21T14:00:00Z"), "\(setup.coordinator.status.message)")
+        #expect(setup.coordinator.rebootNow(force: false)?.contains("outside the reboot window") == true)
+        #expect(setup.lock.journal.isEmpty)
+
+        // The clock reaches the window: the next look takes the lock and reboots.
+        setup.clock.set(Self.noon.addingTimeInterval(2 * 3600 + 60))
+        setup.coordinator.updateReady(version: "2.0.0")
+        #expect(try Self.eventually { setup.lock.journal == ["acquire: granted", "reboot"] }, "\(setup.lock.journal)")
+        setup.coordinator.stop()
+    }
+
+    @Test func theSlotIsHeldThroughTheTrialAndGivenBackAfterTheBlessing() throws {
+        // After the reboot: a new coordinator that held the slot before.
+        let setup = try Self.setup(held: true)
+        setup.coordinator.bootAssessed(.trial)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(setup.lock.journal.isEmpty, "kept during the trial")
+        #expect(setup.coordinator.status.phase == "holding")
+        setup.coordinator.blessed()
+        #expect(try Self.eventually { setup.lock.journal == ["release"] })
+        #expect(try Self.eventually { !setup.coordinator.status.lockHeld && setup.coordinator.status.phase == "idle" })
+        setup.coordinator.stop()
+    }
+
+    @Test func afterAFallbackTheSlotIsKeptSoTheFleetStops() throws {
+        let setup = try Self.setup(held: true)
+        setup.coordinator.bootAssessed(.fallback)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(setup.lock.journal.isEmpty)
+        #expect(setup.coordinator.status.message.contains("updatectl lock release"))
+        #expect(try setup.coordinator.release(holder: nil) == "released this machine's slot of the reboot lock")
+        #expect(setup.lock.journal == ["release"] && !setup.coordinator.status.lockHeld)
+    }
+
+    @Test func strategyOffNeverRebootsAndLeavesCoordinatorConfToOthers() throws {
+        let scratch = try Scratch()
+        var settings = RebootSettings()
+        settings.coordinatorConf = scratch.file("coordinator.conf")
+        let coordinator = try RebootCoordinator(settings: settings, machineID: nil, held: false, persistHeld: { _ in },
+                                                logger: Logger(label: "test"))
+        let rebooted = NSLock()
+        nonisolated(unsafe) var reboots = 0
+        coordinator.setRebooter { rebooted.withLock { reboots += 1 }; return nil }
+        coordinator.updateReady(version: "2.0.0")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(rebooted.withLock { reboots } == 0)
+        #expect(!FileManager.default.fileExists(atPath: settings.coordinatorConf), "locksmithd or the update operator may own it")
+    }
+
+    @Test func asecondCoordinatorStandsDown() throws {
+        let first = try Self.setup()
+        var settings = RebootSettings()
+        settings.strategy = .reboot
+        settings.coordinatorConf = first.conf
+        let second = try RebootCoordinator(settings: settings, machineID: nil, held: false, persistHeld: { _ in },
+                                           logger: Logger(label: "test"))
+        _ = second
+        let text = try String(contentsOfFile: first.conf, encoding: .utf8)
+        #expect(text.contains("STRATEGY=etcd-lock"), "the first keeps the file: \(text)")
+        #expect(text.contains("NAME=tandemd"))
+    }
+}
