@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "Streaming",
-            dependencies: ["CCurl", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CCurl", "HTTP", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(

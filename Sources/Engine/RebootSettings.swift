@@ -38,7 +38,9 @@ public struct RebootSettings: Sendable, Equatable {
         func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
         switch entry.key {
         case "Strategy":
-            guard let strategy = RebootStrategy(rawValue: value) else {
+            // Empty resets to the default, as for every key; locksmith's "empty means reboot"
+            // applies to its REBOOT_STRATEGY, not to this file.
+            guard let strategy = value.isEmpty ? .off : RebootStrategy(rawValue: value) else {
                 throw invalid(RebootStrategy.allCases.map(\.rawValue).joined(separator: ", "))
             }
             settings.strategy = strategy

@@ -6,12 +6,7 @@ import Platform
 public struct HTTPClient: Sendable {
     public let options: HTTPClientOptions
 
-    private static let globalInit: Void = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    }()
-
     public init(options: HTTPClientOptions = HTTPClientOptions()) {
-        _ = HTTPClient.globalInit
         self.options = options
     }
 
@@ -31,7 +26,7 @@ public struct HTTPClient: Sendable {
     public func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
         let lowered = request.url.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else { throw .unsupportedURL(request.url) }
-        guard let handle = curl_easy_init() else {
+        guard let handle = CurlTransport.makeHandle() else {
             throw .network(url: request.url, detail: "libcurl could not start a transfer")
         }
         defer { curl_easy_cleanup(handle) }
@@ -51,22 +46,12 @@ public struct HTTPClient: Sendable {
         // One byte more than the body, so that even an empty body has an address to give libcurl.
         let code: CURLcode = (request.body + [0]).withUnsafeBytes { body in
             errorText.withUnsafeMutableBufferPointer { errorBuffer in
-                tandem_curl_setopt_string(handle, CURLOPT_URL, request.url)
-                tandem_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-                tandem_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-                tandem_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, options.followRedirects ? 1 : 0)
-                tandem_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
+                CurlTransport.configure(handle, url: request.url, followRedirects: options.followRedirects,
+                                        connectTimeoutSeconds: options.connectTimeoutSeconds, caBundle: options.caBundle,
+                                        clientCertificate: options.clientCertificate, clientKey: options.clientKey)
                 // A redirected POST stays a POST, as update_engine's fetcher keeps it.
                 tandem_curl_setopt_long(handle, CURLOPT_POSTREDIR, 7)  // CURL_REDIR_POST_ALL: 301, 302 and 303
-                tandem_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                tandem_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
                 tandem_curl_setopt_long(handle, CURLOPT_TIMEOUT, options.timeoutSeconds)
-                tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-                tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-                if let caBundle = options.caBundle { tandem_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
-                if let certificate = options.clientCertificate { tandem_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
-                if let key = options.clientKey { tandem_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
-                tandem_curl_setopt_string(handle, CURLOPT_USERAGENT, "tandem/1")
                 switch request.method {
                 case .get:
                     tandem_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)

@@ -1,8 +1,10 @@
 import CCurl
 import FoundationEssentials
+import HTTP
 import Platform
 
-/// One ranged GET with libcurl, the only place that calls it.
+/// One ranged GET with libcurl, the only place in Streaming that calls it; the transport
+/// settings (schemes, redirects, TLS) are `CurlTransport`'s, shared with the HTTP module.
 ///
 /// libcurl uses the system's OpenSSL and CA store, the same TLS stack as the rest of Tandem,
 /// and hands data over in its own buffer, from which the caller copies once.
@@ -18,15 +20,10 @@ final class HTTPTransfer {
     /// A sink's way of ending a transfer early on purpose (it has all it needs).
     struct EnoughData: Error {}
 
-    private static let globalInit: Void = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    }()
-
     let url: String
     private let options: HTTPOptions
 
     init(url: String, options: HTTPOptions) {
-        _ = HTTPTransfer.globalInit
         self.url = url
         self.options = options
     }
@@ -55,7 +52,7 @@ final class HTTPTransfer {
     func get(from start: UInt64, to end: UInt64?, ifRange validator: String?,
              validate: @escaping (Response) throws -> Void,
              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
-        guard let handle = curl_easy_init() else {
+        guard let handle = CurlTransport.makeHandle() else {
             throw StreamError.http(url: url, detail: "libcurl could not start a transfer")
         }
         defer { curl_easy_cleanup(handle) }
@@ -66,22 +63,11 @@ final class HTTPTransfer {
         defer { curl_slist_free_all(headers) }
 
         let code: CURLcode = errorText.withUnsafeMutableBufferPointer { errorBuffer in
-            tandem_curl_setopt_string(handle, CURLOPT_URL, url)
-            tandem_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-            tandem_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-            tandem_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
-            tandem_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
-            tandem_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+            CurlTransport.configure(handle, url: url, followRedirects: true, connectTimeoutSeconds: options.connectTimeoutSeconds,
+                                    caBundle: options.caBundle)
             tandem_curl_setopt_long(handle, CURLOPT_FAILONERROR, 1)
-            tandem_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
-            tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-            tandem_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-            if let caBundle = options.caBundle {
-                tandem_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle)
-            }
-            tandem_curl_setopt_string(handle, CURLOPT_USERAGENT, "tandem/1")
             tandem_curl_setopt_string(handle, CURLOPT_RANGE, end.map { "\(start)-\($0 - 1)" } ?? "\(start)-")
             if let validator {
                 headers = curl_slist_append(headers, "If-Range: \(validator)")

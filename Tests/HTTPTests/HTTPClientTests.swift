@@ -5,72 +5,16 @@ import TestSupport
 
 /// HTTPClient against a small Python server started by each test.
 @Suite struct HTTPClientTests {
-    /// Python's http.server on 127.0.0.1, answering:
-    /// `/status/N` with status N; `/echo` with the request as JSON (method, headers, body);
-    /// `/bytes/N` with N bytes; `/slow` with a body that trickles out over 10 s.
+    /// Tests/Scripts/echo_server.py on 127.0.0.1: `/status/N`, `/echo`, `/bytes/N`, `/slow`.
     final class EchoServer {
-        let process = Process()
-        let port: Int
+        private let server: ScriptServer
+        var port: Int { server.port }
         var base: String { "http://127.0.0.1:\(port)" }
 
-        static let script = #"""
-        import base64, json, sys, time
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            def log_message(self, *_): pass
-            def answer(self, status, body, content_type="text/plain"):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("X-Echo", "first")
-                self.send_header("X-Echo", "second")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            def handle_any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path.startswith("/status/"):
-                    code = int(self.path.split("/")[2])
-                    return self.answer(code, ("status %d" % code).encode())
-                if self.path == "/echo":
-                    echo = {"method": self.command, "headers": {k.lower(): v for k, v in self.headers.items()},
-                            "body": base64.b64encode(body).decode()}
-                    return self.answer(200, json.dumps(echo).encode(), "application/json")
-                if self.path.startswith("/bytes/"):
-                    return self.answer(200, b"x" * int(self.path.split("/")[2]))
-                if self.path == "/slow":
-                    self.send_response(200)
-                    self.send_header("Content-Length", "10")
-                    self.end_headers()
-                    for _ in range(10):
-                        self.wfile.write(b"x"); self.wfile.flush(); time.sleep(1)
-                    return
-                self.answer(404, b"no such path")
-            do_GET = do_POST = do_PUT = do_DELETE = handle_any
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        print(server.server_address[1], flush=True)
-        server.serve_forever()
-        """#
-
         init() throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", EchoServer.script]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            guard let port = Int(try output.readFirstLine()) else {
-                kill(process.processIdentifier, SIGKILL)
-                throw Shell.Failure(command: ["python3"], output: .init(status: -1, stdout: "", stderr: "the echo server did not start"))
-            }
-            self.port = port
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            server = try ScriptServer(script: "echo_server.py",
+                                      log: FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UUID().uuidString).log").path,
+                                      arguments: [])
         }
     }
 

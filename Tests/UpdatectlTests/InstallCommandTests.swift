@@ -27,6 +27,33 @@ struct InstallCommandTests {
         try harness.expectInstalled(image)
     }
 
+    /// A size and digest published beside the bundle (as an Omaha server does) are checked: hex
+    /// as sha256sum prints it, base64 as Omaha sends it.
+    @Test func aPublishedSizeAndDigestAreChecked() throws {
+        let harness = try InstallHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: 2 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let size = String(try FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int ?? 0)
+        let hex = try harness.fileDigest(bundle)
+        let base64 = try Shell.run(["sh", "-c", "openssl dgst -sha256 -binary '\(bundle)' | base64"]).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let wrongSize = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle)
+            + ["--expect-size", "1", "--expect-sha256", hex])
+        #expect(wrongSize.status == 1 && wrongSize.stderr.contains("nothing was written"), "\(wrongSize.stderr)")
+        let wrongDigest = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle)
+            + ["--expect-size", size, "--expect-sha256", String(repeating: "0", count: 64)])
+        #expect(wrongDigest.status == 1 && wrongDigest.stderr.contains("left unbootable"), "\(wrongDigest.stderr)")
+        #expect(try harness.disk.sgdiskAttributes(4) == BootAttributes(priority: 0, tries: 0, successful: false).rawValue)
+        for digest in [hex, base64] {
+            let output = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle)
+                + ["--expect-size", size, "--expect-sha256", digest])
+            #expect(output.status == 0, "\(output.stderr)")
+            try harness.expectInstalled(image)
+        }
+        let half = try Shell.capture([Updatectl.path] + Self.installArguments(harness, bundle) + ["--expect-size", size])
+        #expect(half.status == 64 && half.stderr.contains("go together"), "\(half.stderr)")
+    }
+
     @Test func aRefusalExitsNonZeroWithTheReason() throws {
         let harness = try InstallHarness()
         let bundle = try harness.fixture.bundle("v2.tandem", image: try harness.fixture.randomImage("image.raw", size: 4096),

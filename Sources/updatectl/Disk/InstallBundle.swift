@@ -49,11 +49,29 @@ struct InstallBundle: ParsableCommand {
     @Option(name: .customLong("checkpoint-mib"), help: "Checkpoint every this many MiB.")
     var checkpointMiB: UInt64 = 64
 
+    @Option(name: .customLong("expect-size"), help: "The bundle file's size in bytes, as published (e.g. by an Omaha server); checked before anything is written. Needs --expect-sha256.")
+    var expectedSize: UInt64?
+
+    @Option(name: .customLong("expect-sha256"), help: "The bundle file's SHA-256, as published: hex (sha256sum) or base64 (Omaha); checked before the slot is made bootable. Needs --expect-size.")
+    var expectedDigest: String?
+
     func validate() throws {
         guard (1...BootAttributes.maximumTries).contains(tries) else {
             throw ValidationError("--tries must be 1-15, not \(tries)")
         }
         guard checkpointMiB >= 1 else { throw ValidationError("--checkpoint-mib must be at least 1") }
+        guard (expectedSize == nil) == (expectedDigest == nil) else {
+            throw ValidationError("--expect-size and --expect-sha256 go together: the file's size and its SHA-256")
+        }
+        if let expectedDigest, payloadDigest(expectedDigest) == nil {
+            throw ValidationError("--expect-sha256 must be 64 hexadecimal digits or the base64 of 32 bytes, not \(expectedDigest)")
+        }
+    }
+
+    /// A SHA-256 as sha256sum prints it (hex) or as Omaha sends it (base64).
+    private func payloadDigest(_ text: String) -> [UInt8]? {
+        if text.count == 64, let digest = bytes(fromHex: text) { return digest }
+        return PayloadExpectation(size: 0, sha256Base64: text)?.sha256
     }
 
     func run() throws {
@@ -70,6 +88,9 @@ struct InstallBundle: ParsableCommand {
         installOptions.checkpointInterval = checkpointMiB << 20
         installOptions.trialTries = tries
         installOptions.http.caBundle = caBundle
+        if let expectedSize, let digest = expectedDigest.flatMap(payloadDigest) {
+            installOptions.expectedPayload = PayloadExpectation(size: expectedSize, sha256: digest)
+        }
 
         let trust = try TrustStore(directories: keyDirectories.isEmpty ? TrustStore.defaultDirectories : keyDirectories)
         let printer = ProgressPrinter()
