@@ -138,6 +138,22 @@ import Testing
         #expect(setup.lock.journal == ["release"] && !setup.coordinator.status.lockHeld)
     }
 
+    @Test func strategyRebootRebootsAtOnceWithoutALock() throws {
+        let scratch = try Scratch()
+        var settings = RebootSettings()
+        settings.strategy = .reboot
+        settings.coordinatorConf = scratch.file("coordinator.conf")
+        let coordinator = try RebootCoordinator(settings: settings, machineID: nil, held: false, persistHeld: { _ in },
+                                                logger: Logger(label: "test"))
+        let journal = FakeLock()
+        coordinator.setRebooter { journal.record("reboot"); return nil }
+        coordinator.updateReady(version: "2.0.0")
+        #expect(try Self.eventually { journal.journal == ["reboot"] })
+        #expect(try String(contentsOfFile: settings.coordinatorConf, encoding: .utf8) == "NAME=tandemd\nSTRATEGY=reboot\nSTATE=rebooting\n")
+        #expect(!coordinator.status.lockHeld)
+        coordinator.stop()
+    }
+
     @Test func strategyOffNeverRebootsAndLeavesCoordinatorConfToOthers() throws {
         let scratch = try Scratch()
         var settings = RebootSettings()
