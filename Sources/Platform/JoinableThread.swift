@@ -25,4 +25,10 @@ public final class JoinableThread: @unchecked Sendable {
     public func join() {
         pthread_join(handle, nil)
     }
+
+    /// Lets the thread free itself when its closure returns, for work nobody waits for (a
+    /// D-Bus call answered from the thread). It must not be joined afterwards.
+    public func detach() {
+        pthread_detach(handle)
+    }
 }

@@ -135,42 +135,19 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                 guard authorizer.authorize(call, action: "activating a staged update") != nil else { return }
                 call.reply([.string(try updater.activate())])
             case "LockStatus":
-                _ = JoinableThread { [updater, loop] in
-                    let reply: Result<[BusValue], UpdaterError>
-                    do throws(UpdaterError) {
-                        let status = try updater.coordinator.lockStatus()
-                        reply = .success([.bool(status != nil), .int32(Int32(clamping: status?.available ?? 0)),
-                                          .int32(Int32(clamping: status?.max ?? 0)),
-                                          .array(elementSignature: "s", (status?.holders ?? []).map(BusValue.string))])
-                    } catch {
-                        reply = .failure(error)
-                    }
-                    loop.post {
-                        switch reply {
-                        case let .success(values): call.reply(values)
-                        case let .failure(error): call.fail(error.busError)
-                        }
-                    }
+                answerOffLoop(call) { [updater] () throws(UpdaterError) -> [BusValue] in
+                    let status = try updater.coordinator.lockStatus()
+                    return [.bool(status != nil), .int32(Int32(clamping: status?.available ?? 0)),
+                            .int32(Int32(clamping: status?.max ?? 0)),
+                            .array(elementSignature: "s", (status?.holders ?? []).map(BusValue.string))]
                 }
             case "LockRelease":
                 guard authorizer.authorize(call, action: "releasing the reboot lock") != nil else { return }
                 let holder = call.arguments[0].stringValue ?? ""
-                _ = JoinableThread { [updater, loop, log] in
-                    let reply: Result<String, UpdaterError>
-                    do throws(UpdaterError) {
-                        reply = .success(try updater.coordinator.release(holder: holder.isEmpty ? nil : holder))
-                    } catch {
-                        reply = .failure(error)
-                    }
-                    loop.post {
-                        switch reply {
-                        case let .success(message):
-                            log.notice("\(message)")
-                            call.reply([.string(message)])
-                        case let .failure(error):
-                            call.fail(error.busError)
-                        }
-                    }
+                answerOffLoop(call) { [updater, log] () throws(UpdaterError) -> [BusValue] in
+                    let message = try updater.coordinator.release(holder: holder.isEmpty ? nil : holder)
+                    log.notice("\(message)")
+                    return [.string(message)]
                 }
             case "Rollback":
                 guard authorizer.authorize(call, action: "rolling back") != nil else { return }
@@ -228,20 +205,34 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                               force: try flag(options, "force", method: "Install") ?? false)
     }
 
-    /// The reboot goes the coordinator's way (window, fleet lock, then logind), on a thread of
-    /// its own since taking the lock may take a network round trip; the reply comes from there.
+    /// The reboot goes the coordinator's way (window, fleet lock, then logind).
     private func reboot(_ call: BusMethodCall, plan: String, force: Bool) {
         log.notice("reboot requested: \(plan)")
-        _ = JoinableThread { [updater, loop, log] in
-            let failure = updater.coordinator.rebootNow(force: force)
+        answerOffLoop(call) { [updater, log] () throws(UpdaterError) -> [BusValue] in
+            if let failure = updater.coordinator.rebootNow(force: force) {
+                log.error("not rebooting: \(failure)")
+                throw .refused(failure)
+            }
+            return [.string(plan)]
+        }
+    }
+
+    /// Runs `work`, which may wait on the network (etcd, a FleetLock server, logind), on a
+    /// thread of its own, and answers `call` from the loop with what it returns.
+    private func answerOffLoop(_ call: BusMethodCall, _ work: @escaping @Sendable () throws(UpdaterError) -> [BusValue]) {
+        JoinableThread { [loop] in
+            let result: Result<[BusValue], UpdaterError>
+            do throws(UpdaterError) {
+                result = .success(try work())
+            } catch {
+                result = .failure(error)
+            }
             loop.post {
-                if let failure {
-                    log.error("not rebooting: \(failure)")
-                    call.fail(BusError(name: UpdaterAPI.ErrorName.refused, message: failure))
-                } else {
-                    call.reply([.string(plan)])
+                switch result {
+                case let .success(values): call.reply(values)
+                case let .failure(error): call.fail(error.busError)
                 }
             }
-        }
+        }.detach()
     }
 }
