@@ -33,13 +33,7 @@ extension Updater {
     /// After a blessing the server should hear of the new version soon, but not from the whole
     /// fleet at once: the next check comes after a first-check delay, as after a start.
     func scheduleSoon() {
-        let (delay, arm) = lock.locked { () -> (Int?, (@Sendable (Int) -> Void)?) in
-            guard let armCheckTimer else { return (nil, nil) }
-            return (scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) }), armCheckTimer)
-        }
-        guard let delay, let arm else { return }
-        notifyChanged()
-        arm(delay)
+        rearm { scheduler, now in scheduler.start(now: now, draw: { Int.random(in: $0) }) }
     }
 
     /// Any check, scheduled or not, moves the next automatic one: update_engine schedules its
@@ -49,15 +43,24 @@ extension Updater {
         case let .success(finding): (finding.outcome, finding.pollInterval)
         case let .failure(failure): (failure.outcome, nil as Int?)
         }
+        guard let delay = rearm({ scheduler, now in
+            scheduler.checked(outcome, pollIntervalSeconds: poll, now: now, draw: { Int.random(in: $0) })
+        }) else { return }
+        log.info("next automatic update check in \(delay) s", metadata: ["outcome": "\(outcome)"])
+    }
+
+    /// Moves the next automatic check to what `decide` says, and arms the daemon's timer for it.
+    /// Nothing happens before `startSchedule` (or with `Strategy=off`). Returns the delay.
+    @discardableResult
+    private func rearm(_ decide: (inout UpdateScheduler, Int64) -> Int) -> Int? {
         let (delay, arm) = lock.locked { () -> (Int?, (@Sendable (Int) -> Void)?) in
             guard let armCheckTimer else { return (nil, nil) }
-            return (scheduler.checked(outcome, pollIntervalSeconds: poll, now: HostFacts.now(), draw: { Int.random(in: $0) }),
-                    armCheckTimer)
+            return (decide(&scheduler, HostFacts.now()), armCheckTimer)
         }
-        guard let delay, let arm else { return }
-        log.info("next automatic update check in \(delay) s", metadata: ["outcome": "\(outcome)"])
+        guard let delay, let arm else { return nil }
         notifyChanged()
         arm(delay)
+        return delay
     }
 
     /// What a scheduled check that found an update leads to.

@@ -31,4 +31,27 @@ public enum CurlTransport {
         if let clientKey { tandem_curl_setopt_string(handle, CURLOPT_SSLKEY, clientKey) }
         tandem_curl_setopt_string(handle, CURLOPT_USERAGENT, "tandem/1")
     }
+
+    /// Hands header lines to `onHeader` and body bytes to `onData`, both with `context`, and
+    /// libcurl's error text to `errorBuffer` (at least `CURL_ERROR_SIZE` bytes), then runs the
+    /// transfer on this thread.
+    public static func perform(_ handle: UnsafeMutableRawPointer, headers: UnsafeMutablePointer<curl_slist>?,
+                               onHeader: tandem_curl_data_callback, onData: tandem_curl_data_callback,
+                               context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>?) -> CURLcode {
+        tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+        tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
+        tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, onHeader)
+        tandem_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        tandem_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, onData)
+        tandem_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        return curl_easy_perform(handle)
+    }
+
+    /// What went wrong, in libcurl's words: the error buffer's specific text, else the code's
+    /// generic message.
+    public static func detail(of code: CURLcode, errorText: [CChar]) -> String {
+        let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard message.isEmpty else { return message }
+        return String(validatingCString: curl_easy_strerror(code)) ?? "error \(code.rawValue)"
+    }
 }

@@ -62,21 +62,15 @@ public struct HTTPClient: Sendable {
                         tandem_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress))
                     }
                 }
-                tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
-                tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer.baseAddress))
-                tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, HTTPClient.onHeader)
-                tandem_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, exchangePointer)
-                tandem_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, HTTPClient.onData)
-                tandem_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, exchangePointer)
-                return curl_easy_perform(handle)
+                return CurlTransport.perform(handle, headers: headers, onHeader: HTTPClient.onHeader, onData: HTTPClient.onData,
+                                             context: exchangePointer, errorBuffer: errorBuffer.baseAddress)
             }
         }
         withExtendedLifetime(exchange) {}
 
         if exchange.overLimit { throw .tooLarge(url: request.url, limit: options.responseLimit) }
         guard code == CURLE_OK else {
-            let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let detail = message.isEmpty ? String(validatingCString: curl_easy_strerror(code)) ?? "error \(code.rawValue)" : message
+            let detail = CurlTransport.detail(of: code, errorText: errorText)
             switch code {
             case CURLE_OPERATION_TIMEDOUT: throw .timedOut(url: request.url, seconds: options.timeoutSeconds)
             case CURLE_COULDNT_CONNECT: throw .refused(url: request.url, detail: detail)

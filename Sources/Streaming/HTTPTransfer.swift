@@ -72,13 +72,8 @@ final class HTTPTransfer {
             if let validator {
                 headers = curl_slist_append(headers, "If-Range: \(validator)")
             }
-            tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
-            tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer.baseAddress))
-            tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, HTTPTransfer.onHeader)
-            tandem_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, contextPointer)
-            tandem_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, HTTPTransfer.onData)
-            tandem_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, contextPointer)
-            return curl_easy_perform(handle)
+            return CurlTransport.perform(handle, headers: headers, onHeader: HTTPTransfer.onHeader, onData: HTTPTransfer.onData,
+                                         context: contextPointer, errorBuffer: errorBuffer.baseAddress)
         }
         withExtendedLifetime(context) {}
 
@@ -89,8 +84,7 @@ final class HTTPTransfer {
         guard code == CURLE_OK else {
             var status = 0
             tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-            let message = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let detail = message.isEmpty ? String(validatingCString: curl_easy_strerror(code)) ?? "error \(code.rawValue)" : message
+            let detail = CurlTransport.detail(of: code, errorText: errorText)
             if code == CURLE_HTTP_RETURNED_ERROR {
                 throw StreamError.httpStatus(url: url, status: status, detail: detail)
             }
