@@ -18,6 +18,7 @@ extension Updater {
         }
         let booted = bootedSlot.slot.name.rawValue
         let report: BootReport = lock.locked {
+            bootAssessed = true
             let flags = { (name: String) in self.table[bootedSlot.pair[SlotName(rawValue: name) ?? .a].partition.number] }
             var report = BootReport(kind: .normal, bootedSlot: booted, version: host.version, reason: nil, bootID: bootID,
                                     installBootID: nil, time: HostFacts.now(), message: "")
@@ -120,6 +121,21 @@ extension Updater {
         // tandemd restarted while an update waits for its reboot: the way there resumes.
         if let pending = lock.locked({ pendingRebootLocked() }) { coordinator.updateReady(version: pending.version) }
         return report
+    }
+
+    /// A boot that could not be assessed at start-up, the disk being unreadable, is assessed once
+    /// the disk can be read: before any flag change, so that a trial boot is known as one
+    /// before it is blessed.
+    func assessBootIfPending() {
+        guard booted != nil else { return }
+        // Claimed in one step, so that two callers cannot both assess.
+        let claimed = lock.locked { () -> Bool in
+            defer { bootAssessed = true }
+            return !bootAssessed
+        }
+        guard claimed else { return }
+        rereadTable()
+        assessBoot()
     }
 
     /// Whether `slot` still holds, byte for byte, the image tandemd installed and verified there

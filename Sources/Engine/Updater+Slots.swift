@@ -14,6 +14,7 @@ extension Updater {
     /// Refuses at once, with the disk's problem, what needs the disk when it cannot be probed now.
     func requireReadableDisk() throws(UpdaterError) {
         do { try slotDisk.probe() } catch { throw .slots(error) }
+        assessBootIfPending()
     }
 
     /// Resolves `booted`, `other`, `A`/`B`, a label or a partition number on the disk as `booted` found it.
@@ -33,6 +34,7 @@ extension Updater {
     /// Changes a slot's boot flags, refusing anything that would leave no bootable slot or
     /// make an unverified slot bootable. Returns the slot's name and what was done.
     public func mark(_ state: MarkState, slot selector: String) throws(UpdaterError) -> (slot: SlotName, message: String) {
+        try requireReadableDisk()
         let outcome = try changeFlags { booted, current throws(UpdaterError) in
             let slot = try resolveSlot(selector, booted: booted)
             let other = booted.pair[slot.name.other]
@@ -83,6 +85,7 @@ extension Updater {
     /// Makes the other slot the next boot when it holds a system that booted before. During a
     /// trial boot this ends the trial by choice: the next boot is not a failed one.
     public func rollback() throws(UpdaterError) -> (slot: SlotName, message: String) {
+        try requireReadableDisk()
         let outcome = try changeFlags { booted, current throws(UpdaterError) in
             let other = booted.pair[booted.slot.name.other]
             let flags = current[other.partition.number]

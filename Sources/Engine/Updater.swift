@@ -42,6 +42,8 @@ public final class Updater: @unchecked Sendable {
     var tableReadAt = 0.0
     var worker: JoinableThread?
     var shuttingDown = false
+    /// Whether this boot was assessed (`assessBoot`): not yet while the disk has never been read.
+    var bootAssessed = false
     /// Where updates come from, as last worked out (`refreshChannel`).
     var channel = UpdateChannel.none
     var scheduler: UpdateScheduler
@@ -216,6 +218,7 @@ public final class Updater: @unchecked Sendable {
             return true
         }
         if changed || slotDisk.current.problem != problemBefore { notifyChanged() }
+        if fresh != nil { assessBootIfPending() }
     }
 
     /// The flags as the disk holds them now, for the cache `status` shows; kept as they were
