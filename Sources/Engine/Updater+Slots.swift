@@ -13,7 +13,12 @@ public enum MarkState: String, Sendable, CaseIterable {
 extension Updater {
     /// Refuses at once, with the disk's problem, what needs the disk when it cannot be probed now.
     func requireReadableDisk() throws(UpdaterError) {
-        do { try slotDisk.probe() } catch { throw .slots(error) }
+        do {
+            try slotDisk.probe()
+        } catch {
+            notifyChanged() // DiskProblem may be new
+            throw .slots(error)
+        }
         assessBootIfPending()
     }
 

@@ -4,7 +4,7 @@ extension UpdaterStatus {
     public var summary: String {
         let status = self
         var booted = "booted \(status.bootedSlot?.rawValue ?? "slot unknown")" + (status.bootedVersion.map { " (\($0))" } ?? "")
-        if status.diskProblem != nil { booted += "; THE SLOT DISK CANNOT BE READ" }
+        if status.diskProblem != nil { booted += "; THE SLOT DISK IS UNUSABLE (updatectl status)" }
         switch status.boot?.kind {
         case .trial?: booted += " on trial, not yet blessed"
         case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.rawValue ?? "?"))"

@@ -32,7 +32,7 @@ import Testing
         #expect(harness.daemon?.isRunning == true, "tandemd must survive its disk")
         let human = try harness.updatectl(["status"])
         #expect(human.status == 0, "\(human.stderr)")
-        #expect(human.stdout.contains("Disk:         CANNOT BE READ"), "\(human.stdout)")
+        #expect(human.stdout.contains("Disk:         UNUSABLE"), "\(human.stdout)")
         #expect(human.stdout.contains(problem), "\(human.stdout)")
         let json = try harness.updatectlJSON(["status", "--json"])
         #expect((json["diskProblem"] as? String)?.contains(problem) == true, "\(json)")

@@ -168,7 +168,7 @@ struct StatusReport: Encodable {
         }
         var lines = [table.render(), ""]
         if let problem = status.diskProblem {
-            lines.append("Disk:         CANNOT BE READ: installs and boot-flag changes are refused until it can")
+            lines.append("Disk:         UNUSABLE: installs and boot-flag changes are refused until this is fixed")
             lines.append("              \(problem)")
         }
         if let boot = status.boot {
