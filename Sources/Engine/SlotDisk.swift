@@ -47,7 +47,11 @@ final class SlotDisk: @unchecked Sendable {
     /// Probes the disk and reads its boot flags as the GPT holds them.
     func readTable() throws(SlotError) -> (booted: BootedSlot, table: BootTable) {
         let booted = try probe()
-        return (booted, try recording { () throws(SlotError) in try BootControl(pair: booted.pair).read().table })
+        // Read-only: closing a descriptor opened for writing makes udev re-probe the disk, and
+        // status is read often.
+        return (booted, try recording { () throws(SlotError) in
+            try BootControl(pair: booted.pair, storage: DiskFile(path: booted.pair.disk.path)).read().table
+        })
     }
 
     /// Runs `body` holding the disk's lock, with the disk probed under it.

@@ -34,6 +34,19 @@ struct DiskLockTests {
         }
     }
 
+    /// On a loop device the lock is the device node's: a rival holding /dev/loopN is seen.
+    @Test func aRivalHoldingALoopDeviceIsSeen() throws {
+        try TestDisk.with(.loopDevice) { disk in
+            let before = try disk.snapshot()
+            let rival = try RivalLock(disk.path)
+            defer { rival.release() }
+            let output = try Updatectl.run("disk", "set", disk.path, "B", "--priority", "3")
+            #expect(output.status == 1)
+            #expect(output.stderr.contains("the disk \(disk.path) is busy: flock (pid \(rival.pid)) holds its lock"), "\(output.stderr)")
+            #expect(try disk.identical(to: before))
+        }
+    }
+
     /// A writer waiting for the lock goes ahead as soon as the rival lets go.
     @Test func aWaitingWriterProceedsOnceTheRivalReleases() throws {
         try TestDisk.with(.imageFile) { disk in
