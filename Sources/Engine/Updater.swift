@@ -81,7 +81,9 @@ public final class Updater: @unchecked Sendable {
             table = try slotDisk.readTable().table
         } catch {
             table = BootTable(attributes: [:], bootPartitions: [])
-            logger.critical("\(error); tandemd runs, but refuses installs and boot-flag changes until the disk can be read (each attempt probes it again); updatectl status shows the problem")
+            let consequence = "tandemd runs, but refuses installs and boot-flag changes until the disk can be read "
+                + "(each attempt probes it again); updatectl status shows the problem"
+            logger.critical("\(error); \(consequence)")
         }
         do {
             trust = try TrustStore(directories: configuration.keyDirectories)
@@ -167,7 +169,8 @@ public final class Updater: @unchecked Sendable {
                 operation: operation, transaction: running?.record.id, progress: progress,
                 newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
                 newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
-                bootedSlot: booted?.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots, diskProblem: diskProblem.map { "\($0)" },
+                bootedSlot: booted?.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
+                diskProblem: diskProblem.map { "\($0)" },
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
                 boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine,
                 updates: AutomaticUpdates(
