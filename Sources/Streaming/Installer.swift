@@ -31,6 +31,8 @@ public struct InstallOptions: Sendable {
     /// Put the slot on trial once it is verified. False stages the image: written, checked and
     /// read back, but left unbootable until `Installer.activateStaged`.
     public var activate = true
+    /// Seconds to wait for another writer's lock on the disk (`DiskLock`) before giving up.
+    public var diskLockTimeout = DiskLock.defaultTimeout
 
     public init(host: HostIdentity) {
         self.host = host
@@ -108,8 +110,15 @@ public final class Installer: @unchecked Sendable {
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
 
-        let pair = booted.pair
-        let control = try BootControl(pair: pair)
+        // From here to the end, no other writer: the disk is probed again under the lock, and
+        // what was planned on the first probe must still hold before the first byte is written.
+        let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+        defer { withExtendedLifetime(diskLock) {} }
+        let pair = try booted.pair.confirmed(target: target.name, booted: booted.slot)
+        if let usage = pair.usage(of: target) {
+            throw InstallError.targetInUse(slot: target.name.rawValue, detail: usage)
+        }
+        let control = try BootControl(pair: pair, holding: diskLock)
         let slotOffset = target.partition.firstLBA * UInt64(pair.disk.sectorSize)
         let identity = Checkpoint(
             imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
@@ -211,7 +220,11 @@ public final class Installer: @unchecked Sendable {
             guard imageSize <= slot.partition.sizeInBytes else {
                 throw InstallError.imageTooLarge(imageSize: imageSize, slot: name.rawValue, slotSize: slot.partition.sizeInBytes)
             }
-            if let usage = booted.pair.usage(of: slot) {
+            // Held from the read-back to the flag change, so that what was verified is what boots.
+            let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+            defer { withExtendedLifetime(diskLock) {} }
+            let pair = try booted.pair.confirmed(target: name, booted: booted.slot)
+            if let usage = pair.usage(of: slot) {
                 throw InstallError.targetInUse(slot: name.rawValue, detail: usage)
             }
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: imageSize, report: progress)
@@ -221,7 +234,7 @@ public final class Installer: @unchecked Sendable {
                 throw InstallError.stagedImageChanged(slot: name.rawValue, expected: hexString(imageSHA256),
                                                       actual: hexString(stored))
             }
-            try BootControl(pair: booted.pair).setTrial(name, tries: options.trialTries)
+            try BootControl(pair: pair, holding: diskLock).setTrial(name, tries: options.trialTries)
             return slot
         } catch {
             throw InstallError.wrap(error)
