@@ -4,6 +4,7 @@
 # The growing corpus goes to SCRATCH/corpus/TARGET, so the committed seeds (Fuzz/Corpus) and
 # regression inputs (Fuzz/Regressions) are only read. A crashing, leaking or hanging input is
 # copied to fuzz-crashes/TARGET/ and fails the run, after every target has had its turn.
+# Leaks in libraries rather than in Tandem are suppressed by Fuzz/lsan.supp.
 set -uo pipefail
 fuzzer=$1 seconds=$2 scratch=$3
 shift 3
@@ -21,13 +22,13 @@ for target in "$@"; do
   done
   echo "== fuzz $target: ${seconds}s"
   # -max_len fits the largest seed (a GPT image's two ends); -timeout is per input.
-  TANDEM_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+  TANDEM_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$root/Fuzz/lsan.supp \
     "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
       -detect_leaks=1 -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" \
       "$corpus" "${inputs[@]}" >"$log" 2>&1
   status=$?
   stats=$(grep -E '^#[0-9]+' "$log" | tail -1)
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$stats")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$stats")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$stats")

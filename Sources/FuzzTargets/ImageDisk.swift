@@ -75,9 +75,7 @@ final class ImageDisk: BlockStorage {
     private func copy(_ region: [UInt8], from start: UInt64, into bytes: inout [UInt8], at offset: UInt64) {
         let lower = max(start, offset), upper = min(start + UInt64(region.count), offset + UInt64(bytes.count))
         guard lower < upper else { return }
-        for position in lower..<upper {
-            bytes[Int(position - offset)] = region[Int(position - start)]
-        }
+        bytes.replaceSubrange(Int(lower - offset)..<Int(upper - offset), with: region[Int(lower - start)..<Int(upper - start)])
     }
 }
 
