@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := gpt bundle omaha tandem-conf update-conf coordinator-conf state-json
 FUZZ_SCRATCH := .build-fuzz
-FUZZ_BUILD_FLAGS := --product tandem-fuzz --scratch-path $(FUZZ_SCRATCH) \
+FUZZ_BUILD_FLAGS := -c release --product tandem-fuzz --scratch-path $(FUZZ_SCRATCH) \
 	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTANDEM_LIBFUZZER
 
 .PHONY: all deps build test demo bench install clean fuzz

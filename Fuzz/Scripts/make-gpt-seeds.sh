@@ -2,7 +2,8 @@
 # Makes the GPT seeds in Fuzz/Corpus/gpt from disks that sgdisk builds with the Flatcar layout
 # of Tests/TestSupport/TestDisk.swift, in the fuzz input format of
 # Sources/FuzzTargets/ImageDisk.swift: a sector-size byte, the size in sectors (u32 LE), the
-# first 34 sectors and the last 33 (512-byte sectors; 6 and 5 for 4096).
+# first 34 sectors and the last 33 (512-byte sectors; 6 and 5 for 4096). Only the damaged
+# seed keeps its checksums as they are; the fuzzer reseals the others.
 set -euo pipefail
 out=${1:-"$(dirname "$0")/../Corpus/gpt"}
 work=$(mktemp -d)
@@ -18,11 +19,11 @@ layout=(-o
   -n 6:0:+4M -t 6:0fc63daf-8483-4772-8e79-3d69d8477de4 -c 6:OEM -A 6:set:2
   -n 9:0:+8M -t 9:3884dd41-8582-4404-b9a8-e9b84f2df50e -c 9:ROOT)
 
-# encode IMAGE SECTOR_SIZE NAME
+# encode IMAGE SECTOR_SIZE NAME [KEEP_CHECKSUMS]
 encode() {
-  python3 - "$1" "$2" "$out/$3" <<'PY'
+  python3 - "$1" "$2" "$out/$3" "${4:-}" <<'PY'
 import os, struct, sys
-image, sector, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+image, sector, target, keep = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "keep"
 size = os.path.getsize(image)
 head = 2 + 16384 // sector
 with open(image, "rb") as f:
@@ -30,7 +31,7 @@ with open(image, "rb") as f:
     f.seek(size - (head - 1) * sector)
     last = f.read()
 with open(target, "wb") as f:
-    f.write(bytes([1 if sector == 4096 else 0]) + struct.pack("<I", size // sector) + first + last)
+    f.write(bytes([(1 if sector == 4096 else 0) | (2 if keep else 0)]) + struct.pack("<I", size // sector) + first + last)
 PY
 }
 
@@ -43,7 +44,7 @@ encode "$work/disk.img" 512 flatcar-b-on-trial
 # The primary header's CRC broken: the backup is authoritative and the primary is repaired.
 cp "$work/disk.img" "$work/damaged.img"
 printf '\xff' | dd of="$work/damaged.img" bs=1 seek=$((512 + 16)) conv=notrunc status=none
-encode "$work/damaged.img" 512 flatcar-primary-damaged
+encode "$work/damaged.img" 512 flatcar-primary-damaged keep
 # The disk grew: the backup is no longer at the end.
 truncate -s 96M "$work/disk.img"
 encode "$work/disk.img" 512 flatcar-backup-misplaced

@@ -22,7 +22,9 @@ for target in "$@"; do
   done
   echo "== fuzz $target: ${seconds}s"
   # -max_len fits the largest seed (a GPT image's two ends); -timeout is per input.
-  TANDEM_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$root/Fuzz/lsan.supp \
+  # Swift's own crash backtracer would trip over ASan; ASan reports the trap instead.
+  TANDEM_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 \
+    LSAN_OPTIONS=suppressions=$root/Fuzz/lsan.supp \
     "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
       -detect_leaks=1 -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" \
       "$corpus" "${inputs[@]}" >"$log" 2>&1

@@ -4,8 +4,10 @@ import Slots
 /// two GPT copies live, are stored; everything else reads as zeros. So the disk can claim any
 /// size, from empty to far beyond memory, while the input stays small.
 ///
-/// Input layout (`encode` writes it):
-/// - byte 0: the logical sector size, 4096 when odd, else 512;
+/// Input layout (Fuzz/Scripts/make-gpt-seeds.sh writes it):
+/// - byte 0: bit 0 set: 4096-byte logical sectors, else 512; bit 1 set: the checksums are kept
+///   as given, else both GPT copies are resealed (`GPTSealing`) so that mutated fields get past
+///   the CRCs to the checks behind them;
 /// - bytes 1...4: the disk size in sectors, little-endian;
 /// - then the head, placed at offset 0: up to 34 sectors of 512 bytes (MBR, primary header,
 ///   entry array), or 6 of 4096;
@@ -30,12 +32,10 @@ final class ImageDisk: BlockStorage {
         head = Array(regions.prefix(ImageDisk.headSectors(sectorSize) * sectorSize).prefix(Int(clamping: sizeInBytes)))
         tail = Array(regions.dropFirst(head.count).suffix(Int(clamping: sizeInBytes - UInt64(head.count))))
         tailOffset = sizeInBytes - UInt64(tail.count)
-    }
-
-    /// The input that describes a disk of `sizeInBytes` from its head and tail regions.
-    static func encode(sectorSize: Int, sizeInBytes: UInt64, head: [UInt8], tail: [UInt8]) -> [UInt8] {
-        let sectors = UInt32(truncatingIfNeeded: sizeInBytes / UInt64(sectorSize))
-        return [sectorSize == 4096 ? 1 : 0] + (0..<4).map { UInt8(truncatingIfNeeded: sectors >> (8 * $0)) } + head + tail
+        if (input.first ?? 0) & 2 == 0 {
+            // What cannot be resealed stays as it is, damaged.
+            try? GPTSealing.resealBothCopies(of: self)
+        }
     }
 
     /// MBR, primary header and a 16 KiB entry array.
