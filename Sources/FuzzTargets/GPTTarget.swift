@@ -2,15 +2,14 @@ import Slots
 import SystemPackage
 
 /// Everything Tandem does with a partition table, on a disk image whose both GPT copies come
-/// from the input: list the partitions, find the slots, read the boot flags and the damage,
-/// predict and take the next boot, flip the flags as an install does, and repair. Then the same
-/// image, as a sparse file, goes through libblkid as `Disk.probe` sees a real disk.
+/// from the input: first `Disk.probe` (libblkid) on the image as a sparse file, as a real disk
+/// is probed; then, in memory, list the partitions, find the slots, read the boot flags and the
+/// damage, predict and take the next boot, flip the flags as an install does, and repair.
 enum GPTTarget {
     static func run(_ input: [UInt8]) -> FuzzOutcome {
-        let image = ImageDisk(input)
-        let outcome = FuzzOutcome { try exercise(image) }
+        // In the order tandemd and updatectl meet a disk: probed by libblkid, then read and written.
         probe(input)
-        return outcome
+        return FuzzOutcome { try exercise(ImageDisk(input)) }
     }
 
     private static func exercise(_ image: ImageDisk) throws {
@@ -27,7 +26,7 @@ enum GPTTarget {
         try control.markBad(.b)
         try control.markGood(.a)
         _ = try control.repair()
-        // Whatever Tandem wrote must read back as a sound table.
+        // And the table as Tandem left it, through the reader once more.
         _ = try Disk.read(from: image)
     }
 
