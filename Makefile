@@ -22,9 +22,10 @@ APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md).
+# `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md). Each target has
+# a seed directory in Fuzz/Corpus (the replay test checks it); FUZZ_TARGETS=omaha runs one.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := gpt bundle omaha tandem-conf update-conf coordinator-conf state-json
+FUZZ_TARGETS ?= $(notdir $(wildcard Fuzz/Corpus/*))
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD_FLAGS := -c release --product tandem-fuzz --scratch-path $(FUZZ_SCRATCH) \
 	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTANDEM_LIBFUZZER

@@ -19,6 +19,12 @@ import Testing
         }
     }
 
+    /// `make fuzz` runs a target for each seed directory.
+    @Test func everyTargetAndOnlyTargetsHaveSeeds() throws {
+        let directories = try FileManager.default.contentsOfDirectory(atPath: Self.fuzzDirectory.appendingPathComponent("Corpus").path)
+        #expect(Set(directories) == Set(FuzzTarget.allCases.map(\.rawValue)))
+    }
+
     @Test(arguments: FuzzTarget.allCases)
     func seedsAreAccepted(_ target: FuzzTarget) throws {
         let seeds = try Self.inputs("Corpus", target)
