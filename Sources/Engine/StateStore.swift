@@ -42,7 +42,7 @@ public struct StateStore: Sendable {
         do {
             // O_NONBLOCK: a fifo in the file's place must not hang tandemd's start-up.
             let descriptor = try Errno.typed {
-                try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking, .noFollow])
+                try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking])
             }
             defer { try? descriptor.close() }
             var info = stat()
@@ -56,8 +56,6 @@ public struct StateStore: Sendable {
             throw error
         } catch Errno.noSuchFileOrDirectory {
             return Loaded(state: DaemonState())
-        } catch Errno.tooManySymbolicLinkLevels {
-            throw .unreadable(path: path, reason: "it is a symbolic link, which tandemd does not follow here")
         } catch let error as Errno {
             throw .unreadable(path: path, reason: Self.describe(error))
         } catch {
@@ -112,7 +110,6 @@ public struct StateStore: Sendable {
         case S_IFSOCK: "a socket"
         case S_IFCHR: "a character device"
         case S_IFBLK: "a block device"
-        case S_IFLNK: "a symbolic link"
         default: "a regular file"
         }
     }
