@@ -45,8 +45,8 @@ struct HTTPInstallTests {
         let setup = try Self.setup()
         let server = try BundleServer(file: setup.bundle, arguments: ["--mode", "ignore-range"])
         #expect { try setup.harness.install(server.url) } throws: { error in
-            guard case InstallError.stream(.httpStatus(_, 200, _)) = error else { return false }
-            return "\(error)".contains("expected 206")
+            guard case InstallError.sourceUnavailable(.httpStatus(_, 200, _)) = error else { return false }
+            return "\(error)".contains("expected 206") && "\(error)".contains("nothing was written")
         }
         #expect(try setup.harness.disk.identical(to: setup.snapshot))
     }
