@@ -16,7 +16,10 @@ enum GPTTarget {
         let disk = try Disk.read(from: image)
         let pair = try SlotPair(disk: disk)
         _ = pair.bootTable.nextBoot()
-        let control = try BootControl(pair: pair, storage: image)
+        // The image lives in memory, so the disk lock every change takes is held on a stand-in
+        // file for the whole run.
+        let lock = try DiskLock.acquire(try ScratchDirectory.write([], to: "disk.lock"))
+        let control = try BootControl(pair: pair, storage: image, holding: lock)
         _ = try control.read()
         _ = try control.nextBoot(commit: false)
         // An install of B: invalidate it, then put it on trial; then the boot that tries it.
