@@ -14,20 +14,12 @@ import Testing
 /// was given back, no reboot happened without the slot, and stop ended the worker for good.
 @Suite struct RebootCoordinatorStressTests {
     static let rounds = 10_000
+    static let roundsPerMachine = 20
     /// Real time a round may take to serve its requests once the lock answers; a correct
     /// coordinator needs milliseconds.
     static let settleSeconds = 2.0
     /// Saturday 2026-11-21 12:00 UTC.
     static let noon = Date(timeIntervalSince1970: 1_795_262_400)
-
-    enum Request {
-        case ready(String)
-        case dropped
-        case blessed
-        case bootAssessed(BootReport.Kind?)
-        case advance(Double)
-        case yield
-    }
 
     @Test func noRequestIsLostInTenThousandInterleavings() throws {
         // tmpfs: coordinator.conf is rewritten (and fsynced) at every change of phase.
@@ -36,128 +28,142 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var random = SplitMix64(seed: 0x7A4D_E012_0005)
         var failures: [String] = []
-        var requests = 0, reboots = 0, releases = 0, answers = 0, stops = 0
+        var totals = Totals()
         let started = MonotonicClock.now()
+        var machine: Machine?
         for round in 0..<Self.rounds {
-            let outcome = try Self.runRound(&random, conf: "\(directory)/coordinator.conf")
-            requests += outcome.requests
-            reboots += outcome.journal.count { $0.hasPrefix("reboot ") }
-            releases += outcome.journal.count { $0 == "release" }
-            answers += outcome.journal.count { $0.hasPrefix("acquire") || $0.hasPrefix("release") }
-            stops += outcome.stoppedEarly ? 1 : 0
-            if !outcome.lost.isEmpty {
-                failures.append("round \(round): \(outcome.lost.joined(separator: "; ")) in \(outcome.journal)")
+            // A machine lives for up to `roundsPerMachine` rounds, or until a round stops it.
+            let current = try machine ?? Machine(&random, conf: "\(directory)/coordinator.conf")
+            let before = current.lock.journal.count
+            let lost = try current.round(&random, last: current.rounds + 1 == Self.roundsPerMachine, totals: &totals)
+            machine = current.stopped ? nil : current
+            if !lost.isEmpty {
+                failures.append("round \(round): \(lost.joined(separator: "; ")) in \(current.lock.journal[before...])")
             }
         }
         let seconds = MonotonicClock.now() - started
-        print("reboot coordinator stress: \(Self.rounds) interleavings, \(requests) requests, \(answers) lock answers, "
-            + "\(reboots) reboots, \(releases) releases, \(stops) stopped mid-way, \(failures.count) lost, "
-            + String(format: "%.1f s", seconds))
+        print("reboot coordinator stress: \(Self.rounds) interleavings on \(totals.machines) machines, \(totals.requests) "
+            + "requests, \(totals.answers) lock answers, \(totals.reboots) reboots, \(totals.releases) releases, "
+            + "\(totals.stops) stopped mid-way, \(failures.count) lost, " + String(format: "%.1f s", seconds))
         #expect(failures.isEmpty, "\(failures.count) rounds lost a request; first: \(failures.prefix(3))")
     }
 
-    struct Outcome {
-        var requests = 0
-        var journal: [String] = []
-        var lost: [String] = []
-        var stoppedEarly = false
+    struct Totals {
+        var machines = 0, requests = 0, answers = 0, reboots = 0, releases = 0, stops = 0
     }
 
-    static func runRound(_ random: inout SplitMix64, conf: String) throws -> Outcome {
-        var settings = RebootSettings()
-        settings.strategy = .etcdLock
-        settings.coordinatorConf = conf
-        settings.lockRetrySeconds = 1
-        if random.next() % 4 == 0 {
-            // Closed at noon; once open, it stays open for the rest of the round.
-            settings.windowStart = "sat 14:00"
-            settings.windowLength = "144h"
-        }
+    /// One coordinator with its fake lock, lock server and clock, through several rounds.
+    final class Machine {
+        let coordinator: RebootCoordinator
         let lock = FakeRebootLock()
-        let clock = ManualRebootClock(noon)
-        let initiallyHeld = Bool.random(using: &random)
-        let server = LockServer(held: initiallyHeld)
-        var answers = SplitMix64(seed: random.next())
-        lock.answerAcquire {
-            let answer = FakeRebootLock.Answer.allCases[Int(answers.next() % 3)]
-            if answer == .yes { server.set(true) }
-            return answer
-        }
-        lock.answerRelease {
-            let answer = FakeRebootLock.Answer.allCases[Int(answers.next() % 3)]
-            if answer == .yes { server.set(false) }
-            return answer
-        }
-        let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef",
-                                                held: initiallyHeld, clock: clock, lock: lock, persistHeld: { _ in },
-                                                logger: Logger(label: "stress"))
-        coordinator.setRebooter { version in
-            lock.record("reboot \(version ?? "-")" + (server.held ? "" : " WITHOUT THE LOCK"))
-            return nil
-        }
-
-        var outcome = Outcome()
+        let clock = ManualRebootClock(RebootCoordinatorStressTests.noon)
+        let server: LockServer
+        let windowed: Bool
+        var rounds = 0
+        var stopped = false
         var version = 0
-        for _ in 0..<Int(1 + random.next() % 8) {
-            let request: Request = switch random.next() % 12 {
-            case 0, 1, 2: .ready({ version += 1; return "v\(version)" }())
-            case 3: .dropped
-            case 4, 5: .blessed
-            case 6: .bootAssessed([.normal, .blessed, nil, .trial, .fallback][Int(random.next() % 5)])
-            case 7, 8: .advance(Double(random.next() % 400))
-            default: .yield
+
+        init(_ random: inout SplitMix64, conf: String) throws {
+            var settings = RebootSettings()
+            settings.strategy = .etcdLock
+            settings.coordinatorConf = conf
+            settings.lockRetrySeconds = 1
+            windowed = random.next() % 4 == 0
+            if windowed {
+                // Closed at noon; once open, it stays open for the rest of the machine's life.
+                settings.windowStart = "sat 14:00"
+                settings.windowLength = "144h"
             }
-            outcome.requests += 1
-            switch request {
-            case let .ready(version):
-                lock.record("request: ready \(version)")
-                coordinator.updateReady(version: version)
-            case .dropped:
-                lock.record("request: dropped")
-                coordinator.updateDropped()
-            case .blessed:
-                lock.record("request: release")
+            let held = Bool.random(using: &random)
+            server = LockServer(held: held)
+            coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef",
+                                                held: held, clock: clock, lock: lock, persistHeld: { _ in },
+                                                logger: Logger(label: "stress") { _ in SwiftLogNoOpLogHandler() })
+            coordinator.setRebooter { [lock, server] version in
+                lock.record("reboot \(version ?? "-")" + (server.held ? "" : " WITHOUT THE LOCK"))
+                return nil
+            }
+        }
+
+        /// Random requests while the lock answers at random; then either a stop, or the lock
+        /// answering until every request is served. Returns what was lost.
+        func round(_ random: inout SplitMix64, last: Bool, totals: inout Totals) throws -> [String] {
+            if rounds == 0 { totals.machines += 1 }
+            rounds += 1
+            let start = lock.journal.count
+            var answers = SplitMix64(seed: random.next())
+            lock.answerAcquire { [server] in
+                let answer = FakeRebootLock.Answer.allCases[Int(answers.next() % 3)]
+                if answer == .yes { server.set(true) }
+                return answer
+            }
+            lock.answerRelease { [server] in
+                let answer = FakeRebootLock.Answer.allCases[Int(answers.next() % 3)]
+                if answer == .yes { server.set(false) }
+                return answer
+            }
+            for _ in 0..<Int(1 + random.next() % 8) {
+                totals.requests += 1
+                switch random.next() % 12 {
+                case 0, 1, 2:
+                    version += 1
+                    lock.record("request: ready v\(version)")
+                    coordinator.updateReady(version: "v\(version)")
+                case 3:
+                    lock.record("request: dropped")
+                    coordinator.updateDropped()
+                case 4, 5:
+                    lock.record("request: release")
+                    coordinator.blessed()
+                case 6:
+                    let kind: BootReport.Kind? = [.normal, .blessed, nil, .trial, .fallback][Int(random.next() % 5)]
+                    lock.record(kind == .trial || kind == .fallback ? "request: keep" : "request: release")
+                    coordinator.bootAssessed(kind)
+                case 7, 8:
+                    clock.advance(by: Double(random.next() % 400))
+                default:
+                    sched_yield()
+                }
+            }
+
+            var lost: [String] = []
+            if random.next() % 10 == 0 {
+                // A stop while the worker may be busy: it must end, and nothing may start after.
+                totals.stops += 1
+                try stop()
+                let settled = lock.journal.count
+                coordinator.updateReady(version: "after-stop")
                 coordinator.blessed()
-            case let .bootAssessed(kind):
-                let releases = kind != .trial && kind != .fallback
-                lock.record(releases ? "request: release" : "request: keep")
-                coordinator.bootAssessed(kind)
-            case let .advance(seconds):
-                clock.advance(by: seconds)
-            case .yield:
-                sched_yield()
+                try stop()
+                if lock.journal.count != settled { lost.append("the worker ran after stop") }
+            } else {
+                // The lock answers from now on, and the window is open. Time moves on (past any
+                // retry wait) until every request was served, or `settleSeconds` pass.
+                lock.answerAcquire { [server] in server.set(true); return .yes }
+                lock.answerRelease { [server] in server.set(false); return .yes }
+                let opened = RebootCoordinatorStressTests.noon.addingTimeInterval(2 * 3600 + 60)
+                if windowed && clock.now() < opened { clock.set(opened) }
+                let deadline = MonotonicClock.now() + RebootCoordinatorStressTests.settleSeconds
+                while true {
+                    let journal = lock.journal
+                    lost = RebootCoordinatorStressTests.lost(in: journal, held: server.held)
+                    if lost.isEmpty || MonotonicClock.now() > deadline { break }
+                    clock.advance(by: 301)
+                    lock.waitForEntries(beyond: journal.count, seconds: 0.05)
+                }
+                if last || !lost.isEmpty { try stop() }
             }
+            let journal = lock.journal[start...]
+            totals.reboots += journal.count { $0.hasPrefix("reboot ") }
+            totals.releases += journal.count { $0 == "release" }
+            totals.answers += journal.count { $0.hasPrefix("acquire") || $0.hasPrefix("release") }
+            return lost
         }
 
-        if random.next() % 10 == 0 {
-            // A stop while the worker may be busy: it must end, and nothing may start after it.
-            outcome.stoppedEarly = true
-            try stop(coordinator, within: 10)
-            let settled = lock.journal.count
-            coordinator.updateReady(version: "after-stop")
-            coordinator.blessed()
-            try stop(coordinator, within: 10)
-            outcome.journal = lock.journal
-            if outcome.journal.count != settled { outcome.lost.append("the worker ran after stop") }
-            return outcome
+        private func stop() throws {
+            stopped = true
+            try RebootCoordinatorStressTests.stop(coordinator, within: 10)
         }
-
-        // The lock answers from now on; the window is open. Time moves on (past any retry wait)
-        // until every request was served, or `settleSeconds` of real time pass without it.
-        lock.answerAcquire { server.set(true); return .yes }
-        lock.answerRelease { server.set(false); return .yes }
-        if settings.windowStart != nil { clock.set(noon.addingTimeInterval(2 * 3600 + 60)) }
-        let deadline = MonotonicClock.now() + settleSeconds
-        while true {
-            let journal = lock.journal
-            if lost(in: journal, held: server.held).isEmpty || MonotonicClock.now() > deadline { break }
-            clock.advance(by: 301)
-            lock.waitForEntries(beyond: journal.count, seconds: 0.05)
-        }
-        try stop(coordinator, within: 10)
-        outcome.journal = lock.journal
-        outcome.lost = lost(in: outcome.journal, held: server.held)
-        return outcome
     }
 
     /// The requests of `journal` left unserved, with `held` the lock server's state now.
