@@ -71,15 +71,14 @@ import Testing
         setup.lock.grant(true)
         setup.coordinator.updateReady(version: "2.0.0")
         #expect(try Self.eventually { setup.coordinator.status.phase == .waitingForWindow })
-        Thread.sleep(forTimeInterval: 0.5)
+        // The worker now waits on the manual clock, which only the test moves.
         #expect(setup.lock.journal.isEmpty, "no lock taken outside the window")
         #expect(setup.coordinator.status.message.contains("2026-11-21T14:00:00Z"), "\(setup.coordinator.status.message)")
         #expect(setup.coordinator.rebootNow(force: false)?.contains("outside the reboot window") == true)
         #expect(setup.lock.journal.isEmpty)
 
-        // The clock reaches the window: the next look takes the lock and reboots.
+        // The clock reaches the window: the waiting worker looks again, takes the lock and reboots.
         setup.clock.set(Self.noon.addingTimeInterval(2 * 3600 + 60))
-        setup.coordinator.updateReady(version: "2.0.0")
         #expect(try Self.eventually { setup.lock.journal == ["acquire: granted", "reboot"] }, "\(setup.lock.journal)")
         setup.coordinator.stop()
     }
@@ -136,6 +135,70 @@ import Testing
         Thread.sleep(forTimeInterval: 0.3)
         #expect(rebooted.withLock { reboots } == 0)
         #expect(!FileManager.default.fileExists(atPath: settings.coordinatorConf), "locksmithd or the update operator may own it")
+    }
+
+    /// A coordinator that found coordinator.conf held by another, or could not take it.
+    static func standingDown(conf: String) throws -> (RebootCoordinator, FakeRebootLock) {
+        var settings = RebootSettings()
+        settings.strategy = .etcdLock
+        settings.coordinatorConf = conf
+        let lock = FakeRebootLock()
+        lock.grant(true)
+        let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: true,
+                                                clock: ManualRebootClock(noon), lock: lock, persistHeld: { _ in },
+                                                logger: Logger(label: "test"))
+        coordinator.setRebooter { version in lock.record("reboot \(version ?? "-")"); return nil }
+        return (coordinator, lock)
+    }
+
+    /// Standing down: every request is ignored (no worker, no lock call, no reboot); status says
+    /// why; `updatectl reboot` is refused unless forced, and forced it takes no lock.
+    static func expectStandsDown(_ coordinator: RebootCoordinator, _ lock: FakeRebootLock, saying text: String) throws {
+        coordinator.updateReady(version: "2.0.0")
+        coordinator.bootAssessed(.normal)
+        coordinator.blessed()
+        coordinator.stop()
+        #expect(lock.journal.isEmpty, "\(lock.journal)")
+        let status = coordinator.status
+        #expect(status.phase == .standingDown && status.strategy == .etcdLock)
+        #expect(status.message.contains(text), "\(status.message)")
+        let refusal = try #require(coordinator.rebootNow(force: false))
+        #expect(refusal.contains("does not coordinate reboots") && refusal.contains(text), "\(refusal)")
+        #expect(lock.journal.isEmpty)
+        #expect(coordinator.rebootNow(force: true) == nil)
+        #expect(lock.journal == ["reboot -"], "forced: logind, without the lock")
+        #expect(coordinator.status.phase == .standingDown)
+    }
+
+    @Test func locksmithdHoldingCoordinatorConfMeansNoLockAndNoReboot() throws {
+        let scratch = try Scratch()
+        let path = try scratch.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "coordinator.conf")
+        // As locksmithd holds it: flock(1) keeps the lock while the shell, then sleep, runs.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["flock", "--no-fork", "--exclusive", path, "sh", "-c", "echo locked; exec sleep 30"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
+        #expect(try output.readFirstLine() == "locked")
+        let (coordinator, lock) = try Self.standingDown(conf: path)
+        try Self.expectStandsDown(coordinator, lock, saying: "locksmithd (pid \(holder.processIdentifier)) holds \(path)")
+    }
+
+    @Test func aCoordinatorConfThatCannotBeTakenMeansNoLockAndNoReboot() throws {
+        let scratch = try Scratch()
+        // A directory where the file should be; a regular file where its directory should be.
+        let directory = scratch.file("coordinator.conf")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (first, firstLock) = try Self.standingDown(conf: directory)
+        try Self.expectStandsDown(first, firstLock, saying: "tandemd cannot take \(directory)")
+        let notADirectory = try scratch.write("", to: "run")
+        let (second, secondLock) = try Self.standingDown(conf: notADirectory + "/update-engine/coordinator.conf")
+        try Self.expectStandsDown(second, secondLock, saying: "cannot tell whether another coordinator runs")
     }
 
     @Test func asecondCoordinatorStandsDown() throws {
