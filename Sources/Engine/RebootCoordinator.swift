@@ -21,7 +21,9 @@ public final class RebootCoordinator: @unchecked Sendable {
     enum Role {
         /// `Strategy=off`: it never reboots on its own and leaves coordinator.conf to others.
         case off
-        case coordinating(CoordinatorConf)
+        /// coordinator.conf taken and kept up to date; nil only for tests that race the worker
+        /// through thousands of rounds, where rewriting the file would be most of the time.
+        case coordinating(CoordinatorConf?)
         /// Another coordinator (locksmithd) holds coordinator.conf, or tandemd could not take
         /// it: tandemd takes no reboot lock and never reboots on its own. Says who coordinates.
         case standingDown(String)
@@ -53,9 +55,16 @@ public final class RebootCoordinator: @unchecked Sendable {
     ///     lock strategies only.
     ///   - held: whether this machine holds a slot of the lock, as recorded before a restart.
     ///   - persistHeld: records a change of `held`, so that it survives the reboot.
-    public init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock = SystemRebootClock(),
-                lock injected: (any RebootLock)? = nil, persistHeld: @escaping @Sendable (Bool) -> Void,
-                logger: Logger) throws(UpdaterError) {
+    public convenience init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock = SystemRebootClock(),
+                            lock injected: (any RebootLock)? = nil, persistHeld: @escaping @Sendable (Bool) -> Void,
+                            logger: Logger) throws(UpdaterError) {
+        try self.init(settings: settings, machineID: machineID, held: held, clock: clock, lock: injected, role: nil,
+                      persistHeld: persistHeld, logger: logger)
+    }
+
+    /// `role`: nil takes coordinator.conf as `settings` say.
+    init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock, lock injected: (any RebootLock)?,
+         role given: Role?, persistHeld: @escaping @Sendable (Bool) -> Void, logger: Logger) throws(UpdaterError) {
         self.settings = settings
         self.clock = clock
         self.persistHeld = persistHeld
@@ -72,7 +81,7 @@ public final class RebootCoordinator: @unchecked Sendable {
         } else {
             lock = try RebootCoordinator.makeLock(settings, machineID: machineID)
         }
-        role = RebootCoordinator.takeRole(settings, logger: logger)
+        role = given ?? RebootCoordinator.takeRole(settings, logger: logger)
         agenda = RebootAgenda(window: configuredWindow, usesLock: lock != nil, held: held)
         if case let .standingDown(text) = role {
             phase = .standingDown
@@ -81,7 +90,7 @@ public final class RebootCoordinator: @unchecked Sendable {
     }
 
     deinit {
-        if case let .coordinating(conf) = role { conf.close() }
+        if case let .coordinating(conf?) = role { conf.close() }
         // The last worker ended (it holds this object while it runs) but was not joined.
         worker?.detach()
     }
@@ -454,7 +463,7 @@ public final class RebootCoordinator: @unchecked Sendable {
         case .waitingForWindow, .waitingForLock: .rebootPlanned
         case .rebooting: .rebooting
         }
-        if case let .coordinating(conf) = role, conf.state != state {
+        if case let .coordinating(conf?) = role, conf.state != state {
             do { try conf.update(state) } catch { log.warning("cannot update \(conf.path): \(error)") }
         }
         observer?()
