@@ -10,53 +10,64 @@ import Platform
 /// locksmithd it gives the slot back only once the new version has been blessed, so a version
 /// that cannot boot stops the rollout at the first machine instead of walking through the fleet.
 ///
-/// One worker thread waits for the window and the lock; everything else is quick and callable
-/// from any thread. Time comes from `clock`, so tests can place the machine inside or outside
-/// its window without waiting for it.
+/// One owner of the state: `agenda`, changed only under `condition`, decides every step, so
+/// that no request is lost between a check and a decision. A worker thread carries the steps
+/// out (waits for the window and the lock); it ends when the agenda says so, and is joined by
+/// the next start, by `stop`, or detached at the end. Every call to the fleet's lock is made
+/// under `lockCalls`, one at a time, with the record of its outcome. Time comes from `clock`,
+/// so tests can place the machine inside or outside its window without waiting for it.
 public final class RebootCoordinator: @unchecked Sendable {
-    public enum Phase: String, Sendable {
-        case idle
-        case waitingForWindow = "waiting-for-window"
-        case waitingForLock = "waiting-for-lock"
-        case rebooting
-        /// The lock is held across the reboot, until the new version is blessed.
-        case holding
-        case releasing
+    /// Whether this tandemd coordinates the host's reboots.
+    enum Role {
+        /// `Strategy=off`: it never reboots on its own and leaves coordinator.conf to others.
+        case off
+        /// coordinator.conf taken and kept up to date; nil only for tests that race the worker
+        /// through thousands of rounds, where rewriting the file would be most of the time.
+        case coordinating(CoordinatorConf?)
+        /// Another coordinator (locksmithd) holds coordinator.conf, or tandemd could not take
+        /// it: tandemd takes no reboot lock and never reboots on its own. Says who coordinates.
+        case standingDown(String)
     }
 
     public let settings: RebootSettings
     public let window: RebootWindow?
     let lock: (any RebootLock)?
-    private let conf: CoordinatorConf?
-    private let clock: @Sendable () -> Date
+    let role: Role
+    private let clock: any RebootClock
     private let persistHeld: @Sendable (Bool) -> Void
     private let log: Logger
 
     private let condition = Condition()
     // Guarded by `condition`.
-    private var phase = Phase.idle
-    private var pending: String?
-    private var held: Bool
-    private var releaseWanted = false
+    private var agenda: RebootAgenda
+    private var phase = CoordinationPhase.idle
     private var message = ""
+    /// The latest worker thread, until it is joined (or detached at deinit).
     private var worker: JoinableThread?
-    private var stopping = false
-    private var wakeups = 0
-    private var rebooter: (@Sendable () -> String?)?
+    private var rebooter: (@Sendable (_ version: String?) -> String?)?
     private var observer: (@Sendable () -> Void)?
+    /// Held around every call to the fleet's lock and the record of its outcome; taken before
+    /// `condition`, never inside it.
+    private let lockCalls = Condition()
 
     /// - Parameters:
     ///   - machineID: the holder id in the lock (locksmith's raw /etc/machine-id); needed by the
     ///     lock strategies only.
     ///   - held: whether this machine holds a slot of the lock, as recorded before a restart.
     ///   - persistHeld: records a change of `held`, so that it survives the reboot.
-    public init(settings: RebootSettings, machineID: String?, held: Bool, clock: @escaping @Sendable () -> Date = { Date() },
-                lock injected: (any RebootLock)? = nil, persistHeld: @escaping @Sendable (Bool) -> Void,
-                logger: Logger) throws(UpdaterError) {
+    public convenience init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock = SystemRebootClock(),
+                            lock injected: (any RebootLock)? = nil, persistHeld: @escaping @Sendable (Bool) -> Void,
+                            logger: Logger) throws(UpdaterError) {
+        try self.init(settings: settings, machineID: machineID, held: held, clock: clock, lock: injected, role: nil,
+                      persistHeld: persistHeld, logger: logger)
+    }
+
+    /// `role`: nil takes coordinator.conf as `settings` say.
+    init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock, lock injected: (any RebootLock)?,
+         role given: Role?, persistHeld: @escaping @Sendable (Bool) -> Void, logger: Logger) throws(UpdaterError) {
         self.settings = settings
         self.clock = clock
         self.persistHeld = persistHeld
-        self.held = held
         log = logger
         let configuredWindow: RebootWindow?
         do throws(RebootWindowError) {
@@ -70,25 +81,45 @@ public final class RebootCoordinator: @unchecked Sendable {
         } else {
             lock = try RebootCoordinator.makeLock(settings, machineID: machineID)
         }
-        var conf: CoordinatorConf?
-        if settings.strategy != .off {
-            do {
-                conf = try CoordinatorConf(path: settings.coordinatorConf, strategy: settings.strategy)
-                try conf?.update(.running)
-            } catch {
-                // locksmithd (or another tandemd) coordinates this machine: two coordinators
-                // would reboot it twice, so this one stands down.
-                let text = "not coordinating reboots: \(error); stop the other coordinator (systemctl mask locksmithd) "
-                    + "and restart tandemd"
-                logger.error("\(text)")
-                conf = nil
-            }
+        role = given ?? RebootCoordinator.takeRole(settings, logger: logger)
+        agenda = RebootAgenda(window: configuredWindow, usesLock: lock != nil, held: held)
+        if case let .standingDown(text) = role {
+            phase = .standingDown
+            message = text
         }
-        self.conf = conf
     }
 
     deinit {
-        conf?.close()
+        if case let .coordinating(conf?) = role { conf.close() }
+        // The last worker ended (it holds this object while it runs) but was not joined.
+        worker?.detach()
+    }
+
+    /// Takes coordinator.conf for a strategy that reboots. If another coordinator holds it, or
+    /// it cannot be taken (so nobody can tell whether another runs), two coordinators could
+    /// reboot the host twice or behind each other's backs: tandemd stands down.
+    private static func takeRole(_ settings: RebootSettings, logger: Logger) -> Role {
+        guard settings.strategy != .off else { return .off }
+        let path = settings.coordinatorConf
+        do {
+            let conf = try CoordinatorConf(path: path, strategy: settings.strategy)
+            try conf.update(.running)
+            return .coordinating(conf)
+        } catch {
+            let who: String
+            if case let .heldByAnother(_, name) = error {
+                let holder = FlockHolder.holding(path)
+                who = "\(name ?? holder?.command ?? "another program")\(holder.map { " (pid \($0.pid))" } ?? "") holds \(path) "
+                    + "and coordinates reboots on this host"
+            } else {
+                who = "tandemd cannot take \(path) (\(error)), so it cannot tell whether another coordinator runs"
+            }
+            let text = "standing down: \(who); tandemd takes no reboot lock and does not reboot on its own (Strategy="
+                + "\(settings.strategy) in [Reboot]). To let tandemd coordinate, stop and mask the other coordinator "
+                + "(systemctl mask --now locksmithd.service) and restart tandemd"
+            logger.error("\(text)")
+            return .standingDown(who)
+        }
     }
 
     static func makeLock(_ settings: RebootSettings, machineID: String?) throws(UpdaterError) -> (any RebootLock)? {
@@ -118,9 +149,10 @@ public final class RebootCoordinator: @unchecked Sendable {
         }
     }
 
-    /// How tandemd reboots: logind's `Reboot`, given by the daemon, which owns the bus. It
-    /// returns nil once logind accepted, or why not.
-    public func setRebooter(_ rebooter: @escaping @Sendable () -> String?) {
+    /// How tandemd reboots: logind's `Reboot`, given by the daemon, which owns the bus. It gets
+    /// the version rebooted into (nil for `updatectl reboot`) and returns nil once logind
+    /// accepted, or why not.
+    public func setRebooter(_ rebooter: @escaping @Sendable (_ version: String?) -> String?) {
         condition.locked { self.rebooter = rebooter }
     }
 
@@ -131,27 +163,32 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     public var status: CoordinationStatus {
         condition.locked {
-            CoordinationStatus(strategy: settings.strategy.rawValue, phase: phase.rawValue, window: window?.description ?? "",
-                               lockHeld: held, message: message)
+            CoordinationStatus(strategy: settings.strategy, phase: phase, window: window?.description ?? "",
+                               lockHeld: agenda.held, message: message)
         }
+    }
+
+    /// Whether this tandemd reboots on its own: a strategy that reboots, and coordinator.conf
+    /// taken.
+    private var coordinating: Bool {
+        if case .coordinating = role { return true }
+        return false
     }
 
     /// An update waits for its reboot: with a strategy that reboots, start on the way there.
     func updateReady(version: String) {
-        guard settings.strategy != .off else { return }
-        condition.locked {
-            pending = version
-            wakeups += 1
-            condition.broadcast()
+        guard coordinating else { return }
+        let finished = condition.locked {
+            defer { condition.broadcast() }
+            return agenda.updateReady(version) ? startWorkerLocked() : nil
         }
-        startWorker()
+        finished?.join()
     }
 
     /// The pending update was dropped (rollback, mark): nothing to reboot for.
     func updateDropped() {
         condition.locked {
-            pending = nil
-            wakeups += 1
+            agenda.updateDropped()
             condition.broadcast()
         }
     }
@@ -160,15 +197,17 @@ public final class RebootCoordinator: @unchecked Sendable {
     /// back once the new version proves itself (blessed), or at once on a normal boot; on a
     /// trial it is kept until the blessing, and after a fallback it is kept on purpose: the
     /// failed version must not reach the next machine before someone looks (`updatectl lock
-    /// release`).
+    /// release`). Standing down, the lock is the other coordinator's business.
     func bootAssessed(_ kind: BootReport.Kind?) {
-        let heldNow = condition.locked { held }
-        guard heldNow, lock != nil else { return }
+        guard coordinating, lock != nil else { return }
         switch kind {
         case .trial?, .unknown?:
-            // A kind from a newer tandemd (never passed by `assessBoot`): held, as on trial.
+            // An unknown kind comes from a newer tandemd's state (never from `assessBoot`):
+            // held, as on trial, since only a blessing proves the boot.
+            guard condition.locked({ agenda.held }) else { return }
             update(.holding, "holding the reboot lock until this trial boot is blessed")
         case .fallback?, .noBootableSlot?:
+            guard condition.locked({ agenda.held }) else { return }
             update(.holding, "holding the reboot lock: the update failed to boot here, so the rest of the fleet waits; "
                 + "after looking into it, updatectl lock release gives the slot back")
             let text = "keeping this machine's slot of the reboot lock after a failed update, so that the fleet does not "
@@ -181,40 +220,53 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     /// The trial boot was blessed: give the slot back.
     func blessed() {
-        guard lock != nil, condition.locked({ held }) else { return }
+        guard coordinating else { return }
         releaseWhenPossible()
     }
 
     private func releaseWhenPossible() {
-        condition.locked {
-            releaseWanted = true
-            wakeups += 1
-            condition.broadcast()
+        let finished = condition.locked {
+            defer { condition.broadcast() }
+            return agenda.releaseRequested() ? startWorkerLocked() : nil
         }
-        startWorker()
+        finished?.join()
     }
 
     /// `updatectl reboot`: the same path, at once: inside the window (unless forced), holding the
-    /// lock. Returns nil when logind accepted the reboot, else why not.
+    /// lock. Returns nil when logind accepted the reboot, else why not. Standing down, it is
+    /// refused unless forced; forced, it reboots through logind without the fleet's lock, which
+    /// belongs to the other coordinator's way of rebooting.
     public func rebootNow(force: Bool) -> String? {
-        if !force, let window, !window.contains(clock()) {
-            return "outside the reboot window (\(window)); it opens at \(Self.format(window.nextOpening(after: clock()))); "
+        if case let .standingDown(who) = role {
+            guard force else {
+                return "tandemd does not coordinate reboots here: \(who); use --force to reboot now through logind, "
+                    + "without the fleet's reboot lock"
+            }
+            return reboot(into: nil)
+        }
+        if !force, let window, !window.contains(clock.now()) {
+            return "outside the reboot window (\(window)); it opens at \(Self.format(window.nextOpening(after: clock.now()))); "
                 + "use --force to reboot anyway"
         }
-        if let lock, !condition.locked({ held }) {
-            do {
-                switch try lock.acquire() {
-                case .granted:
-                    recordHeld(true)
-                case let .notYet(refusal):
-                    return "the fleet's reboot lock is not free: \(refusal); tandemd keeps trying on its own while an update "
-                        + "waits (updatectl lock status shows who holds it)"
+        if let lock {
+            let refusal: String? = lockCalls.locked {
+                guard !condition.locked({ agenda.held }) else { return nil }
+                do {
+                    switch try lock.acquire() {
+                    case .granted:
+                        recordHeld(true)
+                        return nil
+                    case let .notYet(refusal):
+                        return "the fleet's reboot lock is not free: \(refusal); tandemd keeps trying on its own while an "
+                            + "update waits (updatectl lock status shows who holds it)"
+                    }
+                } catch {
+                    return "cannot take the reboot lock: \(error)"
                 }
-            } catch {
-                return "cannot take the reboot lock: \(error)"
             }
+            if let refusal { return refusal }
         }
-        return reboot()
+        return reboot(into: nil)
     }
 
     /// Who holds the fleet's lock; nil when the strategy has no lock or the backend cannot say.
@@ -242,10 +294,14 @@ public final class RebootCoordinator: @unchecked Sendable {
                 throw UpdaterError.refused("a FleetLock server releases only its own client's slot; release another "
                     + "machine's on the server")
             }
-            switch try lock.release() {
+            let attempt = try lockCalls.locked { () throws(RebootLockError) -> ReleaseAttempt in
+                let attempt = try lock.release()
+                if case .notYet = attempt {} else { recordHeld(false) }
+                return attempt
+            }
+            switch attempt {
             case .released, .notHeld:
-                recordHeld(false)
-                update(.idle, "")
+                if case .standingDown = role {} else { update(.idle, "") }
                 return "released this machine's slot of the reboot lock"
             case let .notYet(refusal):
                 return "the lock server did not acknowledge the release yet: \(refusal)"
@@ -257,10 +313,12 @@ public final class RebootCoordinator: @unchecked Sendable {
         }
     }
 
+    /// Ends the worker (after the step it is in) and waits for it; nothing starts afterwards.
     func stop() {
         let running = condition.locked {
-            stopping = true
+            agenda.stop()
             condition.broadcast()
+            defer { worker = nil }
             return worker
         }
         running?.join()
@@ -268,125 +326,145 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     // MARK: - The worker
 
-    private func startWorker() {
-        condition.locked {
-            guard worker == nil, !stopping else { return }
-            worker = JoinableThread { [self] in run() }
-        }
+    /// With `condition` held, in the same critical section in which the agenda asked for a
+    /// worker: starts it. Returns the previous one, which took its `finish` and only returns,
+    /// for the caller to join once the lock is released.
+    private func startWorkerLocked() -> JoinableThread? {
+        let finished = worker
+        worker = JoinableThread { [self] in run() }
+        return finished
     }
 
     private func run() {
         var retry = Double(settings.lockRetrySeconds)
         while true {
-            let (version, wantRelease, isHeld, done) = condition.locked {
-                (pending, releaseWanted, held, stopping || (pending == nil && !releaseWanted))
-            }
-            if done {
-                condition.locked { worker = nil }
+            let (step, generation) = condition.locked { (agenda.nextStep(at: clock.now()), agenda.generation) }
+            switch step {
+            case .finish:
                 return
-            }
-            if wantRelease, let lock, isHeld {
-                update(.releasing, "giving back this machine's slot of the reboot lock")
-                do {
-                    switch try lock.release() {
-                    case .released, .notHeld:
-                        recordHeld(false)
-                        condition.locked { releaseWanted = false }
-                        update(.idle, "")
-                        log.notice("released this machine's slot of the reboot lock")
-                        retry = Double(settings.lockRetrySeconds)
-                        continue
-                    case let .notYet(refusal):
-                        update(.releasing, "the lock server did not acknowledge the release yet: \(refusal)")
-                    }
-                } catch {
-                    update(.releasing, "cannot give back the reboot lock yet: \(error)")
-                    log.warning("cannot give back the reboot lock yet: \(error)")
+            case .release:
+                if releaseSlot() {
+                    retry = Double(settings.lockRetrySeconds)
+                } else {
+                    retry = pause(retry, since: generation)
                 }
-                retry = pause(retry)
-                continue
-            }
-            if wantRelease { condition.locked { releaseWanted = false } }
-            guard let version else { continue }
-
-            let now = clock()
-            if let window, !window.contains(now) {
-                let opening = window.nextOpening(after: now)
-                update(.waitingForWindow, "version \(version) waits for the reboot window (\(window)), which opens at "
-                    + Self.format(opening))
-                _ = sleep(min(max(opening.timeIntervalSince(now), 1), 60))
-                continue
-            }
-            if let lock, !isHeld {
-                update(.waitingForLock, "version \(version) waits for a slot of the fleet's reboot lock")
-                do {
-                    switch try lock.acquire() {
-                    case .granted:
-                        recordHeld(true)
-                        log.notice("took a slot of the fleet's reboot lock", metadata: ["strategy": "\(settings.strategy)"])
-                    case let .notYet(refusal):
-                        update(.waitingForLock, "version \(version) waits for the fleet's reboot lock: \(refusal)")
-                        retry = pause(retry)
-                        continue
-                    }
-                } catch {
-                    update(.waitingForLock, "version \(version) waits: cannot take the reboot lock: \(error)")
-                    log.warning("cannot take the reboot lock: \(error)")
-                    retry = pause(retry)
-                    continue
+            case let .awaitWindow(version, opening):
+                update(.waitingForWindow, "version \(version) waits for the reboot window (\(window?.description ?? "")), "
+                    + "which opens at \(Self.format(opening))")
+                // Looked at again at least every minute, in case the wall clock was set.
+                sleep(min(max(opening.timeIntervalSince(clock.now()), 1), 60), since: generation)
+            case let .acquire(version):
+                if !acquireSlot(for: version) { retry = pause(retry, since: generation) }
+            case let .reboot(version):
+                if let failure = reboot(into: version) {
+                    log.error("cannot reboot into version \(version): \(failure)")
+                    retry = pause(retry, since: generation)
+                } else {
+                    condition.locked { agenda.rebooted(into: version) }
                 }
             }
-            if let failure = reboot() {
-                log.error("cannot reboot into version \(version): \(failure)")
-                retry = pause(retry)
-                continue
-            }
-            condition.locked { pending = nil }
         }
     }
 
+    /// One try at giving the slot back; true once it is.
+    private func releaseSlot() -> Bool {
+        guard let lock else { return false }
+        update(.releasing, "giving back this machine's slot of the reboot lock")
+        let outcome: Result<ReleaseAttempt, RebootLockError> = lockCalls.locked {
+            do throws(RebootLockError) {
+                let attempt = try lock.release()
+                if case .notYet = attempt {} else { recordHeld(false) }
+                return .success(attempt)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(.released), .success(.notHeld):
+            update(.idle, "")
+            log.notice("released this machine's slot of the reboot lock")
+            return true
+        case let .success(.notYet(refusal)):
+            update(.releasing, "the lock server did not acknowledge the release yet: \(refusal)")
+        case let .failure(error):
+            update(.releasing, "cannot give back the reboot lock yet: \(error)")
+            log.warning("cannot give back the reboot lock yet: \(error)")
+        }
+        return false
+    }
+
+    /// One try at taking a slot, with the window open; true once it is held.
+    private func acquireSlot(for version: String) -> Bool {
+        guard let lock else { return false }
+        update(.waitingForLock, "version \(version) waits for a slot of the fleet's reboot lock")
+        let outcome: Result<LockAttempt, RebootLockError> = lockCalls.locked {
+            do throws(RebootLockError) {
+                let attempt = try lock.acquire()
+                if attempt == .granted { recordHeld(true) }
+                return .success(attempt)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(.granted):
+            log.notice("took a slot of the fleet's reboot lock", metadata: ["strategy": "\(settings.strategy)"])
+            return true
+        case let .success(.notYet(refusal)):
+            update(.waitingForLock, "version \(version) waits for the fleet's reboot lock: \(refusal)")
+        case let .failure(error):
+            update(.waitingForLock, "version \(version) waits: cannot take the reboot lock: \(error)")
+            log.warning("cannot take the reboot lock: \(error)")
+        }
+        return false
+    }
+
     /// Reboots through the daemon's rebooter, with the lock held if there is one.
-    private func reboot() -> String? {
+    private func reboot(into version: String?) -> String? {
         guard let rebooter = condition.locked({ rebooter }) else { return "tandemd cannot reach logind" }
-        update(.rebooting, "rebooting")
-        if let failure = rebooter() {
-            update(condition.locked { held } ? .holding : .idle, "the reboot failed: \(failure)")
+        // Standing down, the status keeps saying who coordinates.
+        if case .standingDown = role { return rebooter(version) }
+        update(.rebooting, version.map { "rebooting into version \($0)" } ?? "rebooting")
+        if let failure = rebooter(version) {
+            update(condition.locked { agenda.held } ? .holding : .idle, "the reboot failed: \(failure)")
             return failure
         }
         return nil
     }
 
-    /// Waits `seconds` (or until woken); returns the next, doubled, wait, at most 5 minutes.
-    private func pause(_ seconds: Double) -> Double {
-        _ = sleep(seconds)
+    /// Waits `seconds` of `clock`, or until a request since `generation`; returns the next,
+    /// doubled, wait, at most 5 minutes.
+    private func pause(_ seconds: Double, since generation: UInt64) -> Double {
+        sleep(seconds, since: generation)
         return min(seconds * 2, 300)
     }
 
-    /// Sleeps up to `seconds`; true when woken early by a change or a stop.
-    private func sleep(_ seconds: Double) -> Bool {
+    /// Sleeps up to `seconds`, unless the agenda changed since the worker chose its step: the
+    /// check and the wait are one critical section, so no request slips in between.
+    private func sleep(_ seconds: Double, since generation: UInt64) {
         condition.locked {
-            let start = wakeups
-            return condition.wait(seconds: seconds) { wakeups != start || stopping }
+            _ = clock.wait(on: condition, seconds: seconds) { agenda.generation != generation || agenda.stopping }
         }
     }
 
+    /// Called with `lockCalls` held, so records follow the lock's answers in order.
     private func recordHeld(_ value: Bool) {
-        condition.locked { held = value }
+        condition.locked { value ? agenda.acquired() : agenda.released() }
         persistHeld(value)
     }
 
-    private func update(_ newPhase: Phase, _ text: String) {
+    private func update(_ newPhase: CoordinationPhase, _ text: String) {
         let observer = condition.locked {
             phase = newPhase
             message = text
             return self.observer
         }
         let state: CoordinatorState = switch newPhase {
-        case .idle, .holding, .releasing: .running
+        case .idle, .holding, .releasing, .standingDown: .running
         case .waitingForWindow, .waitingForLock: .rebootPlanned
         case .rebooting: .rebooting
         }
-        if let conf, conf.state != state {
+        if case let .coordinating(conf?) = role, conf.state != state {
             do { try conf.update(state) } catch { log.warning("cannot update \(conf.path): \(error)") }
         }
         observer?()
@@ -394,23 +472,5 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     static func format(_ date: Date) -> String {
         date.formatted(.iso8601)
-    }
-}
-
-/// What `updatectl status` and the `Coordination` property show.
-public struct CoordinationStatus: Sendable, Equatable {
-    public var strategy: String
-    public var phase: String
-    /// The window as configured, `""` without one.
-    public var window: String
-    public var lockHeld: Bool
-    public var message: String
-
-    public init(strategy: String = "off", phase: String = "idle", window: String = "", lockHeld: Bool = false, message: String = "") {
-        self.strategy = strategy
-        self.phase = phase
-        self.window = window
-        self.lockHeld = lockHeld
-        self.message = message
     }
 }

@@ -3,14 +3,19 @@ import Glibc
 #endif
 
 /// A mutex with one condition variable (pthreads), for the streaming threads. Locking,
-/// waiting and signalling allocate nothing.
+/// waiting and signalling allocate nothing. Timed waits run on CLOCK_MONOTONIC: a wall clock
+/// stepped at boot (NTP, an RTC kept in local time) must neither stretch nor cut short a wait.
 public final class Condition: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     public init() {
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -37,10 +42,12 @@ public final class Condition: @unchecked Sendable {
     }
 
     /// Waits until `predicate` holds or `seconds` have passed, with the lock held; call only
-    /// inside `locked`. Returns whether the predicate holds.
+    /// inside `locked`. Returns whether the predicate holds. A negative or NaN wait is none; one
+    /// beyond a year is a year.
     public func wait(seconds: Double, until predicate: () -> Bool) -> Bool {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = seconds.isNaN ? 0 : min(max(seconds, 0), 365 * 86400)
         let whole = Int(seconds.rounded(.down))
         var deadline = timespec(tv_sec: now.tv_sec + whole, tv_nsec: now.tv_nsec + Int((seconds - Double(whole)) * 1e9))
         if deadline.tv_nsec >= 1_000_000_000 {

@@ -40,7 +40,8 @@ final class Daemon: @unchecked Sendable {
         try compat.export()
         try connection.requestName(UpdaterAPI.busName)
         try connection.requestName(CompatAPI.busName)
-        updater.coordinator.setRebooter(Logind.rebooter(connection, loop: loop))
+        let logind = Logind.rebooter(connection, loop: loop)
+        updater.coordinator.setRebooter { _ in logind() }
 
         updater.observe { [weak self] event in
             loop.post { [weak self] in

@@ -157,4 +157,85 @@ import Testing
         }, "\(harness.log)")
         harness.stop()
     }
+
+    /// Polls for `seconds`, failing as soon as `happened` is true: for what must not happen.
+    static func never(for seconds: Double, _ happened: () throws -> Bool) rethrows -> Bool {
+        try !DaemonHarness.eventually(timeout: seconds, happened)
+    }
+
+    static func coordination(_ harness: DaemonHarness) throws -> [String: Any] {
+        try #require(try harness.updatectlJSON(["status", "--json"])["coordination"] as? [String: Any])
+    }
+
+    /// tandemd beside a coordinator it cannot displace: after an install, no slot of the etcd
+    /// lock is taken (etcdctl) and logind is never asked; status and journal say why.
+    static func expectStandsDown(_ harness: DaemonHarness, etcd: Etcd, logind: FakeLogind, saying text: String) throws {
+        let coordination = try Self.coordination(harness)
+        #expect(coordination["phase"] as? String == "standing-down" && coordination["strategy"] as? String == "etcd-lock")
+        #expect((coordination["message"] as? String)?.contains(text) == true, "\(coordination)")
+        #expect(harness.log.contains("standing down: \(text)"), "\(harness.log)")
+        let human = try harness.updatectl(["status"])
+        #expect(human.stdout.contains("Reboots:      etcd-lock, standing down: another coordinator reboots this host"),
+                "\(human.stdout)")
+
+        try Self.install(harness)
+        #expect(try harness.updatectlJSON(["status", "--json"])["rebootPending"] as? Bool == true)
+        // A coordinating tandemd takes the lock and reboots within milliseconds of the install
+        // (etcdLockAcrossReboot); standing down, nothing comes in three seconds.
+        let quiet = try Self.never(for: 3) { try !logind.rebootCalls.isEmpty || etcd.value(api: 2, Self.key) != nil }
+        #expect(quiet, "\(harness.log)")
+        let refused = try harness.updatectl(["reboot"])
+        #expect(refused.status == 1 && refused.stderr.contains("does not coordinate reboots here: \(text)"),
+                "\(refused.stderr)")
+        #expect(logind.rebootCalls.isEmpty)
+
+        // Forced, it reboots through logind, still without the fleet's lock.
+        let forced = try harness.updatectl(["reboot", "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(logind.rebootCalls == [[.bool(false)]])
+        #expect(try etcd.value(api: 2, Self.key) == nil, "no lock taken in etcd")
+        #expect(try Self.coordination(harness)["phase"] as? String == "standing-down")
+    }
+
+    @Test("etcd-lock beside locksmithd holding coordinator.conf: no lock taken, no reboot of its own; status names the holder")
+    func standsDownBesideLocksmithd() throws {
+        let etcd = try Etcd()
+        defer { etcd.stop() }
+        let (harness, root) = try Self.harness(reboot: "Strategy=etcd-lock\nEtcdEndpoints=\(etcd.clientURL)")
+        let conf = try root.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "run/update-engine/coordinator.conf")
+        // Held as locksmithd holds it, with an exclusive flock, by flock(1) itself (--no-fork).
+        let locksmithd = Process()
+        locksmithd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locksmithd.arguments = ["flock", "--no-fork", "--exclusive", conf, "sh", "-c", "echo locked; exec sleep 60"]
+        let output = Pipe()
+        locksmithd.standardOutput = output
+        try locksmithd.run()
+        defer {
+            kill(locksmithd.processIdentifier, SIGKILL)
+            locksmithd.waitUntilExit()
+        }
+        #expect(try output.readFirstLine() == "locked")
+        let logind = try FakeLogind(address: harness.bus.address)
+        defer { logind.stop() }
+        try harness.start()
+        try Self.expectStandsDown(harness, etcd: etcd, logind: logind,
+                                  saying: "locksmithd (pid \(locksmithd.processIdentifier)) holds \(conf)")
+        #expect(try String(contentsOfFile: conf, encoding: .utf8).contains("NAME=locksmithd"), "left to its holder")
+        harness.stop()
+    }
+
+    @Test("etcd-lock with a coordinator.conf that cannot be created: no lock taken, no reboot of its own")
+    func standsDownWithoutCoordinatorConf() throws {
+        let etcd = try Etcd()
+        defer { etcd.stop() }
+        let (harness, root) = try Self.harness(reboot: "Strategy=etcd-lock\nEtcdEndpoints=\(etcd.clientURL)")
+        // A directory where the file should be.
+        let conf = root.file("run/update-engine/coordinator.conf")
+        try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
+        let logind = try FakeLogind(address: harness.bus.address)
+        defer { logind.stop() }
+        try harness.start()
+        try Self.expectStandsDown(harness, etcd: etcd, logind: logind, saying: "tandemd cannot take \(conf)")
+        harness.stop()
+    }
 }

@@ -8,43 +8,10 @@ import Testing
 /// The reboot path with the fleet's lock and the clock played by the test: the window, then the
 /// lock, then the reboot, and the slot given back only after the blessing.
 @Suite struct RebootCoordinatorTests {
-    /// A lock that grants when told to and records every call, in order with the reboots.
-    final class FakeLock: RebootLock, @unchecked Sendable {
-        private let mutex = NSLock()
-        private var granting = false
-        private(set) var calls: [String] = []
-
-        func grant(_ value: Bool) { mutex.withLock { granting = value } }
-        var journal: [String] { mutex.withLock { calls } }
-        func record(_ call: String) { mutex.withLock { calls.append(call) } }
-
-        func acquire() throws(RebootLockError) -> LockAttempt {
-            let granted = mutex.withLock { granting }
-            record(granted ? "acquire: granted" : "acquire: not yet")
-            return granted ? .granted : .notYet(LockRefusal(kind: "semaphore_full", message: "semaphore is at 0"))
-        }
-
-        func release() throws(RebootLockError) -> ReleaseAttempt {
-            record("release")
-            return .released
-        }
-
-        func status() throws(RebootLockError) -> LockStatus? { nil }
-    }
-
-    /// The wall clock, moved by the test.
-    final class Clock: @unchecked Sendable {
-        private let mutex = NSLock()
-        private var now: Date
-        init(_ now: Date) { self.now = now }
-        func read() -> Date { mutex.withLock { now } }
-        func set(_ date: Date) { mutex.withLock { now = date } }
-    }
-
     struct Setup {
         let coordinator: RebootCoordinator
-        let lock: FakeLock
-        let clock: Clock
+        let lock: FakeRebootLock
+        let clock: ManualRebootClock
         let scratch: Scratch
         var conf: String { scratch.file("coordinator.conf") }
 
@@ -64,12 +31,12 @@ import Testing
         settings.windowLength = window?.1
         settings.coordinatorConf = scratch.file("coordinator.conf")
         settings.lockRetrySeconds = 1
-        let lock = FakeLock()
-        let clock = Clock(start)
+        let lock = FakeRebootLock()
+        let clock = ManualRebootClock(start)
         let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: held,
-                                                clock: { clock.read() }, lock: lock, persistHeld: { _ in },
+                                                clock: clock, lock: lock, persistHeld: { _ in },
                                                 logger: Logger(label: "test"))
-        coordinator.setRebooter { lock.record("reboot"); return nil }
+        coordinator.setRebooter { _ in lock.record("reboot"); return nil }
         return Setup(coordinator: coordinator, lock: lock, clock: clock, scratch: scratch)
     }
 
@@ -80,18 +47,20 @@ import Testing
     @Test func theRebootComesOnlyAfterTheLockIsGranted() throws {
         let setup = try Self.setup()
         setup.coordinator.updateReady(version: "2.0.0")
-        #expect(try Self.eventually { setup.lock.journal.count >= 2 }, "retries while the fleet is full")
+        // Each retry comes once the (manual) clock has passed the wait.
+        #expect(try Self.eventually { setup.clock.advance(by: 1); return setup.lock.journal.count >= 2 },
+                "retries while the fleet is full")
         #expect(!setup.lock.journal.contains("reboot"))
-        #expect(setup.coordinator.status.phase == "waiting-for-lock")
+        #expect(setup.coordinator.status.phase == .waitingForLock)
         #expect(setup.coordinator.status.message.contains("semaphore is at 0"))
         #expect(try setup.state() == "STATE=reboot-planned")
 
         setup.lock.grant(true)
-        #expect(try Self.eventually { setup.lock.journal.last == "reboot" })
+        #expect(try Self.eventually { setup.clock.advance(by: 300); return setup.lock.journal.last == "reboot" })
         let journal = setup.lock.journal
         #expect(journal.suffix(2) == ["acquire: granted", "reboot"], "\(journal)")
         #expect(journal.dropLast(2).allSatisfy { $0 == "acquire: not yet" })
-        #expect(setup.coordinator.status.lockHeld && setup.coordinator.status.phase == "rebooting")
+        #expect(setup.coordinator.status.lockHeld && setup.coordinator.status.phase == .rebooting)
         #expect(try setup.state() == "STATE=rebooting")
         setup.coordinator.stop()
     }
@@ -101,16 +70,15 @@ import Testing
         let setup = try Self.setup(window: ("sat 14:00", "1h"))
         setup.lock.grant(true)
         setup.coordinator.updateReady(version: "2.0.0")
-        #expect(try Self.eventually { setup.coordinator.status.phase == "waiting-for-window" })
-        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try Self.eventually { setup.coordinator.status.phase == .waitingForWindow })
+        // The worker now waits on the manual clock, which only the test moves.
         #expect(setup.lock.journal.isEmpty, "no lock taken outside the window")
         #expect(setup.coordinator.status.message.contains("2026-11-21T14:00:00Z"), "\(setup.coordinator.status.message)")
         #expect(setup.coordinator.rebootNow(force: false)?.contains("outside the reboot window") == true)
         #expect(setup.lock.journal.isEmpty)
 
-        // The clock reaches the window: the next look takes the lock and reboots.
+        // The clock reaches the window: the waiting worker looks again, takes the lock and reboots.
         setup.clock.set(Self.noon.addingTimeInterval(2 * 3600 + 60))
-        setup.coordinator.updateReady(version: "2.0.0")
         #expect(try Self.eventually { setup.lock.journal == ["acquire: granted", "reboot"] }, "\(setup.lock.journal)")
         setup.coordinator.stop()
     }
@@ -121,10 +89,10 @@ import Testing
         setup.coordinator.bootAssessed(.trial)
         Thread.sleep(forTimeInterval: 0.3)
         #expect(setup.lock.journal.isEmpty, "kept during the trial")
-        #expect(setup.coordinator.status.phase == "holding")
+        #expect(setup.coordinator.status.phase == .holding)
         setup.coordinator.blessed()
         #expect(try Self.eventually { setup.lock.journal == ["release"] })
-        #expect(try Self.eventually { !setup.coordinator.status.lockHeld && setup.coordinator.status.phase == "idle" })
+        #expect(try Self.eventually { !setup.coordinator.status.lockHeld && setup.coordinator.status.phase == .idle })
         setup.coordinator.stop()
     }
 
@@ -145,8 +113,8 @@ import Testing
         settings.coordinatorConf = scratch.file("coordinator.conf")
         let coordinator = try RebootCoordinator(settings: settings, machineID: nil, held: false, persistHeld: { _ in },
                                                 logger: Logger(label: "test"))
-        let journal = FakeLock()
-        coordinator.setRebooter { journal.record("reboot"); return nil }
+        let journal = FakeRebootLock()
+        coordinator.setRebooter { _ in journal.record("reboot"); return nil }
         coordinator.updateReady(version: "2.0.0")
         #expect(try Self.eventually { journal.journal == ["reboot"] })
         #expect(try String(contentsOfFile: settings.coordinatorConf, encoding: .utf8) == "NAME=tandemd\nSTRATEGY=reboot\nSTATE=rebooting\n")
@@ -162,11 +130,75 @@ import Testing
                                                 logger: Logger(label: "test"))
         let rebooted = NSLock()
         nonisolated(unsafe) var reboots = 0
-        coordinator.setRebooter { rebooted.withLock { reboots += 1 }; return nil }
+        coordinator.setRebooter { _ in rebooted.withLock { reboots += 1 }; return nil }
         coordinator.updateReady(version: "2.0.0")
         Thread.sleep(forTimeInterval: 0.3)
         #expect(rebooted.withLock { reboots } == 0)
         #expect(!FileManager.default.fileExists(atPath: settings.coordinatorConf), "locksmithd or the update operator may own it")
+    }
+
+    /// A coordinator that found coordinator.conf held by another, or could not take it.
+    static func standingDown(conf: String) throws -> (RebootCoordinator, FakeRebootLock) {
+        var settings = RebootSettings()
+        settings.strategy = .etcdLock
+        settings.coordinatorConf = conf
+        let lock = FakeRebootLock()
+        lock.grant(true)
+        let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: true,
+                                                clock: ManualRebootClock(noon), lock: lock, persistHeld: { _ in },
+                                                logger: Logger(label: "test"))
+        coordinator.setRebooter { version in lock.record("reboot \(version ?? "-")"); return nil }
+        return (coordinator, lock)
+    }
+
+    /// Standing down: every request is ignored (no worker, no lock call, no reboot); status says
+    /// why; `updatectl reboot` is refused unless forced, and forced it takes no lock.
+    static func expectStandsDown(_ coordinator: RebootCoordinator, _ lock: FakeRebootLock, saying text: String) throws {
+        coordinator.updateReady(version: "2.0.0")
+        coordinator.bootAssessed(.normal)
+        coordinator.blessed()
+        coordinator.stop()
+        #expect(lock.journal.isEmpty, "\(lock.journal)")
+        let status = coordinator.status
+        #expect(status.phase == .standingDown && status.strategy == .etcdLock)
+        #expect(status.message.contains(text), "\(status.message)")
+        let refusal = try #require(coordinator.rebootNow(force: false))
+        #expect(refusal.contains("does not coordinate reboots") && refusal.contains(text), "\(refusal)")
+        #expect(lock.journal.isEmpty)
+        #expect(coordinator.rebootNow(force: true) == nil)
+        #expect(lock.journal == ["reboot -"], "forced: logind, without the lock")
+        #expect(coordinator.status.phase == .standingDown)
+    }
+
+    @Test func locksmithdHoldingCoordinatorConfMeansNoLockAndNoReboot() throws {
+        let scratch = try Scratch()
+        let path = try scratch.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "coordinator.conf")
+        // As locksmithd holds it: flock(1) keeps the lock while the shell, then sleep, runs.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["flock", "--no-fork", "--exclusive", path, "sh", "-c", "echo locked; exec sleep 30"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
+        #expect(try output.readFirstLine() == "locked")
+        let (coordinator, lock) = try Self.standingDown(conf: path)
+        try Self.expectStandsDown(coordinator, lock, saying: "locksmithd (pid \(holder.processIdentifier)) holds \(path)")
+    }
+
+    @Test func aCoordinatorConfThatCannotBeTakenMeansNoLockAndNoReboot() throws {
+        let scratch = try Scratch()
+        // A directory where the file should be; a regular file where its directory should be.
+        let directory = scratch.file("coordinator.conf")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (first, firstLock) = try Self.standingDown(conf: directory)
+        try Self.expectStandsDown(first, firstLock, saying: "tandemd cannot take \(directory)")
+        let notADirectory = try scratch.write("", to: "run")
+        let (second, secondLock) = try Self.standingDown(conf: notADirectory + "/update-engine/coordinator.conf")
+        try Self.expectStandsDown(second, secondLock, saying: "cannot tell whether another coordinator runs")
     }
 
     @Test func asecondCoordinatorStandsDown() throws {

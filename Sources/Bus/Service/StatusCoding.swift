@@ -1,3 +1,4 @@
+import Coordination
 import Engine
 import Slots
 
@@ -53,7 +54,8 @@ public enum StatusCoding {
             ]),
             "NextCheckTime": .int64(updates.nextCheckTime),
             "Coordination": .structure([
-                .string(status.coordination.strategy), .string(status.coordination.phase), .string(status.coordination.window),
+                .string(status.coordination.strategy.rawValue), .string(status.coordination.phase.rawValue),
+                .string(status.coordination.window),
                 .bool(status.coordination.lockHeld), .string(status.coordination.message),
             ]),
             "StateRecovery": .structure([
@@ -158,8 +160,10 @@ public enum StatusCoding {
                                        lastCheck: lastCheck, nextCheckTime: try field("NextCheckTime") { $0.int64Value },
                                        staged: staged)
         let coordination = try field("Coordination") { value -> CoordinationStatus? in
-            guard let fields = value.structureValue, fields.count == 5, let strategy = fields[0].stringValue,
-                  let phase = fields[1].stringValue, let window = fields[2].stringValue, let held = fields[3].boolValue,
+            guard let fields = value.structureValue, fields.count == 5,
+                  let strategy = fields[0].stringValue.flatMap(RebootStrategy.init(rawValue:)),
+                  let phase = fields[1].stringValue.flatMap(CoordinationPhase.init(rawValue:)),
+                  let window = fields[2].stringValue, let held = fields[3].boolValue,
                   let message = fields[4].stringValue else { return nil }
             return CoordinationStatus(strategy: strategy, phase: phase, window: window, lockHeld: held, message: message)
         }

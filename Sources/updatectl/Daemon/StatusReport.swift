@@ -153,7 +153,7 @@ struct StatusReport: Encodable {
             nextCheckTime: automatic.nextCheckTime > 0 ? automatic.nextCheckTime : nil,
             staged: automatic.staged.map { Staged(slot: $0.slot, version: $0.version, size: $0.size, time: $0.time) })
         let reboots = status.coordination
-        coordination = Coordination(strategy: reboots.strategy, phase: reboots.phase,
+        coordination = Coordination(strategy: reboots.strategy.rawValue, phase: reboots.phase.rawValue,
                                     window: reboots.window.isEmpty ? nil : reboots.window, lockHeld: reboots.lockHeld,
                                     message: reboots.message)
         stateRecovery = status.stateRecovery.map { Recovery(movedTo: $0.movedTo, reason: $0.reason, time: $0.time) }
@@ -212,7 +212,8 @@ struct StatusReport: Encodable {
         let reboots = status.coordination
         var rebootLine = "Reboots:      \(reboots.strategy)"
         if !reboots.window.isEmpty { rebootLine += ", window \(reboots.window)" }
-        if reboots.phase != "idle" { rebootLine += ", \(reboots.phase)" }
+        // Holding shows as the lock held, just below.
+        if reboots.phase != .idle && reboots.phase != .holding { rebootLine += ", \(reboots.phase.displayText)" }
         if reboots.lockHeld { rebootLine += ", holding a slot of the fleet's reboot lock" }
         lines.append(rebootLine)
         if !reboots.message.isEmpty { lines.append("              \(reboots.message)") }
