@@ -125,7 +125,7 @@ extension Updater {
         let hasher = SHA256()
         do {
             let source = try FileRangeSource(path: booted.pair.disk.path,
-                                             baseOffset: slot.partition.firstLBA * UInt64(booted.pair.disk.sectorSize),
+                                             baseOffset: slot.extent.offset,
                                              directIO: configuration.directIO)
             try StreamPipeline().run(source: source, range: 0..<size, hasher: hasher, writer: nil)
         } catch {

@@ -110,7 +110,7 @@ public final class Installer: @unchecked Sendable {
 
         let pair = booted.pair
         let control = try BootControl(pair: pair)
-        let slotOffset = target.partition.firstLBA * UInt64(pair.disk.sectorSize)
+        let slotOffset = target.extent.offset
         let identity = Checkpoint(
             imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
             slotUUID: target.partition.uniqueGUID.description, offset: 0, source: location, validator: source.validator)
@@ -141,8 +141,7 @@ public final class Installer: @unchecked Sendable {
             meter.update(resumeOffset, force: true)
         }
 
-        let writer = try SlotWriter(path: pair.disk.path, slotOffset: slotOffset, slotSize: target.partition.sizeInBytes,
-                                    directIO: options.directIO)
+        let writer = try SlotWriter(slot: target, on: pair.disk, directIO: options.directIO)
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
         try pipeline.run(
@@ -233,8 +232,7 @@ public final class Installer: @unchecked Sendable {
     private func hashSlot(_ slot: Slot, size: UInt64, progress: @escaping @Sendable (UInt64) -> Void) throws -> [UInt8] {
         let hasher = SHA256()
         let source = try FileRangeSource(path: booted.pair.disk.path,
-                                         baseOffset: slot.partition.firstLBA * UInt64(booted.pair.disk.sectorSize),
-                                         directIO: options.directIO)
+                                         baseOffset: slot.extent.offset, directIO: options.directIO)
         try pipeline.run(source: source, range: 0..<size, hasher: hasher, writer: nil, observers: .init(progress: progress))
         return hasher.finalize()
     }
