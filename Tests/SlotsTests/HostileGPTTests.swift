@@ -14,10 +14,7 @@ struct HostileGPTTests {
     /// Builds a Flatcar-layout image file, applies `edit`, recomputes every CRC, and runs `body`.
     static func withCraftedDisk(_ edit: (inout GPTImage) -> Void, _ body: (TestDisk) throws -> Void) throws {
         try TestDisk.with(.imageFile) { testDisk in
-            var image = try GPTImage(contentsOf: testDisk.path)
-            edit(&image)
-            image.reseal()
-            try image.write(to: testDisk.path)
+            try GPTImage.edit(testDisk.path, edit)
             try body(testDisk)
         }
     }

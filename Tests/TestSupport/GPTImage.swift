@@ -64,6 +64,14 @@ public struct GPTImage {
         self.init(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), sectorSize: sectorSize)
     }
 
+    /// Edits the image file at `path` in place, resealing every CRC afterwards.
+    public static func edit(_ path: String, sectorSize: Int = 512, _ body: (inout GPTImage) -> Void) throws {
+        var image = try GPTImage(contentsOf: path, sectorSize: sectorSize)
+        body(&image)
+        image.reseal()
+        try image.write(to: path)
+    }
+
     public func write(to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
