@@ -8,11 +8,18 @@ extension Updater {
     /// expected before the reboot (a pending update, or a slot on trial) and records exactly
     /// one of a normal boot, a trial boot, or a fallback, with its reason. A fallback
     /// quarantines the version that failed.
+    /// Nil, and nothing recorded, when the disk could not be read: which slot booted is then
+    /// unknown, and a wrong guess would quarantine a good version.
     @discardableResult
-    public func assessBoot() -> BootReport {
-        let booted = self.booted.slot.name.rawValue
+    public func assessBoot() -> BootReport? {
+        guard let bootedSlot = self.booted else {
+            log.error("cannot tell what this boot is (normal, trial or fallback): \(bootedEvidence)")
+            return nil
+        }
+        let booted = bootedSlot.slot.name.rawValue
         let report: BootReport = lock.locked {
-            let flags = { (name: String) in self.table[self.booted.pair[SlotName(rawValue: name) ?? .a].partition.number] }
+            bootAssessed = true
+            let flags = { (name: String) in self.table[bootedSlot.pair[SlotName(rawValue: name) ?? .a].partition.number] }
             var report = BootReport(kind: .normal, bootedSlot: booted, version: host.version, reason: nil, bootID: bootID,
                                     installBootID: nil, time: HostFacts.now(), message: "")
             // The update expected to boot now: installed during an earlier boot, or already
@@ -49,7 +56,7 @@ extension Updater {
                     } else {
                         .notChosen
                     }
-                    if reason == .triesExhausted, !slotHoldsInstalledImage(self.booted.pair[SlotName(rawValue: expected.slot) ?? .a]) {
+                    if reason == .triesExhausted, !slotHoldsInstalledImage(bootedSlot.pair[SlotName(rawValue: expected.slot) ?? .a], on: bootedSlot.pair.disk) {
                         reason = .verificationFailed
                     }
                     saved.trial = nil
@@ -84,7 +91,7 @@ extension Updater {
             // Remember what runs here, so that once the other slot is booted this one's version
             // is still known (it is the fallback, and `status` should say what it holds).
             if let version = host.version {
-                let key = self.booted.slot.partition.uniqueGUID.description
+                let key = bootedSlot.slot.partition.uniqueGUID.description
                 if saved.slotVersions[key]?.version != version {
                     saved.slotVersions[key] = InstalledImage(version: version, sha256: nil, time: HostFacts.now())
                 }
@@ -116,16 +123,30 @@ extension Updater {
         return report
     }
 
+    /// A boot that could not be assessed at start-up, the disk being unreadable, is assessed once
+    /// the disk can be read: before any flag change, so that a trial boot is known as one
+    /// before it is blessed.
+    func assessBootIfPending() {
+        guard booted != nil else { return }
+        // Claimed in one step, so that two callers cannot both assess.
+        let claimed = lock.locked { () -> Bool in
+            defer { bootAssessed = true }
+            return !bootAssessed
+        }
+        guard claimed else { return }
+        rereadTable()
+        assessBoot()
+    }
+
     /// Whether `slot` still holds, byte for byte, the image tandemd installed and verified there
     /// (hashed again with O_DIRECT). True when nothing is recorded to compare with: no evidence
     /// of corruption is not evidence of it. Called with the lock held, once per fallback.
-    private func slotHoldsInstalledImage(_ slot: Slot) -> Bool {
+    private func slotHoldsInstalledImage(_ slot: Slot, on disk: Disk) -> Bool {
         guard let installed = saved.slotVersions[slot.partition.uniqueGUID.description],
               let expected = installed.sha256, let size = installed.size else { return true }
         let hasher = SHA256()
         do {
-            let source = try FileRangeSource(path: booted.pair.disk.path,
-                                             baseOffset: slot.extent.offset,
+            let source = try FileRangeSource(path: disk.path, baseOffset: slot.extent.offset,
                                              directIO: configuration.directIO)
             try StreamPipeline().run(source: source, range: 0..<size, hasher: hasher, writer: nil)
         } catch {
@@ -162,6 +183,7 @@ extension Updater {
     /// The trial guard: while the running slot is unproven, the other slot holds the only
     /// system known to boot, and must not be overwritten.
     func trialGuardRefusal() -> UpdaterError? {
+        guard let booted else { return nil }
         let flags = lock.locked { table[booted.slot.partition.number] }
         guard !flags.successful else { return nil }
         let other = booted.slot.name.other.rawValue
@@ -174,7 +196,7 @@ extension Updater {
     /// Seconds to wait before marking `selector` good: what is left of the grace period,
     /// counted from the kernel's start, when it names the booted slot on trial; else 0.
     public func blessDelay(for selector: String) -> Double {
-        guard let slot = try? resolveSlot(selector), slot.name == booted.slot.name else { return 0 }
+        guard let booted, let slot = try? resolveSlot(selector, booted: booted), slot.name == booted.slot.name else { return 0 }
         let onTrial = lock.locked { saved.trial?.slot == booted.slot.name.rawValue }
         guard onTrial, configuration.blessGraceSeconds > 0 else { return 0 }
         return max(0, Double(configuration.blessGraceSeconds) - HostFacts.uptime())
@@ -183,7 +205,7 @@ extension Updater {
     /// After the booted slot was marked good: a trial of it has succeeded.
     func recordBlessing() {
         let blessed: BootReport? = lock.locked {
-            guard let trial = saved.trial, trial.slot == booted.slot.name.rawValue else { return nil }
+            guard let trial = saved.trial, trial.slot == booted?.slot.name.rawValue else { return nil }
             saved.trial = nil
             let report = BootReport(
                 kind: .blessed, bootedSlot: trial.slot, version: trial.version, reason: nil, bootID: bootID,

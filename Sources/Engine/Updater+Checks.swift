@@ -125,7 +125,7 @@ extension Updater {
     private func checkOmaha(_ settings: OmahaSettings, trigger: CheckTrigger, force: Bool) throws(CheckFailure) -> CheckFinding {
         let session = try omahaSession(settings)
         let (pending, onTrial, reporting, staged) = lock.locked {
-            (pendingRebootLocked(), saved.trial.map { $0.slot == booted.slot.name.rawValue && $0.bootID == bootID } ?? false,
+            (pendingRebootLocked(), saved.trial.map { $0.slot == booted?.slot.name.rawValue && $0.bootID == bootID } ?? false,
              saved.omaha, saved.staged)
         }
 

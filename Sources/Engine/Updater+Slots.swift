@@ -11,8 +11,19 @@ public enum MarkState: String, Sendable, CaseIterable {
 }
 
 extension Updater {
-    /// Resolves `booted`, `other`, `A`/`B`, a label or a partition number.
-    func resolveSlot(_ selector: String) throws(UpdaterError) -> Slot {
+    /// Refuses at once, with the disk's problem, what needs the disk when it cannot be probed now.
+    func requireReadableDisk() throws(UpdaterError) {
+        do {
+            try slotDisk.probe()
+        } catch {
+            notifyChanged() // DiskProblem may be new
+            throw .slots(error)
+        }
+        assessBootIfPending()
+    }
+
+    /// Resolves `booted`, `other`, `A`/`B`, a label or a partition number on the disk as `booted` found it.
+    func resolveSlot(_ selector: String, booted: BootedSlot) throws(UpdaterError) -> Slot {
         switch selector.lowercased() {
         case "booted": return booted.slot
         case "other": return booted.pair[booted.slot.name.other]
@@ -28,9 +39,10 @@ extension Updater {
     /// Changes a slot's boot flags, refusing anything that would leave no bootable slot or
     /// make an unverified slot bootable. Returns the slot's name and what was done.
     public func mark(_ state: MarkState, slot selector: String) throws(UpdaterError) -> (slot: SlotName, message: String) {
-        let slot = try resolveSlot(selector)
-        let other = booted.pair[slot.name.other]
-        let outcome = try changeFlags { current throws(UpdaterError) in
+        try requireReadableDisk()
+        let outcome = try changeFlags { booted, current throws(UpdaterError) in
+            let slot = try resolveSlot(selector, booted: booted)
+            let other = booted.pair[slot.name.other]
             let flags = current[slot.partition.number]
             let otherFlags = current[other.partition.number]
             let isBooted = slot.name == booted.slot.name
@@ -70,15 +82,17 @@ extension Updater {
                         "slot \(slot.name.rawValue) boots next" + (flags.successful ? "" : " on trial"))
             }
         }
-        if state == .good, slot.name == booted.slot.name { recordBlessing() }
+        // Only the booted slot can be marked good: the boot it runs is blessed.
+        if state == .good { recordBlessing() }
         return outcome
     }
 
     /// Makes the other slot the next boot when it holds a system that booted before. During a
     /// trial boot this ends the trial by choice: the next boot is not a failed one.
     public func rollback() throws(UpdaterError) -> (slot: SlotName, message: String) {
-        let other = booted.pair[booted.slot.name.other]
-        let outcome = try changeFlags { current throws(UpdaterError) in
+        try requireReadableDisk()
+        let outcome = try changeFlags { booted, current throws(UpdaterError) in
+            let other = booted.pair[booted.slot.name.other]
             let flags = current[other.partition.number]
             if flags.successful {
                 let version = lock.locked { saved.slotVersions[other.partition.uniqueGUID.description]?.version }
@@ -93,7 +107,7 @@ extension Updater {
                 + "installed, an install was interrupted, or it was marked bad; there is nothing to roll back to")
         }
         lock.locked {
-            if saved.trial?.slot == booted.slot.name.rawValue {
+            if saved.trial?.slot == booted?.slot.name.rawValue {
                 saved.trial = nil
                 do { try persistLocked() } catch { log.error("\(error)") }
             }
@@ -116,16 +130,24 @@ extension Updater {
     }
 
     /// Reads the flags, asks `decide` what to change, writes it — unless an install is running.
+    /// The one path by which tandemd changes flags outside an install: the disk's lock is held
+    /// from the busy check to the write, and an install writes only under the same lock, so
+    /// nothing can start writing between "not busy" and this write.
     private func changeFlags(
-        _ decide: (BootTable) throws(UpdaterError) -> (change: (inout BootTable) -> Void, message: String)
+        _ decide: (BootedSlot, BootTable) throws(UpdaterError) -> (change: (inout BootTable) -> Void, message: String)
     ) throws(UpdaterError) -> (slot: SlotName, message: String) {
+        // At once, rather than after waiting for the lock a running install holds.
         if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+        let booted: BootedSlot
         let decision: (change: (inout BootTable) -> Void, message: String)
         let after: BootTable
         do {
-            let current = try control.read().table
-            decision = try decide(current)
-            after = try control.update(decision.change).after
+            (booted, decision, after) = try slotDisk.exclusive { booted, control in
+                if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+                let current = try control.read().table
+                let decision = try decide(booted, current)
+                return (booted, decision, try control.update(decision.change).after)
+            }
         } catch let error as UpdaterError {
             throw error
         } catch let error as SlotError {

@@ -8,6 +8,7 @@ extension Updater {
     /// after reading the slot back to prove it still holds exactly what was verified. Runs on a
     /// worker thread; returns the transaction id, and the end is announced as `.completed`.
     public func activate() throws(UpdaterError) -> String {
+        try requireReadableDisk()
         guard let staged = lock.locked({ saved.staged }) else {
             throw .refused("nothing is staged: Strategy=download-only downloads updates into the other slot for "
                 + "updatectl activate to enable; see updatectl status")
@@ -29,6 +30,12 @@ extension Updater {
     }
 
     private func runActivation(_ record: TransactionRecord, staged: StagedUpdate, slot: SlotName, digest: [UInt8]) {
+        let booted: BootedSlot
+        do {
+            booted = try slotDisk.probe()
+        } catch {
+            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)")
+        }
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
         let stop = lock.locked {
             running?.installer = installer
@@ -48,9 +55,8 @@ extension Updater {
             }
             return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)")
         }
-        let fresh = try? control.read().table
+        rereadTable()
         lock.locked {
-            if let fresh { table = fresh }
             saved.staged = nil
             recordActivationLocked(slot: staged.slot, version: staged.version, size: staged.size)
         }

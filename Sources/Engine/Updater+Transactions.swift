@@ -45,6 +45,7 @@ extension Updater {
             case let channel: source = channel.address
             }
         }
+        try requireReadableDisk()
         if let refusal = trialGuardRefusal() {
             guard request.force else { throw refusal }
             log.warning("trial guard overridden (--force): overwriting the only known-good slot while the running one is unproven")
@@ -243,6 +244,14 @@ extension Updater {
         let session = record.offer.flatMap(eventSession)
         let trigger: CheckTrigger = record.scheduled == true ? .scheduled : .onDemand
         session?.report(.downloadStarted, trigger.installSource)
+        // Probed again now: the disk may have been repaired or replaced since tandemd started.
+        let booted: BootedSlot
+        do {
+            booted = try slotDisk.probe()
+        } catch {
+            session?.report(.failed(.error), trigger.installSource)
+            return finish(record.id, code: .failed, message: "cannot install: \(error); nothing was written")
+        }
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
         let stop = lock.locked {
             // The install is about to write the slot a pending (or staged) update sits in: that update is gone.
@@ -318,7 +327,7 @@ extension Updater {
     private func succeed(_ record: TransactionRecord, _ result: InstallResult) {
         lock.locked { operation = .finalizing }
         notifyChanged()
-        let fresh = try? control.read().table
+        rereadTable()
         let version = result.manifest.version
         let slot = result.slot.name.rawValue
         let resumed = result.resumedFrom > 0 ? " (resumed after \(result.resumedFrom) bytes already written)" : ""
@@ -328,7 +337,6 @@ extension Updater {
             : "downloaded and verified version \(version) into slot \(slot)\(resumed)\(checked); it stays unbootable until "
                 + "updatectl activate"
         lock.locked {
-            if let fresh { table = fresh }
             saved.slotVersions[result.slot.partition.uniqueGUID.description] = InstalledImage(
                 version: version, sha256: hexString(result.manifest.imageSHA256), size: result.manifest.imageSize,
                 time: HostFacts.now())
@@ -368,19 +376,18 @@ extension Updater {
             let target = lock.locked { running?.record.targetSlot }
             let who = uid.map { " by uid \($0)" } ?? ""
             let slotNote = target.map { "slot \($0) was left unbootable" } ?? "no slot was changed"
-            finish(id, code: .cancelled,
-                   message: "cancelled\(who); \(slotNote); the booted slot \(booted.slot.name.rawValue) was not touched")
+            let bootedNote = booted.map { "the booted slot \($0.slot.name.rawValue)" } ?? "the booted slot"
+            finish(id, code: .cancelled, message: "cancelled\(who); \(slotNote); \(bootedNote) was not touched")
         }
     }
 
     /// Ends the running transaction: records the result, clears the transaction and tells the observer.
     func finish(_ id: String, code: ResultCode, message: String, version: String? = nil) {
-        let fresh = try? control.read().table
+        rereadTable()
         let result = lock.locked {
             let record = ResultRecord(
                 transaction: id, code: code, message: message,
                 version: version ?? running?.record.version ?? "", time: HostFacts.now(), bootID: bootID)
-            if let fresh { table = fresh }
             saved.transaction = nil
             saved.lastResult = record
             do { try persistLocked() } catch { log.error("\(error)") }

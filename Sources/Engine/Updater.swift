@@ -22,11 +22,11 @@ public enum UpdaterEvent: Sendable {
 public final class Updater: @unchecked Sendable {
     public let configuration: Configuration
     public let policy: AdminPolicy
-    let booted: BootedSlot
+    /// The disk holding the slots, probed again for each operation; its lock serializes writes.
+    let slotDisk: SlotDisk
     let host: HostIdentity
     let trust: TrustStore
     let store: StateStore
-    let control: BootControl
     let bootID: String
     let log: Logger
     /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
@@ -42,6 +42,8 @@ public final class Updater: @unchecked Sendable {
     var tableReadAt = 0.0
     var worker: JoinableThread?
     var shuttingDown = false
+    /// Whether this boot was assessed (`assessBoot`): not yet while the disk has never been read.
+    var bootAssessed = false
     /// Where updates come from, as last worked out (`refreshChannel`).
     var channel = UpdateChannel.none
     var scheduler: UpdateScheduler
@@ -64,7 +66,8 @@ public final class Updater: @unchecked Sendable {
     }
 
     /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
-    /// the daemon with a message saying what to fix.
+    /// the daemon with a message saying what to fix, except the disk's: a disk that cannot be
+    /// probed or read is reported in `status` and refuses installs and marks until it can.
     public init(configuration: Configuration, logger: Logger) throws(UpdaterError) {
         self.configuration = configuration
         log = logger
@@ -73,13 +76,14 @@ public final class Updater: @unchecked Sendable {
             throw .startup("BootedSlot= (or --booted-slot) needs Disk= (or --disk): naming the booted slot is for disks "
                 + "that are not running anything, such as image files; on a running system leave both unset")
         }
+        slotDisk = SlotDisk(disk: configuration.disk, bootedSlot: configuration.bootedSlot, layout: configuration.layout)
         do {
-            booted = try BootedSlot.locate(disk: configuration.disk, bootedSlot: configuration.bootedSlot,
-                                           layout: configuration.layout)
-            control = try BootControl(pair: booted.pair)
-            table = try control.read().table
+            table = try slotDisk.readTable().table
         } catch {
-            throw .slots(error)
+            table = BootTable(attributes: [:], bootPartitions: [])
+            let consequence = "tandemd runs, but refuses installs and boot-flag changes until the disk can be read "
+                + "(each attempt probes it again); updatectl status shows the problem"
+            logger.critical("\(error); \(consequence)")
         }
         do {
             trust = try TrustStore(directories: configuration.keyDirectories)
@@ -140,25 +144,33 @@ public final class Updater: @unchecked Sendable {
         notify(.changed(status()))
     }
 
+    /// The booted slot as last probed; nil while the disk has never been readable.
+    var booted: BootedSlot? { slotDisk.current.booted }
+
     /// How the booted slot was established, for the start-up log.
-    public var bootedEvidence: String { booted.evidence }
+    public var bootedEvidence: String {
+        let (booted, problem) = slotDisk.current
+        return booted?.evidence ?? "unknown: \(problem.map { "\($0)" } ?? "the disk was not probed")"
+    }
 
     public func status() -> UpdaterStatus {
-        lock.locked {
-            let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
-            let slots = booted.pair.slots.map { slot in
+        let (booted, diskProblem) = slotDisk.current
+        return lock.locked {
+            let next = booted.flatMap { booted in table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } }
+            let slots = (booted?.pair.slots ?? []).map { slot in
                 let flags = table[slot.partition.number]
                 return SlotStatus(
-                    name: slot.name, device: device(of: slot), label: slot.partition.label, partition: slot.partition.number,
-                    priority: flags.priority, tries: flags.tries, successful: flags.successful,
-                    version: version(of: slot), booted: slot.name == booted.slot.name, nextBoot: slot.name == next)
+                    name: slot.name, device: device(of: slot, on: booted?.pair.disk), label: slot.partition.label,
+                    partition: slot.partition.number, priority: flags.priority, tries: flags.tries, successful: flags.successful,
+                    version: version(of: slot, booted: booted), booted: slot.name == booted?.slot.name, nextBoot: slot.name == next)
             }
             let pending = pendingRebootLocked() != nil
             return UpdaterStatus(
                 operation: operation, transaction: running?.record.id, progress: progress,
                 newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
                 newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
-                bootedSlot: booted.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
+                bootedSlot: booted?.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
+                diskProblem: diskProblem.map { "\($0)" },
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
                 boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine,
                 updates: AutomaticUpdates(
@@ -173,40 +185,50 @@ public final class Updater: @unchecked Sendable {
     /// still the bootloader's next choice. A reboot since, a rollback, a mark or an install
     /// that invalidated the slot again ends it.
     func pendingRebootLocked() -> PendingReboot? {
-        guard let pending = saved.pendingReboot, pending.bootID == bootID else { return nil }
+        guard let pending = saved.pendingReboot, pending.bootID == bootID, let booted else { return nil }
         let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
         return next?.rawValue == pending.slot ? pending : nil
     }
 
-    private func device(of slot: Slot) -> String {
-        let disk = booted.pair.disk
+    private func device(of slot: Slot, on disk: Disk?) -> String {
+        guard let disk else { return "" }
         guard disk.isBlockDevice else { return "\(disk.path) partition \(slot.partition.number)" }
         // Kernel naming: a disk whose name ends in a digit gets a "p" before the number.
         let separator = disk.path.last?.isNumber == true ? "p" : ""
         return disk.path + separator + String(slot.partition.number)
     }
 
-    private func version(of slot: Slot) -> String? {
-        if slot.name == booted.slot.name { return host.version }
+    private func version(of slot: Slot, booted: BootedSlot?) -> String? {
+        if slot.name == booted?.slot.name { return host.version }
         let flags = table[slot.partition.number]
         // A slot invalidated since tandemd wrote it (an interrupted install) no longer holds that version.
         guard flags.isBootable || flags.successful else { return nil }
         return saved.slotVersions[slot.partition.uniqueGUID.description]?.version
     }
 
-    /// Re-reads the boot flags (someone may have run `updatectl disk` or cgpt meanwhile, and an
-    /// install invalidates its target), unless they were read less than `maximumAge` seconds ago.
+    /// Re-reads the boot flags (someone may have run `updatectl disk` or cgpt meanwhile, an
+    /// install invalidates its target, the disk may have been repaired or replaced), unless they
+    /// were read less than `maximumAge` seconds ago.
     public func refreshSlots(maximumAge: Double = 0.5) {
         let now = MonotonicClock.now()
-        guard lock.locked({ now - tableReadAt >= maximumAge }), let fresh = try? control.read().table else { return }
+        guard lock.locked({ now - tableReadAt >= maximumAge }) else { return }
+        let problemBefore = slotDisk.current.problem
+        let fresh = try? slotDisk.readTable().table
         let changed = lock.locked {
-            defer {
-                table = fresh
-                tableReadAt = now
-            }
-            return table != fresh
+            tableReadAt = now
+            guard let fresh, fresh != table else { return false }
+            table = fresh
+            return true
         }
-        if changed { notifyChanged() }
+        if changed || slotDisk.current.problem != problemBefore { notifyChanged() }
+        if fresh != nil { assessBootIfPending() }
+    }
+
+    /// The flags as the disk holds them now, for the cache `status` shows; kept as they were
+    /// when the disk cannot be read (its problem is then in `status`).
+    func rereadTable() {
+        guard let fresh = try? slotDisk.readTable().table else { return }
+        lock.locked { table = fresh }
     }
 
     /// Saves `state` with the lock held; the caller decides what a failure means.

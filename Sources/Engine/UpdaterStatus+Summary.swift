@@ -3,7 +3,8 @@ extension UpdaterStatus {
     /// `updatectl watch` prints per change.
     public var summary: String {
         let status = self
-        var booted = "booted \(status.bootedSlot.rawValue)" + (status.bootedVersion.map { " (\($0))" } ?? "")
+        var booted = "booted \(status.bootedSlot?.rawValue ?? "slot unknown")" + (status.bootedVersion.map { " (\($0))" } ?? "")
+        if status.diskProblem != nil { booted += "; THE SLOT DISK IS UNUSABLE (updatectl status)" }
         switch status.boot?.kind {
         case .trial?: booted += " on trial, not yet blessed"
         case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.rawValue ?? "?"))"

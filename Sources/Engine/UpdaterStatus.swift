@@ -39,10 +39,15 @@ public struct UpdaterStatus: Sendable, Equatable {
     /// The version being installed, or installed and waiting for a reboot.
     public var newVersion: String?
     public var newSize: UInt64
-    public var bootedSlot: SlotName
+    /// Nil while the disk holding the slots has never been readable (`diskProblem` says why).
+    public var bootedSlot: SlotName?
     public var bootedVersion: String?
     public var nextBootSlot: SlotName?
+    /// Empty while the disk has never been readable.
     public var slots: [SlotStatus]
+    /// Why the disk holding the slots could not be probed or read the last time it was tried:
+    /// installs and flag changes are refused until it can. Nil when it worked.
+    public var diskProblem: String?
     public var lastResult: ResultRecord?
     public var rebootPending: Bool
     public var lastCheckTime: Int64
@@ -53,8 +58,8 @@ public struct UpdaterStatus: Sendable, Equatable {
     public var coordination: CoordinationStatus
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
-                newSize: UInt64, bootedSlot: SlotName, bootedVersion: String?, nextBootSlot: SlotName?,
-                slots: [SlotStatus], lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
+                newSize: UInt64, bootedSlot: SlotName?, bootedVersion: String?, nextBootSlot: SlotName?,
+                slots: [SlotStatus], diskProblem: String? = nil, lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
                 boot: BootReport? = nil, quarantined: [QuarantinedVersion] = [], updates: AutomaticUpdates = AutomaticUpdates(),
                 coordination: CoordinationStatus = CoordinationStatus()) {
         self.updates = updates
@@ -70,6 +75,7 @@ public struct UpdaterStatus: Sendable, Equatable {
         self.bootedVersion = bootedVersion
         self.nextBootSlot = nextBootSlot
         self.slots = slots
+        self.diskProblem = diskProblem
         self.lastResult = lastResult
         self.rebootPending = rebootPending
         self.lastCheckTime = lastCheckTime

@@ -17,13 +17,25 @@ public struct NextBoot: Sendable {
 }
 
 /// Reads and changes the boot flags of a slot pair's disk through the crash-safe GPT writer.
+///
+/// Every change holds the disk's lock (`DiskLock`) from reading the table to writing it back,
+/// unless the caller already holds it for longer (an install) and passes it in.
 public final class BootControl {
     public let pair: SlotPair
     private let storage: BlockStorage
+    private let lockTimeout: Double
+    /// The disk's lock while a change runs, or for the whole life of this object when the
+    /// caller passed one in.
+    private var heldLock: DiskLock?
 
     /// `storage` defaults to the pair's disk opened for writing; tests pass a fault-injecting one.
-    public init(pair: SlotPair, storage: BlockStorage? = nil) throws(SlotError) {
+    /// `holding`: the caller's lock on the pair's disk, kept across several changes; without
+    /// it, each change takes the lock itself and waits up to `lockTimeout` seconds for it.
+    public init(pair: SlotPair, storage: BlockStorage? = nil, holding lock: DiskLock? = nil,
+                lockTimeout: Double = DiskLock.defaultTimeout) throws(SlotError) {
         self.pair = pair
+        self.lockTimeout = lockTimeout
+        heldLock = lock
         if let storage {
             self.storage = storage
         } else {
@@ -41,6 +53,10 @@ public final class BootControl {
     /// Applies `change` to the current flags and writes both GPT copies if anything changed.
     @discardableResult
     public func update(_ change: (inout BootTable) throws -> Void) throws -> BootChange {
+        try exclusively { try unlockedUpdate(change) }
+    }
+
+    private func unlockedUpdate(_ change: (inout BootTable) throws -> Void) throws -> BootChange {
         let snapshot = GPTReader.read(storage)
         var entries = try checkedCopy(snapshot).entries
         let before = table(from: entries)
@@ -58,10 +74,12 @@ public final class BootControl {
 
     /// Rewrites both GPT copies from the good one when either is damaged, stale or misplaced.
     public func repair() throws -> [GPTProblem] {
-        let snapshot = GPTReader.read(storage)
-        let entries = try checkedCopy(snapshot).entries
-        guard !snapshot.problems.isEmpty else { return [] }
-        return try GPTWriter.write(entries, over: snapshot, to: storage)
+        try exclusively {
+            let snapshot = GPTReader.read(storage)
+            let entries = try checkedCopy(snapshot).entries
+            guard !snapshot.problems.isEmpty else { return [] }
+            return try GPTWriter.write(entries, over: snapshot, to: storage)
+        }
     }
 
     @discardableResult
@@ -93,6 +111,11 @@ public final class BootControl {
     /// uses up one try of a trial slot and writes the table back.
     @discardableResult
     public func nextBoot(commit: Bool) throws -> NextBoot {
+        // A commit decides on what it read: the lock spans the read as well as the write.
+        commit ? try exclusively { try unlockedNextBoot(commit: true) } : try unlockedNextBoot(commit: false)
+    }
+
+    private func unlockedNextBoot(commit: Bool) throws -> NextBoot {
         let current = try read().table
         guard let number = current.nextBoot() else {
             throw SlotError.noBootableSlot(disk: pair.disk.path)
@@ -102,8 +125,16 @@ public final class BootControl {
         }
         let consumesTry = current[number].tries > 0
         guard commit else { return NextBoot(slot: slot, consumesTry: consumesTry, change: nil) }
-        let change = try update { _ = $0.takeNextBoot() }
+        let change = try unlockedUpdate { _ = $0.takeNextBoot() }
         return NextBoot(slot: slot, consumesTry: consumesTry, change: change)
+    }
+
+    /// Runs `body` holding the disk's lock: the caller's, or one taken for the call.
+    private func exclusively<T>(_ body: () throws -> T) throws -> T {
+        if heldLock != nil { return try body() }
+        heldLock = try DiskLock.acquire(pair.disk.path, timeout: lockTimeout)
+        defer { heldLock = nil }
+        return try body()
     }
 
     /// The authoritative copy, after checking that the slots are still the partitions that

@@ -184,16 +184,24 @@ public struct BootedPartitionDetector {
     struct DeviceNumber: Equatable {
         var major: UInt32
         var minor: UInt32
+
+        init(major: UInt32, minor: UInt32) {
+            self.major = major
+            self.minor = minor
+        }
+
+        /// Decodes glibc's dev_t encoding (what gnu_dev_major/minor decode).
+        init(_ encoded: dev_t) {
+            let device = UInt64(encoded)
+            major = UInt32(((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFF))
+            minor = UInt32((device & 0xFF) | ((device >> 12) & ~0xFF))
+        }
     }
 
     static func deviceNumber(ofBlockDevice path: String) -> DeviceNumber? {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFBLK else { return nil }
-        // glibc's dev_t encoding (what gnu_dev_major/minor decode).
-        let device = UInt64(info.st_rdev)
-        let major = UInt32(((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFF))
-        let minor = UInt32((device & 0xFF) | ((device >> 12) & ~0xFF))
-        return DeviceNumber(major: major, minor: minor)
+        return DeviceNumber(info.st_rdev)
     }
 }
 

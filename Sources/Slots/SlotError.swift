@@ -25,6 +25,11 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
     case noBootableSlot(disk: String)
     case bootedSlotUnknown(detail: String)
     case bootedPartitionNotASlot(disk: String, partition: Int)
+    /// Another writer held the disk's lock (`DiskLock`) for longer than the wait allowed.
+    case diskBusy(disk: String, holder: DiskLockHolder?, waitedSeconds: Double)
+    /// Probed again under the disk's lock, a slot is no longer the partition a write was
+    /// planned for (`planned` and `found` describe both), or would be the booted one.
+    case slotChanged(disk: String, slot: SlotName, planned: String, found: String)
 
     public var description: String {
         switch self {
@@ -82,9 +87,23 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
                 + "'updatectl disk set \(disk) SLOT --priority 1 --successful 1'"
         case let .bootedSlotUnknown(detail):
             return "cannot tell which slot is booted: \(detail); set booted-slot and disk in the configuration"
+        case let .diskBusy(disk, holder, waited):
+            let who = holder.map { "\($0) holds its lock" } ?? "another program holds its lock"
+            return "the disk \(disk) is busy: \(who) (flock) and did not release it within \(waited.formatted) seconds; "
+                + "nothing was written; try again once it has finished"
+        case let .slotChanged(disk, slot, planned, found):
+            return "slot \(slot.rawValue) of \(disk) changed since it was probed: it was \(planned), and is now \(found); "
+                + "nothing was written; check the partition table (sgdisk -p \(disk)) and try again"
         case let .bootedPartitionNotASlot(disk, partition):
             return "the system booted from partition \(partition) of \(disk), which is neither slot; "
                 + "check the slot labels in the configuration"
         }
+    }
+}
+
+private extension Double {
+    /// Whole seconds without a decimal point, fractions as they are.
+    var formatted: String {
+        isFinite && magnitude < 1e15 && rounded() == self ? String(Int64(self)) : String(self)
     }
 }

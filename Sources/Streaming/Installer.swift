@@ -31,6 +31,8 @@ public struct InstallOptions: Sendable {
     /// Put the slot on trial once it is verified. False stages the image: written, checked and
     /// read back, but left unbootable until `Installer.activateStaged`.
     public var activate = true
+    /// Seconds to wait for another writer's lock on the disk (`DiskLock`) before giving up.
+    public var diskLockTimeout = DiskLock.defaultTimeout
 
     public init(host: HostIdentity) {
         self.host = host
@@ -108,9 +110,18 @@ public final class Installer: @unchecked Sendable {
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
 
-        let pair = booted.pair
-        let control = try BootControl(pair: pair)
-        let slotOffset = target.extent.offset
+        // From here to the end, no other writer: the disk is probed again under the lock, and
+        // what was planned on the first probe must still hold before the first byte is written.
+        let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+        defer { withExtendedLifetime(diskLock) {} }
+        let pair = try booted.pair.confirmed(target: target.name, booted: booted.slot)
+        if let usage = pair.usage(of: target) {
+            throw InstallError.targetInUse(slot: target.name.rawValue, detail: usage)
+        }
+        let control = try BootControl(pair: pair, holding: diskLock)
+        // The target as probed under the lock: its extent is where the writer may write.
+        let confirmedTarget = pair[target.name]
+        let slotOffset = confirmedTarget.extent.offset
         let identity = Checkpoint(
             imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
             slotUUID: target.partition.uniqueGUID.description, offset: 0, source: location, validator: source.validator)
@@ -141,7 +152,7 @@ public final class Installer: @unchecked Sendable {
             meter.update(resumeOffset, force: true)
         }
 
-        let writer = try SlotWriter(slot: target, on: pair.disk, directIO: options.directIO)
+        let writer = try SlotWriter(slot: confirmedTarget, on: pair.disk, directIO: options.directIO)
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
         try pipeline.run(
@@ -178,7 +189,7 @@ public final class Installer: @unchecked Sendable {
 
         if options.verifyReadback {
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: manifest.imageSize, report: progress)
-            let stored = try hashSlot(target, size: manifest.imageSize, progress: { meter.update($0) })
+            let stored = try hashSlot(confirmedTarget, size: manifest.imageSize, progress: { meter.update($0) })
             meter.update(manifest.imageSize, force: true)
             guard stored == manifest.imageSHA256 else {
                 try removeCheckpoint(store)
@@ -210,7 +221,11 @@ public final class Installer: @unchecked Sendable {
             guard imageSize <= slot.partition.sizeInBytes else {
                 throw InstallError.imageTooLarge(imageSize: imageSize, slot: name.rawValue, slotSize: slot.partition.sizeInBytes)
             }
-            if let usage = booted.pair.usage(of: slot) {
+            // Held from the read-back to the flag change, so that what was verified is what boots.
+            let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+            defer { withExtendedLifetime(diskLock) {} }
+            let pair = try booted.pair.confirmed(target: name, booted: booted.slot)
+            if let usage = pair.usage(of: slot) {
                 throw InstallError.targetInUse(slot: name.rawValue, detail: usage)
             }
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: imageSize, report: progress)
@@ -220,7 +235,7 @@ public final class Installer: @unchecked Sendable {
                 throw InstallError.stagedImageChanged(slot: name.rawValue, expected: hexString(imageSHA256),
                                                       actual: hexString(stored))
             }
-            try BootControl(pair: booted.pair).setTrial(name, tries: options.trialTries)
+            try BootControl(pair: pair, holding: diskLock).setTrial(name, tries: options.trialTries)
             return slot
         } catch {
             throw InstallError.wrap(error)

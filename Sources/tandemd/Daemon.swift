@@ -67,7 +67,7 @@ final class Daemon: @unchecked Sendable {
 
         let status = updater.status()
         log.notice("started", metadata: [
-            "booted_slot": "\(status.bootedSlot.rawValue)", "evidence": "\(updater.bootedEvidence)",
+            "booted_slot": "\(status.bootedSlot?.rawValue ?? "")", "evidence": "\(updater.bootedEvidence)",
             "version": "\(status.bootedVersion ?? "unknown")", "next_boot": "\(status.nextBootSlot?.rawValue ?? "none")",
         ])
         updater.assessBoot()

@@ -47,6 +47,17 @@ import Testing
         #expect(try StatusCoding.status(from: StatusCoding.properties(status)) == status)
     }
 
+    /// A disk tandemd cannot read: no booted slot, no slots, and the problem in words.
+    @Test func anUnusableDiskRoundTrips() throws {
+        let status = UpdaterStatus(
+            operation: .idle, transaction: nil, progress: .none, newVersion: nil, newSize: 0, bootedSlot: nil,
+            bootedVersion: "1.5.0", nextBootSlot: nil, slots: [], diskProblem: "both GPT copies on /dev/sda are damaged",
+            lastResult: nil, rebootPending: false, lastCheckTime: 0)
+        let properties = StatusCoding.properties(status)
+        #expect(properties["BootedSlot"] == .string("") && properties["DiskProblem"] == .string(status.diskProblem ?? ""))
+        #expect(try StatusCoding.status(from: properties) == status)
+    }
+
     @Test(arguments: UpdateOperation.allCases)
     func everyOperationRoundTrips(operation: UpdateOperation) throws {
         var status = Self.populated()

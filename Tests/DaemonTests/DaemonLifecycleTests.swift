@@ -54,10 +54,17 @@ import Testing
         #expect(harness.log.contains("cannot read the boot id from /nonexistent/boot_id"), "\(harness.log)")
     }
 
-    @Test("a missing slot stops tandemd with a message saying which")
+    /// A disk problem, not a configuration error: tandemd stays up (blessing depends on it),
+    /// says which slot is missing, and refuses what needs the slots.
+    @Test("a missing slot is reported by a running tandemd, saying which")
     func missingSlot() throws {
         let harness = try DaemonHarness(settings: "[Slots]\nLabelB=USR-C\n")
-        #expect(throws: DaemonHarness.StartFailure.self) { try harness.start() }
-        #expect(harness.log.contains("USR-C"), "\(harness.log)")
+        try harness.start()
+        #expect(harness.log.contains("has no partition labelled USR-C"), "\(harness.log)")
+        let json = try harness.updatectlJSON(["status", "--json"])
+        #expect((json["diskProblem"] as? String)?.contains("has no partition labelled USR-C") == true, "\(json)")
+        let refused = try harness.updatectl(["mark-bad", "B"])
+        #expect(refused.status == 1 && refused.stderr.contains("USR-C"), "\(refused.stderr)")
+        #expect(harness.stop() == 0)
     }
 }

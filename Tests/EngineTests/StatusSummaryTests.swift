@@ -25,6 +25,13 @@ import Testing
         #expect(Self.status(bootedVersion: nil).summary == "booted A; idle")
     }
 
+    @Test func anUnusableDiskIsShouted() {
+        var status = Self.status()
+        status.bootedSlot = nil
+        status.diskProblem = "both GPT copies on /dev/sda are damaged"
+        #expect(status.summary == "booted slot unknown (3975.1.0); THE SLOT DISK IS UNUSABLE (updatectl status); idle")
+    }
+
     @Test func aRebootIsPending() {
         let status = Self.status(newVersion: "3975.2.1", nextBootSlot: .b, rebootPending: true)
         #expect(status.summary == "booted A (3975.1.0); version 3975.2.1 in slot B waits for a reboot")

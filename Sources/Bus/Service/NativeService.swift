@@ -75,9 +75,9 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
     }
 
     public func property(_ name: String, interface: String) -> BusValue? {
-        // The flags can be changed behind tandemd's back (cgpt, updatectl disk): re-read them
-        // when someone looks at the slots.
-        if ["Slots", "NextBootSlot", "RebootPending"].contains(name) { updater.refreshSlots() }
+        // The flags can be changed behind tandemd's back (cgpt, updatectl disk), and the disk
+        // repaired or broken: re-read them when someone looks at the slots or the disk.
+        if ["BootedSlot", "DiskProblem", "Slots", "NextBootSlot", "RebootPending"].contains(name) { updater.refreshSlots() }
         return StatusCoding.properties(updater.status())[name]
     }
 

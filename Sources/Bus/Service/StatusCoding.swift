@@ -20,7 +20,8 @@ public enum StatusCoding {
             ]),
             "NewVersion": .string(status.newVersion ?? ""),
             "NewSize": .uint64(status.newSize),
-            "BootedSlot": .string(status.bootedSlot.rawValue),
+            "BootedSlot": .string(status.bootedSlot?.rawValue ?? ""),
+            "DiskProblem": .string(status.diskProblem ?? ""),
             "BootedVersion": .string(status.bootedVersion ?? ""),
             "NextBootSlot": .string(status.nextBootSlot?.rawValue ?? ""),
             "Slots": .array(elementSignature: "(sssuyybs)", status.slots.map { slot in
@@ -82,7 +83,10 @@ public enum StatusCoding {
             return ProgressReport(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate,
                                   secondsRemaining: eta < 0 ? nil : eta)
         }
-        let bootedSlot = try field("BootedSlot") { $0.stringValue.flatMap(SlotName.init(rawValue:)) }
+        let bootedSlot = try field("BootedSlot") { value -> SlotName?? in
+            guard let text = value.stringValue else { return nil }
+            return text.isEmpty ? .some(nil) : SlotName(rawValue: text).map { .some($0) }
+        }
         let next = try field("NextBootSlot") { $0.stringValue }
         let slots = try field("Slots") { value -> [SlotStatus]? in
             guard let elements = value.arrayValue else { return nil }
@@ -158,7 +162,8 @@ public enum StatusCoding {
             operation: operation, transaction: nonEmpty(try field("Transaction") { $0.stringValue }), progress: progress,
             newVersion: nonEmpty(try field("NewVersion") { $0.stringValue }), newSize: try field("NewSize") { $0.uint64Value },
             bootedSlot: bootedSlot, bootedVersion: nonEmpty(try field("BootedVersion") { $0.stringValue }),
-            nextBootSlot: SlotName(rawValue: next), slots: slots, lastResult: last,
+            nextBootSlot: SlotName(rawValue: next), slots: slots,
+            diskProblem: nonEmpty(try field("DiskProblem") { $0.stringValue }), lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
             boot: boot, quarantined: quarantined, updates: updates, coordination: coordination)
     }

@@ -35,6 +35,7 @@ public enum UpdaterAPI {
             .init("NewVersion", "s"),
             .init("NewSize", "t"),
             .init("BootedSlot", "s"),
+            .init("DiskProblem", "s"),
             .init("BootedVersion", "s"),
             .init("NextBootSlot", "s"),
             .init("Slots", "a(sssuyybs)"),

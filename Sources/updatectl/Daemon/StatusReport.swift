@@ -92,7 +92,10 @@ struct StatusReport: Encodable {
     var progress: Progress?
     var newVersion: String?
     var newSize: UInt64
-    var bootedSlot: String
+    /// Absent while the disk holding the slots has never been readable.
+    var bootedSlot: String?
+    /// Why the disk holding the slots cannot be probed or read; absent when it can.
+    var diskProblem: String?
     var bootedVersion: String?
     var nextBootSlot: String?
     var rebootPending: Bool
@@ -113,7 +116,8 @@ struct StatusReport: Encodable {
             bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
         newVersion = status.newVersion
         newSize = status.newSize
-        bootedSlot = status.bootedSlot.rawValue
+        bootedSlot = status.bootedSlot?.rawValue
+        diskProblem = status.diskProblem
         bootedVersion = status.bootedVersion
         nextBootSlot = status.nextBootSlot?.rawValue
         rebootPending = status.rebootPending
@@ -163,6 +167,10 @@ struct StatusReport: Encodable {
                                slot.successful ? "yes" : "no", slot.version ?? "-", markers.joined(separator: ", ")])
         }
         var lines = [table.render(), ""]
+        if let problem = status.diskProblem {
+            lines.append("Disk:         UNUSABLE: installs and boot-flag changes are refused until this is fixed")
+            lines.append("              \(problem)")
+        }
         if let boot = status.boot {
             let kind = switch boot.kind {
             case .normal: "normal"

@@ -1,0 +1,28 @@
+@testable import Slots
+import Testing
+
+/// Reading who holds a disk's lock out of /proc/locks.
+@Suite struct DiskLockHolderTests {
+    static let device = BootedPartitionDetector.DeviceNumber(major: 7, minor: 0)
+
+    @Test func aGrantedFlockOnTheInodeNamesItsPid() {
+        #expect(DiskLockHolder.holderPID("3: FLOCK  ADVISORY  WRITE 4242 07:00:1029 0 EOF", device: Self.device, inode: 1029) == 4242)
+        // Major and minor are hexadecimal: 259:16 (NVMe) prints as 103:10.
+        #expect(DiskLockHolder.holderPID("1: FLOCK  ADVISORY  WRITE 77 103:10:5 0 EOF",
+                                         device: .init(major: 259, minor: 16), inode: 5) == 77)
+    }
+
+    @Test func waitersOtherInodesAndOtherLockKindsHoldNothing() {
+        let lines = [
+            "3: -> FLOCK  ADVISORY  WRITE 4243 07:00:1029 0 EOF",
+            "4: FLOCK  ADVISORY  WRITE 4242 07:00:1030 0 EOF",
+            "5: FLOCK  ADVISORY  WRITE 4242 07:01:1029 0 EOF",
+            "6: POSIX  ADVISORY  WRITE 4242 07:00:1029 0 EOF",
+            "7: FLOCK  ADVISORY",
+            "",
+        ]
+        for line in lines {
+            #expect(DiskLockHolder.holderPID(line, device: Self.device, inode: 1029) == nil, "\(line)")
+        }
+    }
+}
