@@ -145,4 +145,25 @@ struct HostileGPTTests {
             #expect(try testDisk.identical(to: unchanged))
         }
     }
+
+    /// The primary is gone and the sound backup declares a usable area from LBA 20, where a
+    /// rebuilt primary's entry array (LBA 2–33) would land. The refusal used to blame the
+    /// backup and advise restoring the disk's size; it now says which copy cannot be rebuilt
+    /// and why, and the disk is left as it was.
+    @Test func aPrimaryThatCannotBeRebuiltIsNamedAsSuch() throws {
+        try Self.withCraftedDisk({ $0[.backup, .firstUsableLBA] = 20 }) { testDisk in
+            try testDisk.corrupt(at: 512, count: 512)
+            let pair = try SlotPair(disk: try Disk.probe(testDisk.path))
+            let damaged = try testDisk.snapshot()
+            #expect {
+                try BootControl(pair: pair).setTrial(.b)
+            } throws: { error in
+                let text = "\(error)"
+                return error as? SlotError == .cannotRebuildPrimary(
+                    disk: testDisk.path, detail: "its entry array (LBA 2–33) would overlap the usable area, which starts at LBA 20")
+                    && !text.contains("backup GPT") && text.contains("the partition table was not changed")
+            }
+            #expect(try testDisk.identical(to: damaged))
+        }
+    }
 }
