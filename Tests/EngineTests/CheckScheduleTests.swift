@@ -1,6 +1,7 @@
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The schedule must match update_engine's (flatcar-update-engine.md §2.2) so that a fleet
 /// moved to Tandem loads its update server the same way.
@@ -166,20 +167,5 @@ import Testing
         #expect(buckets.allSatisfy { $0 <= 250 }, "buckets: \(buckets)")
         // Uniform gives ~100 a minute; 50 is far outside what chance allows for 1000 draws.
         #expect(buckets.allSatisfy { $0 >= 50 }, "buckets: \(buckets)")
-    }
-}
-
-/// A seeded generator so the spread test is the same on every run (SplitMix64, Steele et al.).
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -17,25 +17,6 @@ struct GPTMutationTests {
     /// Every this many images also go through the updatectl binary.
     static let binaryEvery = 100
 
-    /// SplitMix64: small, fast and the same sequence on every machine. Each image has its own
-    /// generator, seeded from the test's seed and its number, so that a failing image number
-    /// reproduces on its own, whichever worker ran it.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-
-        init(seed: UInt64, image: Int) {
-            state = seed ^ (UInt64(image) &* 0xD1B5_4A32_D192_ED03)
-        }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The disk everything starts from, with what the oracle needs to know about it. Read-only
     /// once made, so the workers share it.
     final class Fixture: @unchecked Sendable {
@@ -195,7 +176,9 @@ struct GPTMutationTests {
 
     /// Image `index`: mutated, run in process (and through updatectl for a sample), checked.
     static func check(image index: Int, at path: String, _ fixture: Fixture) throws -> Outcome {
-        var random = SplitMix64(seed: seed, image: index)
+        // Each image has its own generator, seeded from the test's seed and its number, so that
+        // a failing image number reproduces on its own, whichever worker ran it.
+        var random = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
         let image = fixture.mutate(&random)
         try image.write(to: path)
         let outcome = runInProcess(path, fixture)
