@@ -43,7 +43,7 @@ public struct Disk: Sendable, Equatable {
     public static func probe(_ path: String) throws(SlotError) -> Disk {
         let file = try DiskFile(path: path)
         let snapshot = GPTReader.read(file)
-        // Only when libblkid has a table: a disk with an MBR is refused as such, not as a damaged GPT.
+        // Asked for lazily: a disk with an MBR is refused as such, not as a damaged GPT.
         let copy = { () throws(SlotError) in try snapshot.authoritative() }
         let table = try Blkid.partitionTable(
             of: path, sectorSize: file.sectorSize, isBlockDevice: file.isBlockDevice,
@@ -56,12 +56,14 @@ public struct Disk: Sendable, Equatable {
         }
         // libblkid ignores a GPT it finds inconsistent, such as one on a disk truncated below
         // its backup header. If one copy is still usable, list from it so that the damage
-        // can be shown and repaired; otherwise say precisely what is wrong.
+        // can be shown and repaired; otherwise say precisely what is wrong. libblkid's list
+        // counts only while the primary is the copy in use: where Tandem reads the backup,
+        // libblkid may still be reading a primary Tandem found absurd.
         let authoritative = try copy()
         let stated = authoritative.entries.usedNumbers.map { authoritative.entries.partition($0, sectorSize: file.sectorSize) }
         // libblkid also skips entries outside the usable area; they are listed as stated, so
         // that the geometry rules name them instead of a slot going missing.
-        let listed = table?.partitions ?? []
+        let listed = (try? snapshot.primary.get()) != nil ? table?.partitions ?? [] : []
         let partitions = listed + stated.filter { entry in !listed.contains { $0.number == entry.number } }
         return Disk(
             path: path,
