@@ -86,6 +86,21 @@ struct HostileGPTTests {
         }
     }
 
+    /// The absurd primary also puts B over A; libblkid may still list from it, but the backup
+    /// is the copy in use, so the slots are the backup's and the repair goes ahead.
+    @Test func anAbsurdPrimaryWithOtherEntriesIsStillRepairedFromTheBackup() throws {
+        try Self.withCraftedDisk({ image in
+            image[.primary, .lastUsableLBA] = UInt64.max
+            image[.primary, entry: Self.slotB, .firstLBA] = 13288
+        }) { testDisk in
+            let pair = try SlotPair(disk: try Disk.probe(testDisk.path))
+            #expect(pair.b.partition.firstLBA == 45056)
+            #expect(try BootControl(pair: pair).repair().count == 1)
+            #expect(try testDisk.sgdiskVerifies().clean)
+            #expect(try testDisk.sfdiskPartitions().first { $0.number == Self.slotB }?.start == 45056)
+        }
+    }
+
     @Test(arguments: [
         (GPTImage.HeaderField.entryCount, UInt64(0xFFFF_FFFF), "entry array of 4294967295 × 128 bytes is not plausible"),
         (.entriesLBA, UInt64.max - 1, "entry array at LBA 18446744073709551614 runs past the largest LBA"),
