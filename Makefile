@@ -22,7 +22,15 @@ APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench install clean
+# `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md). Each target has
+# a seed directory in Fuzz/Corpus (the replay test checks it); FUZZ_TARGETS=omaha runs one.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard Fuzz/Corpus/*))
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_BUILD_FLAGS := -c release --product tandem-fuzz --scratch-path $(FUZZ_SCRATCH) \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTANDEM_LIBFUZZER
+
+.PHONY: all deps build test demo bench install clean fuzz
 
 all: build
 
@@ -40,6 +48,11 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+fuzz: deps
+	$(SWIFT) build $(FUZZ_BUILD_FLAGS)
+	Fuzz/Scripts/run-fuzzers.sh "$$($(SWIFT) build $(FUZZ_BUILD_FLAGS) --show-bin-path)/tandem-fuzz" \
+		$(FUZZ_SECONDS) $(FUZZ_SCRATCH) $(FUZZ_TARGETS)
 
 demo: build
 	Tests/Scripts/demo.sh "$(BIN_DIR)"
@@ -59,4 +72,4 @@ install: build
 	install -m 0644 README.md docs/*.md "$(DESTDIR)$(DOCDIR)/"
 
 clean:
-	rm -rf .build .build-*
+	rm -rf .build .build-* fuzz-crashes

@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CLibFuzzer"),
 
         .target(
             name: "Platform",
@@ -78,6 +79,17 @@ let package = Package(
             dependencies: ["Bus", "Engine", "Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Fuzzing: one entry point per parser of hostile input (FuzzTargets), and the driver that
+        // `make fuzz` builds with -sanitize=fuzzer; without it, tandem-fuzz replays files.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Coordination", "Engine", "Omaha", "Slots", "Verification",
+                           .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .executableTarget(
+            name: "tandem-fuzz",
+            dependencies: ["CLibFuzzer", "FuzzTargets", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+        ),
 
         .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
         .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
@@ -90,6 +102,7 @@ let package = Package(
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport", "Slots", "Verification"]),
     ]
 )

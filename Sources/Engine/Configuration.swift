@@ -154,12 +154,9 @@ public struct Configuration: Sendable, Equatable {
                 }
             }
             server = setting
-        case ("Update", "Group"):
-            guard !value.isEmpty else { throw invalid("a group (channel) name or id") }
-            group = value
-        case ("Update", "AppID"):
-            guard !value.isEmpty else { throw invalid("an application id, such as {e96281a6-d1af-4bde-9a0a-97b76e56dc57}") }
-            appID = value
+        // Empty: taken from update.conf, as documented (and as the complete example sets them).
+        case ("Update", "Group"): group = optional(value)
+        case ("Update", "AppID"): appID = optional(value)
         case ("Update", "MachineAlias"): machineAlias = value
         case ("Update", "Strategy"):
             guard let chosen = UpdateStrategy(rawValue: value) else {

@@ -1,5 +1,5 @@
 /// What tandemd keeps across restarts and reboots, in `state.json` in the state directory.
-public struct DaemonState: Codable, Sendable, Equatable {
+public struct DaemonState: Sendable, Equatable {
     /// The install in progress. Present on start-up only if tandemd stopped during one.
     public var transaction: TransactionRecord?
     public var lastResult: ResultRecord?
@@ -22,24 +22,29 @@ public struct DaemonState: Codable, Sendable, Equatable {
     /// back after the blessing.
     public var rebootLockHeld = false
 
-    public init() {}
+    /// The saved state was unreadable during this boot and was set aside (`StateStore`).
+    public var stateRecovery: StateRecovery?
+    /// Top-level fields a newer tandemd wrote, written back unchanged (see `DaemonState+Coding`).
+    public var unknownFields: [String: JSONValue] = [:]
 
-    /// Every field may be missing: a state file from an older tandemd, which knew fewer
-    /// fields, must still load.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        transaction = try container.decodeIfPresent(TransactionRecord.self, forKey: .transaction)
-        lastResult = try container.decodeIfPresent(ResultRecord.self, forKey: .lastResult)
-        pendingReboot = try container.decodeIfPresent(PendingReboot.self, forKey: .pendingReboot)
-        lastCheckTime = try container.decodeIfPresent(Int64.self, forKey: .lastCheckTime) ?? 0
-        slotVersions = try container.decodeIfPresent([String: InstalledImage].self, forKey: .slotVersions) ?? [:]
-        trial = try container.decodeIfPresent(TrialBoot.self, forKey: .trial)
-        quarantine = try container.decodeIfPresent([QuarantinedVersion].self, forKey: .quarantine) ?? []
-        lastBoot = try container.decodeIfPresent(BootReport.self, forKey: .lastBoot)
-        lastCheck = try container.decodeIfPresent(CheckRecord.self, forKey: .lastCheck)
-        omaha = try container.decodeIfPresent(OmahaReporting.self, forKey: .omaha) ?? OmahaReporting()
-        staged = try container.decodeIfPresent(StagedUpdate.self, forKey: .staged)
-        rebootLockHeld = try container.decodeIfPresent(Bool.self, forKey: .rebootLockHeld) ?? false
+    public init() {}
+}
+
+/// A state.json that could not be read at all, moved aside so that tandemd could start (and
+/// bless the boot) with a fresh state.
+public struct StateRecovery: Codable, Sendable, Equatable {
+    /// Where the unreadable file is now.
+    public var movedTo: String
+    public var reason: String
+    public var time: Int64
+    /// The boot during which it happened: status reports it during that boot only.
+    public var bootID: String
+
+    public init(movedTo: String, reason: String, time: Int64, bootID: String) {
+        self.movedTo = movedTo
+        self.reason = reason
+        self.time = time
+        self.bootID = bootID
     }
 }
 

@@ -13,7 +13,7 @@ extension InstallError {
         case .bundleFile: .downloadTransferError
         case .targetIsBooted, .targetInUse, .slots: .installDeviceOpenError
         case .imageTooLarge: .downloadWriteError
-        case let .stream(error):
+        case let .stream(error), let .sourceUnavailable(error):
             switch error {
             case .http, .httpStatus, .sourceEndedEarly, .sourceTooLong, .unsupportedSource: .downloadTransferError
             case .writeFailed, .syncFailed, .outOfSlot, .readFailed: .downloadWriteError

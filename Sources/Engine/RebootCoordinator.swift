@@ -165,7 +165,8 @@ public final class RebootCoordinator: @unchecked Sendable {
         let heldNow = condition.locked { held }
         guard heldNow, lock != nil else { return }
         switch kind {
-        case .trial?:
+        case .trial?, .unknown?:
+            // A kind from a newer tandemd (never passed by `assessBoot`): held, as on trial.
             update(.holding, "holding the reboot lock until this trial boot is blessed")
         case .fallback?, .noBootableSlot?:
             update(.holding, "holding the reboot lock: the update failed to boot here, so the rest of the fleet waits; "

@@ -17,14 +17,17 @@ public struct UpdateOffer: Codable, Sendable, Equatable {
 
 /// How the last check ended, for `LastCheck` on D-Bus and `updatectl status`.
 public struct CheckRecord: Codable, Sendable, Equatable {
-    public enum Result: String, Codable, Sendable, CaseIterable {
-        case updateAvailable = "update-available"
-        case noUpdate = "no-update"
+    /// Kept in state.json: a result an older tandemd does not know decodes to `unknown`.
+    public enum Result: Sendable, Hashable {
+        case updateAvailable
+        case noUpdate
         /// The server asked to come back later (Nebraska's rollout policy), or the offer was skipped.
         case deferred
         case failed
         /// A ping only: an update waits for a reboot, or the booted version is still on trial.
         case pinged
+        /// Written by a newer tandemd; the text is kept for display and written back unchanged.
+        case unknown(String)
     }
 
     public var time: Int64
@@ -72,5 +75,24 @@ public struct StagedUpdate: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.time = time
         self.offer = offer
+    }
+}
+
+extension CheckRecord.Result: RawRepresentable, Codable, CaseIterable {
+    public static let allCases: [CheckRecord.Result] = [.updateAvailable, .noUpdate, .deferred, .failed, .pinged]
+
+    public init(rawValue: String) {
+        self = Self.allCases.first { $0.rawValue == rawValue } ?? .unknown(rawValue)
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .updateAvailable: "update-available"
+        case .noUpdate: "no-update"
+        case .deferred: "deferred"
+        case .failed: "failed"
+        case .pinged: "pinged"
+        case let .unknown(text): text
+        }
     }
 }

@@ -31,8 +31,9 @@ extension Updater {
                 saved.pendingReboot = nil
             } else if let trial = saved.trial, trial.bootID != bootID {
                 expected = (trial.slot, trial.version, trial.installBootID)
-            } else if let earlier = saved.lastBoot, earlier.bootID == bootID {
+            } else if let earlier = saved.lastBoot, earlier.bootID == bootID, !earlier.kind.isUnknown {
                 // tandemd restarted during this boot: what it found at its first start stands.
+                // A kind written by a newer tandemd is not trusted: this boot is assessed again.
                 report = earlier
             }
             if let expected {
@@ -115,6 +116,7 @@ extension Updater {
         case .trial, .blessed: log.notice("\(report.message)", metadata: metadata)
         case .fallback: log.error("\(report.message)", metadata: metadata)
         case .noBootableSlot: log.critical("\(report.message)", metadata: metadata)
+        case .unknown: log.notice("\(report.message)", metadata: metadata)
         }
         notifyChanged()
         coordinator.bootAssessed(report.kind)

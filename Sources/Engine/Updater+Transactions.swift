@@ -138,7 +138,7 @@ extension Updater {
         let resume = configuration.resumeInterrupted
         let next = resume ? "resuming" : "run updatectl update \(interrupted.source) to resume"
         let message = "\(cause) during transaction \(interrupted.id), installing \(what) from \(interrupted.source); "
-            + "\(saving); the target slot was left unbootable; \(next)"
+            + "\(saving); \(interrupted.targetSlot.map { "slot \($0) was left unbootable" } ?? "no slot was changed"); \(next)"
         let result = ResultRecord(transaction: interrupted.id, code: .interrupted, message: message,
                                   version: interrupted.version ?? "", time: HostFacts.now(), bootID: bootID)
         lock.locked {

@@ -101,16 +101,24 @@ public final class Updater: @unchecked Sendable {
         if let version = configuration.version { identity.version = version }
         host = identity
         store = StateStore(directory: configuration.stateDirectory)
+        let loaded: StateStore.Loaded
         do {
-            saved = try store.load()
+            loaded = try store.load()
         } catch {
             throw .state(error)
         }
+        saved = loaded.state
         guard let bootID = HostFacts.bootID(file: configuration.bootIDFile) else {
             throw .startup("cannot read the boot id from \(configuration.bootIDFile): without it a reboot cannot be told "
                 + "from a restart, so trial boots and fallbacks would go unnoticed; check BootIDFile= in [Host]")
         }
         self.bootID = bootID
+        if let aside = loaded.setAside {
+            saved.stateRecovery = StateRecovery(movedTo: aside.path, reason: aside.reason, time: HostFacts.now(), bootID: bootID)
+            let text = "the saved state \(store.path) was unreadable (\(aside.reason)) and was moved aside to \(aside.path); "
+                + "starting afresh: the record of an interrupted install, pending reboot or trial is lost"
+            log.error("\(text)")
+        }
         scheduler = UpdateScheduler(schedule: CheckSchedule(
             intervalSeconds: configuration.checkIntervalSeconds, jitterSeconds: configuration.checkJitterSeconds,
             initialDelaySeconds: configuration.firstCheckDelaySeconds))
@@ -177,7 +185,8 @@ public final class Updater: @unchecked Sendable {
                     strategy: configuration.strategy, channel: channel.kind, address: channel.address, group: channel.group,
                     lastCheck: saved.lastCheck, nextCheckTime: armCheckTimer != nil ? scheduler.nextCheckTime ?? 0 : 0,
                     staged: saved.staged),
-                coordination: coordinator.status)
+                coordination: coordinator.status,
+                stateRecovery: saved.stateRecovery?.bootID == bootID ? saved.stateRecovery : nil)
         }
     }
 

@@ -11,6 +11,9 @@ extension UpdaterStatus {
         case .noBootableSlot?: booted += "; NO SLOT IS BOOTABLE"
         default: break
         }
+        if let recovery = status.stateRecovery {
+            booted += "; the saved state was unreadable and was moved to \(recovery.movedTo)"
+        }
         switch status.operation {
         case .idle:
             if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {

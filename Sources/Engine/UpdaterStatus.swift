@@ -56,12 +56,15 @@ public struct UpdaterStatus: Sendable, Equatable {
     public var quarantined: [QuarantinedVersion]
     public var updates: AutomaticUpdates
     public var coordination: CoordinationStatus
+    /// The saved state was unreadable and set aside during this boot.
+    public var stateRecovery: StateRecovery?
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
                 newSize: UInt64, bootedSlot: SlotName?, bootedVersion: String?, nextBootSlot: SlotName?,
                 slots: [SlotStatus], diskProblem: String? = nil, lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
                 boot: BootReport? = nil, quarantined: [QuarantinedVersion] = [], updates: AutomaticUpdates = AutomaticUpdates(),
-                coordination: CoordinationStatus = CoordinationStatus()) {
+                coordination: CoordinationStatus = CoordinationStatus(), stateRecovery: StateRecovery? = nil) {
+        self.stateRecovery = stateRecovery
         self.updates = updates
         self.coordination = coordination
         self.boot = boot

@@ -37,6 +37,11 @@ enum ParsedXML {
     /// libxml2's `int` length.
     static func parse(_ bytes: [UInt8]) throws(OmahaError) -> ParsedElement {
         _ = initialised
+        // Some errors (a broken character encoding) go to libxml2's global handler, which prints
+        // them to stderr, into the journal, whatever NOERROR says: a server could fill the
+        // journal. The handler is per thread, so it is set on the thread that parses. The
+        // parser context still records the error, for the message.
+        xmlSetStructuredErrorFunc(nil) { _, _ in }
         guard let context = xmlNewParserCtxt() else { throw .notXML("libxml2 could not allocate a parser") }
         defer { xmlFreeParserCtxt(context) }
         context.pointee.sax.pointee.internalSubset = { context, _, _, _ in

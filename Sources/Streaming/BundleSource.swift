@@ -23,10 +23,21 @@ public func openBundle(_ location: String, http: HTTPOptions = HTTPOptions()) th
         }
         return FileBundleSource(path: url.path)
     }
-    if location.contains("://") {
+    if location.contains("://") || urlScheme(of: location) != nil {
         throw StreamError.unsupportedSource(location)
     }
     return FileBundleSource(path: location)
+}
+
+/// The scheme of a location that starts like a URL (`file:`, `http:`: RFC 3986's letter, then
+/// letters, digits, `+`, `-` or `.`, then a colon), so that `file:/etc/passwd` is called a
+/// malformed URL rather than a relative path; nil for anything else.
+public func urlScheme(of location: String) -> Substring? {
+    guard let colon = location.firstIndex(of: ":") else { return nil }
+    let scheme = location[..<colon]
+    guard let first = scheme.first, first.isASCII, first.isLetter,
+          scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) else { return nil }
+    return scheme
 }
 
 /// A bundle in a local file.

@@ -1,9 +1,10 @@
 import Slots
 import Verification
 
-/// Why an install stopped. In every case the booted slot was not touched and the target slot
-/// is not bootable: it was invalidated before the first byte, and only a verified image is
-/// ever put on trial.
+/// Why an install stopped. In every case the booted slot was not touched, and the target slot
+/// is either as it was (the failure came before the first byte, and the message says "nothing
+/// was written") or not bootable: it was invalidated before the first byte, and only a
+/// verified image is ever put on trial.
 public enum InstallError: Error, CustomStringConvertible {
     case targetIsBooted(slot: String)
     case targetInUse(slot: String, detail: String)
@@ -22,7 +23,10 @@ public enum InstallError: Error, CustomStringConvertible {
     case bundleFile(BundleFileError)
     case verification(VerificationError)
     case slots(SlotError)
+    /// Moving image bytes failed after the target slot was invalidated.
     case stream(StreamError)
+    /// Opening or reading the bundle's preamble failed, before the target slot was touched.
+    case sourceUnavailable(StreamError)
     case checkpoint(path: String, detail: String)
     /// The caller's policy refused the verified bundle before anything was written.
     case declined(String)
@@ -71,6 +75,8 @@ public enum InstallError: Error, CustomStringConvertible {
             return "\(error)"
         case let .stream(error):
             return "\(error); the target slot was left unbootable, and a retry resumes from the last checkpoint"
+        case let .sourceUnavailable(error):
+            return "\(error); nothing was written: the target slot is as it was"
         case let .checkpoint(path, detail):
             return "cannot write the checkpoint \(path): \(detail); check that the state directory is writable"
         case let .declined(reason):

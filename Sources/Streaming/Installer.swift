@@ -94,8 +94,15 @@ public final class Installer: @unchecked Sendable {
 
     private func performInstall(_ location: String, accepted: @Sendable (Manifest, Slot) throws(InstallError) -> Void,
                                 progress: @escaping @Sendable (InstallProgress) -> Void) throws -> InstallResult {
-        let source = try openBundle(location, http: options.http)
-        let preamble = try source.readPreamble()
+        let source: BundleSource
+        let preamble: BundlePreamble
+        do {
+            source = try openBundle(location, http: options.http)
+            preamble = try source.readPreamble()
+        } catch let error as StreamError {
+            // Before the slot is touched: the message must not say it was left unbootable.
+            throw InstallError.sourceUnavailable(error)
+        }
         if let expected = options.expectedPayload {
             // Before anything else: a server that announces another size than the bundle's own
             // header is offering some other file, and there is no point in reading further.

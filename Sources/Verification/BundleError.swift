@@ -3,7 +3,9 @@
 public enum BundleError: Error, Equatable, CustomStringConvertible {
     /// Fewer bytes than the header says the preamble occupies.
     case truncated(needed: Int, available: Int)
-    case badMagic([UInt8])
+    /// Not a bundle. What the file starts with is never quoted: the file may be a secret (root
+    /// may install any path, and the message ends up in `LastResult`, which anyone can read).
+    case badMagic
     case unsupportedVersion(UInt32)
     case badHeaderLength(UInt32)
     case sectionTooLong(section: String, length: UInt32, limit: Int)
@@ -21,8 +23,8 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
         case let .truncated(needed, available):
             return "the bundle ends after \(available) bytes, but its header and metadata need \(needed); "
                 + "the download or copy was cut short; fetch the bundle again"
-        case let .badMagic(found):
-            return "not a Tandem bundle: it starts with 0x\(hexString(found)), not \"TNDMBNDL\"; "
+        case .badMagic:
+            return "not a Tandem bundle: it does not start with \"TNDMBNDL\"; "
                 + "pass a bundle made by 'updatectl image create', not a raw image"
         case let .unsupportedVersion(version):
             return "bundle format version \(version) is not supported; this Tandem reads version "

@@ -40,7 +40,7 @@ public struct BundleHeader: Equatable, Sendable {
         var reader = ByteReader(bytes[0..<size])
         // The reads below cannot run out: `size` bytes are there and the fields fill exactly 40.
         let magic = reader.take(8) ?? []
-        guard magic == BundleHeader.magic else { throw .badMagic(magic) }
+        guard magic == BundleHeader.magic else { throw .badMagic }
         let version: UInt32 = reader.integer() ?? 0
         guard version == formatVersion else { throw .unsupportedVersion(version) }
         let headerLength: UInt32 = reader.integer() ?? 0

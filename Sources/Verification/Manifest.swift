@@ -82,6 +82,12 @@ public struct Manifest: Equatable, Sendable {
         guard size.utf8.allSatisfy(isDigit), size == "0" || !size.hasPrefix("0"), let imageSize = UInt64(size) else {
             throw .malformedManifest("image-size must be a decimal number of bytes without leading zeros, not '\(size)'")
         }
+        // Refused here, so both when a bundle is built and when one is read for an install: a
+        // signed empty image would otherwise be "verified" and its empty slot put on trial.
+        guard imageSize > 0 else {
+            throw .malformedManifest("image-size is 0: the image is empty, and an empty slot cannot boot; "
+                + "build the bundle from the real image")
+        }
         guard UTCTimestamp.isValid(created) else {
             throw .malformedManifest("created must be a UTC time like 2026-11-21T19:00:00Z, not '\(created)'")
         }

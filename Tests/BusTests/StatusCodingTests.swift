@@ -147,12 +147,18 @@ import Testing
         }
     }
 
-    /// A code a newer tandemd may add is not an error for an older client: there is just no
-    /// last result it can show.
-    @Test func anUnknownResultCodeDecodesAsNoResult() throws {
+    /// A code, kind or result a newer tandemd may add is not an error for an older client: it
+    /// shows the result with its number or text.
+    @Test func unknownValuesDecodeAsUnknown() throws {
         var properties = StatusCoding.properties(Self.populated())
         properties["LastResult"] = .structure([.string("0123"), .int32(42), .string("m"), .string("v"), .int64(1), .string("b")])
-        #expect(try StatusCoding.status(from: properties).lastResult == nil)
+        properties["Boot"] = .structure([.string("attested-trial"), .string("A"), .string(""), .string("new reason"), .string("b"),
+                                         .string(""), .int64(1), .string("m")])
+        properties["LastCheck"] = .structure([.int64(1), .string("throttled"), .string(""), .string("m")])
+        let status = try StatusCoding.status(from: properties)
+        #expect(status.lastResult?.code == .unknown(42) && status.lastResult?.message == "m")
+        #expect(status.boot?.kind == .unknown("attested-trial") && status.boot?.reason == .unknown("new reason"))
+        #expect(status.updates.lastCheck?.result == .unknown("throttled"))
     }
 
     // MARK: - CompatStatus

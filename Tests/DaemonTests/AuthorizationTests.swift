@@ -84,3 +84,59 @@ import Testing
         harness.stop()
     }
 }
+
+/// tandemd owns both names on one connection, so each policy file's rules also match calls to
+/// the other name, and the file dbus-daemon reads last used to win: uid 65534 was refused
+/// `LockStatus` in one order and `GetStatus` in the other. Every documented read must pass and
+/// every mutation be refused by the bus itself, in either order.
+@Suite("bus policy in both include orders") struct BusPolicyOrderTests {
+    static let tandem = ["org.tandem.Updater1", "/org/tandem/Updater1"]
+    static let compat = ["com.coreos.update1", "/com/coreos/update1"]
+
+    /// (destination and path, interface, member, busctl signature and arguments)
+    static let reads: [([String], String, String, [String])] = [
+        (tandem, "org.freedesktop.DBus.Properties", "GetAll", ["s", "org.tandem.Updater1"]),
+        (tandem, "org.freedesktop.DBus.Properties", "Get", ["ss", "org.tandem.Updater1", "Operation"]),
+        (tandem, "org.freedesktop.DBus.Introspectable", "Introspect", []),
+        (tandem, "org.freedesktop.DBus.Peer", "Ping", []),
+        (tandem, "org.tandem.Updater1", "LockStatus", []),
+        (compat, "org.freedesktop.DBus.Properties", "GetAll", ["s", "com.coreos.update1.Manager"]),
+        (compat, "org.freedesktop.DBus.Introspectable", "Introspect", []),
+        (compat, "org.freedesktop.DBus.Peer", "Ping", []),
+        (compat, "com.coreos.update1.Manager", "GetStatus", []),
+    ]
+
+    static let mutations: [([String], String, String)] = [
+        (tandem, "org.tandem.Updater1", "Check"), (tandem, "org.tandem.Updater1", "Install"),
+        (tandem, "org.tandem.Updater1", "Cancel"), (tandem, "org.tandem.Updater1", "Mark"),
+        (tandem, "org.tandem.Updater1", "Rollback"), (tandem, "org.tandem.Updater1", "Reboot"),
+        (tandem, "org.tandem.Updater1", "Unquarantine"), (tandem, "org.tandem.Updater1", "Activate"),
+        (tandem, "org.tandem.Updater1", "LockRelease"), (tandem, "org.freedesktop.DBus.Properties", "Set"),
+        (compat, "com.coreos.update1.Manager", "AttemptUpdate"), (compat, "com.coreos.update1.Manager", "ResetStatus"),
+        (compat, "org.freedesktop.DBus.Properties", "Set"),
+    ]
+
+    @Test(arguments: [false, true])
+    func documentedReadsPassAndMutationsAreRefusedByTheBus(reversed: Bool) throws {
+        let includes = reversed ? AuthorizationTests.shippedPolicies.reversed() : AuthorizationTests.shippedPolicies
+        let harness = try DaemonHarness(busPolicy: .systemLike(includes: includes))
+        try harness.start()
+        for (target, interface, member, arguments) in Self.reads {
+            let call = try harness.busctl(["call"] + target + [interface, member] + arguments, asUser: AuthorizationTests.nobody)
+            #expect(call.status == 0, "\(target[0]) \(interface).\(member) refused to uid 65534: \(call.stderr)")
+        }
+        let status = try harness.updatectl(["status", "--json"], asUser: AuthorizationTests.nobody)
+        #expect(status.status == 0, "\(status.stderr)")
+        let lock = try harness.updatectl(["lock", "status"], asUser: AuthorizationTests.nobody)
+        #expect(!lock.stderr.contains("Rejected"), "\(lock.stderr)")
+        // dbus-send shows the bus's own refusal ("Rejected send message"), not tandemd's.
+        for (target, interface, member) in Self.mutations {
+            let call = try Shell.capture(
+                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dbus-send", "--system", "--print-reply",
+                 "--dest=\(target[0])", target[1], "\(interface).\(member)"], environment: harness.bus.environment)
+            #expect(call.status != 0 && call.stderr.contains("org.freedesktop.DBus.Error.AccessDenied")
+                        && call.stderr.contains("Rejected send message"), "\(target[0]) \(interface).\(member): \(call.stderr)")
+        }
+        harness.stop()
+    }
+}

@@ -158,6 +158,22 @@ import Testing
         #expect(typedInstall?.message == "the Install option verify-readback must be a boolean")
         let unknownInstall = failure("Install", [.string("/nonexistent"), .dictionary([("slot", .string("C"))])])
         #expect(unknownInstall?.message == "the slot option must be a string: auto, A or B")
+        // A key given twice is refused, not settled silently by the last one.
+        let repeated = failure("Install", [.string("/nonexistent"), .dictionary([("slot", .string("A")), ("slot", .string("B"))])])
+        #expect(repeated?.name == BusError.invalidArgs)
+        #expect(repeated?.message == "the Install option 'slot' is given more than once; give each option once")
+        let repeatedReboot = failure("Reboot", [.dictionary([("force", .bool(false)), ("force", .bool(true))])])
+        #expect(repeatedReboot?.message == "the Reboot option 'force' is given more than once; give each option once")
+        // A URL without '//' is called that, not a relative path, and nothing is read.
+        let malformed = failure("Install", [.string("file:/etc/passwd"), .dictionary([])])
+        #expect(malformed?.name == BusError.invalidArgs)
+        #expect(malformed?.message == "the source file:/etc/passwd is not a URL tandemd reads: a URL needs '//' after 'file:' "
+            + "(file:///path/to/bundle, http://host/path), or give the absolute path itself")
+        let relative = failure("Install", [.string("bundles/v2.tandem"), .dictionary([])])
+        #expect(relative?.message.contains("is a relative path") == true)
+        let update = try harness.updatectl(["update", "file:/etc/passwd"])
+        #expect(update.status != 0 && update.stderr.contains("is not a URL tandemd reads") && !update.stderr.contains("relative"),
+                "\(update.stderr)")
         harness.stop()
     }
 

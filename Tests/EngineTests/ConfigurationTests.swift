@@ -215,6 +215,9 @@ import Testing
             [Update]
             Source=
             CABundle=""
+            Group=beta
+            Group=
+            AppID=
             [Host]
             Compatible=
             Version=
@@ -225,6 +228,9 @@ import Testing
         #expect(configuration.bootedSlot == nil)
         #expect(configuration.source == nil)
         #expect(configuration.caBundle == nil)
+        // The documented complete example has both empty: update.conf's values, else Flatcar's.
+        #expect(configuration.group == nil)
+        #expect(configuration.appID == nil)
         #expect(configuration.compatible == nil)
         #expect(configuration.version == nil)
         // No admin group: only root may change things.

@@ -22,8 +22,9 @@ import Testing
     @Test func theCodesAreNumberedFromZeroWithoutGaps() {
         #expect(ResultCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5])
         #expect(Set(ResultCode.allCases.map(\.name)).count == ResultCode.allCases.count)
-        #expect(ResultCode(rawValue: 6) == nil)
-        #expect(ResultCode(rawValue: -1) == nil)
+        // A code from a newer tandemd is kept as a number, not lost.
+        #expect(ResultCode(rawValue: 6) == .unknown(6) && ResultCode(rawValue: 6).name == "result 6")
+        #expect(ResultCode(rawValue: -1) == .unknown(-1))
     }
 
     @Test func codesAreEncodedAsTheirNumbers() throws {

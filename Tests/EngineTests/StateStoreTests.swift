@@ -29,7 +29,7 @@ import Testing
     @Test func aMissingFileIsAFreshStart() throws {
         let directory = try Scratch()
         let store = StateStore(directory: directory.file("not-yet-created"))
-        let state = try store.load()
+        let state = try store.load().state
         #expect(state == DaemonState())
         #expect(state.transaction == nil)
         #expect(state.lastResult == nil)
@@ -46,9 +46,9 @@ import Testing
         let directory = try Scratch()
         let store = StateStore(directory: directory.path)
         try store.save(Self.populated)
-        #expect(try store.load() == Self.populated)
+        #expect(try store.load().state == Self.populated)
         // A fresh store on the same directory (a restart) reads the same.
-        #expect(try StateStore(directory: directory.path).load() == Self.populated)
+        #expect(try StateStore(directory: directory.path).load().state == Self.populated)
     }
 
     @Test func absentOptionalFieldsRoundTrip() throws {
@@ -59,7 +59,7 @@ import Testing
                                               targetSlot: nil, stoppedAt: nil, slotChoice: "auto", verifyReadback: true)
         state.pendingReboot = PendingReboot(slot: "B", version: "2", imageSize: nil, bootID: "x", time: 2)
         try store.save(state)
-        #expect(try store.load() == state)
+        #expect(try store.load().state == state)
     }
 
     @Test func saveCreatesTheDirectory() throws {
@@ -77,7 +77,7 @@ import Testing
         later.transaction = nil
         later.lastCheckTime += 60
         try store.save(later)
-        #expect(try store.load() == later)
+        #expect(try store.load().state == later)
     }
 
     /// Temp file, fsync, rename: after a save only state.json is left, and it holds complete,
@@ -94,9 +94,10 @@ import Testing
         let data = try Data(contentsOf: URL(fileURLWithPath: store.path))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         // `omaha` and `rebootLockHeld` always have a value; optional fields that are nil are left out.
-        #expect(Set(object.keys) == ["lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction", "quarantine", "omaha",
+        #expect(Set(object.keys) == ["version", "lastCheckTime", "lastResult", "pendingReboot", "slotVersions", "transaction", "quarantine", "omaha",
                                      "rebootLockHeld"])
         #expect(object["lastCheckTime"] as? Int == 1_779_998_002)
+        #expect(object["version"] as? Int == DaemonState.formatVersion)
 
         let text = try #require(String(data: data, encoding: .utf8))
         // Pretty-printed: the top-level keys are the ones indented by two spaces.
@@ -120,36 +121,139 @@ import Testing
         #expect(permissions & 0o777 == 0o644)
     }
 
-    @Test(arguments: ["{ not json", "", "[]", "{\"lastCheckTime\": \"yesterday\"}", "{\"lastResult\": {\"code\": 99}}"])
-    func aCorruptFileIsAnErrorThatSaysHowToRecover(contents: String) throws {
+    /// Not JSON state at all: moved aside, so that tandemd starts (and can bless this boot).
+    @Test(arguments: ["{ not json", "", "[]", "{\"lastCheckTime\": 1", "\u{7f}ELF\u{0}\u{1}junk"])
+    func anUnreadableFileIsMovedAside(contents: String) throws {
         let directory = try Scratch()
         let path = try directory.write(contents, to: "state.json")
         let store = StateStore(directory: directory.path)
+        let loaded = try store.load()
+        #expect(loaded.state == DaemonState())
+        let aside = try #require(loaded.setAside)
+        #expect(aside.path.hasPrefix(path + ".broken-") && aside.reason.contains("not JSON state"))
+        // The evidence stays for the administrator, under its new name; state.json is gone.
+        #expect(try String(contentsOfFile: aside.path, encoding: .utf8) == contents)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(directory.contents == ["state.json.broken-" + String(aside.path.split(separator: "-").last ?? "")])
+    }
+
+    /// A record of the wrong shape is dropped on its own; the rest of the file stands.
+    @Test func aMalformedRecordIsDroppedAlone() throws {
+        let directory = try Scratch()
+        _ = try directory.write("""
+            {"lastCheckTime": "yesterday", "trial": {"slot": 5}, "lastResult": {"code": 99},
+             "pendingReboot": {"slot": "B", "version": "2.0.0", "bootID": "x", "time": 1},
+             "quarantine": [{"version": "1.0.0"}, {"version": "2.0.0", "reason": "marked bad", "slot": "B", "bootID": "y", "time": 2}],
+             "slotVersions": {"u1": {"version": 7}, "u2": {"version": "3.0.0", "time": 3}}}
+            """, to: "state.json")
+        let loaded = try StateStore(directory: directory.path).load()
+        #expect(loaded.setAside == nil)
+        let state = loaded.state
+        #expect(state.lastCheckTime == 0 && state.trial == nil && state.lastResult == nil)
+        #expect(state.pendingReboot == PendingReboot(slot: "B", version: "2.0.0", imageSize: nil, bootID: "x", time: 1))
+        #expect(state.quarantine == [QuarantinedVersion(version: "2.0.0", reason: .markedBad, slot: "B", bootID: "y", time: 2)])
+        #expect(state.slotVersions == ["u2": InstalledImage(version: "3.0.0", sha256: nil, time: 3)])
+    }
+
+    /// A file from before the format had a version still loads.
+    @Test func aPreVersionedFileLoads() throws {
+        let directory = try Scratch()
+        _ = try directory.write("""
+            {"lastCheckTime": 5, "omaha": {"rollbackPending": true}, "quarantine": [], "rebootLockHeld": true,
+             "slotVersions": {}}
+            """, to: "state.json")
+        let state = try StateStore(directory: directory.path).load().state
+        #expect(state.lastCheckTime == 5 && state.omaha.rollbackPending && state.rebootLockHeld)
+    }
+
+    /// The next version's state: loads, unknown values decode as `unknown` with their text,
+    /// and a rewrite keeps its top-level fields and its unknown values.
+    @Test func theNextVersionsStateLoadsAndSurvivesARewrite() throws {
+        let directory = try Scratch()
+        let next = NextVersionState.upgrade(try Self.asJSON(Self.populated), bootID: "this-boot")
+        _ = try directory.write(String(decoding: try JSONSerialization.data(withJSONObject: next), as: UTF8.self), to: "state.json")
+        let store = StateStore(directory: directory.path)
+        let loaded = try store.load()
+        #expect(loaded.setAside == nil)
+        let state = loaded.state
+        #expect(state.transaction == Self.populated.transaction && state.pendingReboot == Self.populated.pendingReboot)
+        #expect(state.slotVersions == Self.populated.slotVersions)
+        #expect(state.quarantine.map(\.reason) == [.unknown(NextVersionState.newFallbackReason)])
+        #expect(state.lastBoot?.kind == .unknown(NextVersionState.newBootKind))
+        #expect(state.lastBoot?.reason == .unknown(NextVersionState.newFallbackReason))
+        #expect(state.lastCheck?.result == .unknown(NextVersionState.newCheckResult))
+        #expect(state.lastResult?.code == .unknown(Int32(NextVersionState.newResultCode)))
+        #expect(state.lastResult?.code.name == "result 42")
+        #expect(Set(state.unknownFields.keys) == ["fleetPolicy", "attestations"])
+
+        try store.save(state)
+        let rewritten = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: store.path)))
+            as? [String: Any])
+        #expect(rewritten["version"] as? Int == DaemonState.formatVersion, "the writer's own version")
+        let policy = try #require(rewritten["fleetPolicy"] as? [String: Any])
+        #expect(policy["ring"] as? String == "canary" && policy["weights"] as? [Int] == [1, 2, 3])
+        let attestations = try #require(rewritten["attestations"] as? [[String: Any]])
+        #expect(attestations.first?["pcr"] as? Int == 11)
+        #expect((rewritten["lastResult"] as? [String: Any])?["code"] as? Int == NextVersionState.newResultCode)
+        #expect((rewritten["lastBoot"] as? [String: Any])?["kind"] as? String == NextVersionState.newBootKind)
+        #expect((rewritten["lastCheck"] as? [String: Any])?["result"] as? String == NextVersionState.newCheckResult)
+        #expect(try store.load().state == state)
+    }
+
+    static func asJSON(_ state: DaemonState) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(state)) as? [String: Any])
+    }
+
+    /// A fifo in state.json's place is named, and does not block the start-up.
+    @Test func aFifoInPlaceOfTheFileIsNamed() throws {
+        let directory = try Scratch()
+        let store = StateStore(directory: directory.path)
+        #expect(mkfifo(store.path, 0o644) == 0)
         #expect {
             try store.load()
         } throws: { error in
-            guard case let .unreadable(errorPath, reason) = error as? StateError else { return false }
-            let text = "\(error)"
-            return errorPath == path && reason.hasPrefix("not valid state JSON")
-                && text.hasPrefix("cannot read the saved state \(path): not valid state JSON")
-                && text.contains("move it aside to start afresh")
-                && text.contains("the record of an interrupted install is then lost")
+            "\(error)".contains("\(store.path): it is a fifo, not a file")
         }
-        // Nothing was overwritten or removed: the evidence stays for the administrator.
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == contents)
     }
 
-    @Test func anUnwritableDirectoryIsAnErrorThatSaysWhatToCheck() throws {
+    @Test func aDirectoryInPlaceOfTheFileIsNamed() throws {
         let directory = try Scratch()
-        // A regular file where the state directory should be: fails even for root.
+        let store = StateStore(directory: directory.path)
+        try FileManager.default.createDirectory(atPath: store.path, withIntermediateDirectories: false)
+        #expect {
+            try store.load()
+        } throws: { error in
+            "\(error)".contains("\(store.path): it is a directory, not a file") && !"\(error)".contains("permission")
+        }
+    }
+
+    /// A regular file where the state directory should be: a plain error, not a Foundation code.
+    @Test func aFileInPlaceOfTheDirectoryIsNamed() throws {
+        let directory = try Scratch()
+        let blocker = try directory.write("", to: "blocker")
+        let store = StateStore(directory: blocker)
+        for attempt in [{ _ = try store.load() }, { try store.save(Self.populated) }] as [() throws -> Void] {
+            #expect {
+                try attempt()
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("the state directory \(blocker) is unusable: it is a regular file, not a directory")
+                    && !text.contains("CocoaError") && !text.contains("516")
+            }
+        }
+    }
+
+    @Test func aFileInThePathOfTheDirectoryIsNamed() throws {
+        let directory = try Scratch()
+        // A regular file where a parent of the state directory should be: fails even for root.
         let blocker = try directory.write("", to: "blocker")
         let store = StateStore(directory: blocker + "/state")
         #expect {
             try store.save(Self.populated)
         } throws: { error in
-            guard case let .unwritable(path, _) = error as? StateError else { return false }
-            return path == blocker + "/state/state.json"
-                && "\(error)".contains("check that the state directory is writable and the disk is not full")
+            guard case let .badDirectory(path, reason) = error as? StateError else { return false }
+            return path == blocker + "/state" && reason == "a component of the path is a file, not a directory"
+                && !"\(error)".contains("CocoaError")
         }
     }
 }

@@ -46,7 +46,6 @@ import Testing
         ("CheckIntervalSec=30", "at least 60"),
         ("CheckJitterSec=-1", "0 or more"),
         ("RequestTimeoutSec=0", "greater than 0"),
-        ("Group=", "a group (channel) name or id"),
     ])
     func badValuesAreRefusedNamingTheLine(line: String, expected: String) throws {
         let (error, path) = try #require(try ConfigurationTests.refusal("[Update]\n\(line)\n"))

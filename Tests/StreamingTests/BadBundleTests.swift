@@ -44,6 +44,20 @@ struct BadBundleTests {
         #expect(try setup.harness.disk.identical(to: setup.snapshot))
     }
 
+    /// Root may install any path, and the result is readable by anyone: a file that is not a
+    /// bundle (here shaped like /etc/shadow) is refused without quoting a byte of it.
+    @Test func aFileThatIsNotABundleIsNotQuoted() throws {
+        let setup = try Self.setup()
+        let secret = setup.harness.fixture.path("shadow")
+        try ("root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n" + String(repeating: "x", count: 8192))
+            .write(toFile: secret, atomically: true, encoding: .utf8)
+        #expect { try setup.harness.install(secret) } throws: { error in
+            let text = "\(error)"
+            return text.contains("not a Tandem bundle") && !text.contains("726f6f74") && !text.contains("root")
+                && !text.contains("0x")
+        }
+    }
+
     @Test func badMagicAndVersionAreNamed() throws {
         let setup = try Self.setup()
         let copy = setup.harness.fixture.path("copy.tandem")

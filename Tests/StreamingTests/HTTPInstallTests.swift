@@ -45,8 +45,8 @@ struct HTTPInstallTests {
         let setup = try Self.setup()
         let server = try BundleServer(file: setup.bundle, arguments: ["--mode", "ignore-range"])
         #expect { try setup.harness.install(server.url) } throws: { error in
-            guard case InstallError.stream(.httpStatus(_, 200, _)) = error else { return false }
-            return "\(error)".contains("expected 206")
+            guard case InstallError.sourceUnavailable(.httpStatus(_, 200, _)) = error else { return false }
+            return "\(error)".contains("expected 206") && "\(error)".contains("nothing was written")
         }
         #expect(try setup.harness.disk.identical(to: setup.snapshot))
     }
@@ -77,11 +77,16 @@ struct HTTPInstallTests {
 
     @Test func serverErrorsAreRetriedAndClientErrorsAreNot() throws {
         let setup = try Self.setup()
+        // Nothing was written, and the messages say so rather than "left unbootable".
         let failing = try BundleServer(file: setup.bundle, arguments: ["--mode", "status", "--status", "503"])
-        #expect { try setup.harness.install(failing.url, Self.quickRetries) } throws: { "\($0)".contains("HTTP 503") }
+        #expect { try setup.harness.install(failing.url, Self.quickRetries) } throws: {
+            "\($0)".contains("HTTP 503") && "\($0)".contains("nothing was written") && !"\($0)".contains("unbootable")
+        }
         #expect(try failing.requests().count == 4)
         let missing = try BundleServer(file: setup.bundle, arguments: ["--mode", "status", "--status", "404"])
-        #expect { try setup.harness.install(missing.url, Self.quickRetries) } throws: { "\($0)".contains("HTTP 404") }
+        #expect { try setup.harness.install(missing.url, Self.quickRetries) } throws: {
+            "\($0)".contains("HTTP 404") && "\($0)".contains("nothing was written") && !"\($0)".contains("resumes")
+        }
         #expect(try missing.requests().count == 1)
         #expect(try setup.harness.disk.identical(to: setup.snapshot))
     }

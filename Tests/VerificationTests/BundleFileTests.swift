@@ -52,12 +52,21 @@ import Verification
         #expect(try BundleFile.readPreamble(path: scratch.file("b")) == preamble)
     }
 
-    @Test func anEmptyImageMakesAValidBundle() throws {
+    /// An empty image is refused when the bundle is built, and a manifest that claims one
+    /// (signed by an older tool) is refused when it is read for an install.
+    @Test func anEmptyImageIsRefused() throws {
         let scratch = try Scratch()
-        let (_, bundle) = try BundleFileTests.build(in: scratch, imageSize: 0)
-        let preamble = try BundleFile.readPreamble(path: bundle)
-        #expect(preamble.manifest.imageSHA256 == SHA256.hash([]))
-        try BundleFile.verifyImage(path: bundle, preamble: preamble)
+        #expect {
+            try BundleFileTests.build(in: scratch, imageSize: 0)
+        } throws: { error in
+            "\(error)".contains("image-size is 0: the image is empty")
+        }
+        let empty = Manifest(version: "1.0.0", compatible: "x", imageSize: 0, imageSHA256: SHA256.hash([]),
+                             created: "2026-11-21T19:00:00Z", minimumVersion: nil)
+        #expect(throws: BundleError.malformedManifest("image-size is 0: the image is empty, and an empty slot cannot boot; "
+            + "build the bundle from the real image")) {
+            try Manifest.parse(empty.canonicalBytes())
+        }
     }
 
     @Test func aTruncatedBundleIsReportedAsSuch() throws {

@@ -169,8 +169,15 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
         }
     }
 
-    /// An a{sv} of options, strictly: an unknown key is an error, not ignored.
+    /// An a{sv} of options, strictly: an unknown key is an error, not ignored, and so is a key
+    /// given twice (which of the two would win is not the caller's to guess).
     private func options(_ argument: BusValue, known: Set<String>, method: String) throws(UpdaterError) -> [String: BusValue] {
+        if case let .array(_, entries) = argument {
+            var seen = Set<String>()
+            for case let .dictEntry(.string(key), _) in entries where !seen.insert(key).inserted {
+                throw .invalidArgument("the \(method) option '\(key)' is given more than once; give each option once")
+            }
+        }
         let options = argument.dictionaryValue ?? [:]
         if let unknown = options.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidArgument("unknown \(method) option '\(unknown)'; the options are: " + known.sorted().joined(separator: ", "))
@@ -187,6 +194,10 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
 
     private func installRequest(_ arguments: [BusValue]) throws(UpdaterError) -> InstallRequest {
         let source = arguments[0].stringValue ?? ""
+        if !source.contains("://"), let scheme = urlScheme(of: source) {
+            throw .invalidArgument("the source \(source) is not a URL tandemd reads: a URL needs '//' after '\(scheme):' "
+                + "(file:///path/to/bundle, http://host/path), or give the absolute path itself")
+        }
         if !source.isEmpty, !source.contains("://"), !source.hasPrefix("/") {
             throw .invalidArgument("the source \(source) is a relative path, but tandemd does not share the caller's working "
                 + "directory; give an absolute path or a URL")

@@ -56,6 +56,10 @@ public enum StatusCoding {
                 .string(status.coordination.strategy), .string(status.coordination.phase), .string(status.coordination.window),
                 .bool(status.coordination.lockHeld), .string(status.coordination.message),
             ]),
+            "StateRecovery": .structure([
+                .string(status.stateRecovery?.movedTo ?? ""), .string(status.stateRecovery?.reason ?? ""),
+                .int64(status.stateRecovery?.time ?? 0), .string(status.stateRecovery?.bootID ?? ""),
+            ]),
             "Staged": .structure([
                 .string(staged?.slot ?? ""), .string(staged?.version ?? ""), .uint64(staged?.size ?? 0), .int64(staged?.time ?? 0),
             ]),
@@ -107,16 +111,17 @@ public enum StatusCoding {
             guard let fields = value.structureValue, fields.count == 6, let transaction = fields[0].stringValue,
                   let code = fields[1].int32Value, let message = fields[2].stringValue, let version = fields[3].stringValue,
                   let time = fields[4].int64Value, let bootID = fields[5].stringValue else { return nil }
-            guard !transaction.isEmpty, let result = ResultCode(rawValue: code) else { return .some(nil) }
-            return ResultRecord(transaction: transaction, code: result, message: message, version: version, time: time, bootID: bootID)
+            guard !transaction.isEmpty else { return .some(nil) }
+            return ResultRecord(transaction: transaction, code: ResultCode(rawValue: code), message: message, version: version, time: time, bootID: bootID)
         }
         let boot = try field("Boot") { value -> BootReport?? in
             guard let fields = value.structureValue, fields.count == 8, let kind = fields[0].stringValue,
                   let slot = fields[1].stringValue, let version = fields[2].stringValue, let reason = fields[3].stringValue,
                   let bootID = fields[4].stringValue, let installBootID = fields[5].stringValue, let time = fields[6].int64Value,
                   let message = fields[7].stringValue else { return nil }
-            guard let kind = BootReport.Kind(rawValue: kind) else { return .some(nil) }
-            return BootReport(kind: kind, bootedSlot: slot, version: nonEmpty(version), reason: FallbackReason(rawValue: reason),
+            guard !kind.isEmpty else { return .some(nil) }
+            return BootReport(kind: BootReport.Kind(rawValue: kind), bootedSlot: slot, version: nonEmpty(version),
+                              reason: nonEmpty(reason).map(FallbackReason.init(rawValue:)),
                               bootID: bootID, installBootID: nonEmpty(installBootID), time: time, message: message)
         }
         let quarantined = try field("Quarantined") { value -> [QuarantinedVersion]? in
@@ -124,7 +129,7 @@ public enum StatusCoding {
             var entries: [QuarantinedVersion] = []
             for element in elements {
                 guard let fields = element.structureValue, fields.count == 5, let version = fields[0].stringValue,
-                      let reason = fields[1].stringValue.flatMap(FallbackReason.init(rawValue:)), let slot = fields[2].stringValue,
+                      let reason = fields[1].stringValue.map(FallbackReason.init(rawValue:)), let slot = fields[2].stringValue,
                       let bootID = fields[3].stringValue, let time = fields[4].int64Value else { return nil }
                 entries.append(QuarantinedVersion(version: version, reason: reason, slot: slot, bootID: bootID, time: time))
             }
@@ -140,8 +145,8 @@ public enum StatusCoding {
             guard let fields = value.structureValue, fields.count == 4, let time = fields[0].int64Value,
                   let result = fields[1].stringValue, let version = fields[2].stringValue,
                   let message = fields[3].stringValue else { return nil }
-            guard let kind = CheckRecord.Result(rawValue: result) else { return .some(nil) }
-            return CheckRecord(time: time, result: kind, version: version, message: message)
+            guard !result.isEmpty else { return .some(nil) }
+            return CheckRecord(time: time, result: CheckRecord.Result(rawValue: result), version: version, message: message)
         }
         let staged = try field("Staged") { value -> StagedUpdate?? in
             guard let fields = value.structureValue, fields.count == 4, let slot = fields[0].stringValue,
@@ -158,6 +163,13 @@ public enum StatusCoding {
                   let message = fields[4].stringValue else { return nil }
             return CoordinationStatus(strategy: strategy, phase: phase, window: window, lockHeld: held, message: message)
         }
+        let recovery = try field("StateRecovery") { value -> StateRecovery?? in
+            guard let fields = value.structureValue, fields.count == 4, let movedTo = fields[0].stringValue,
+                  let reason = fields[1].stringValue, let time = fields[2].int64Value, let bootID = fields[3].stringValue
+            else { return nil }
+            guard !movedTo.isEmpty else { return .some(nil) }
+            return StateRecovery(movedTo: movedTo, reason: reason, time: time, bootID: bootID)
+        }
         return UpdaterStatus(
             operation: operation, transaction: nonEmpty(try field("Transaction") { $0.stringValue }), progress: progress,
             newVersion: nonEmpty(try field("NewVersion") { $0.stringValue }), newSize: try field("NewSize") { $0.uint64Value },
@@ -165,6 +177,6 @@ public enum StatusCoding {
             nextBootSlot: SlotName(rawValue: next), slots: slots,
             diskProblem: nonEmpty(try field("DiskProblem") { $0.stringValue }), lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
-            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination)
+            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery)
     }
 }

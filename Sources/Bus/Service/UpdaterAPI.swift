@@ -50,6 +50,7 @@ public enum UpdaterAPI {
             .init("NextCheckTime", "x"),
             .init("Staged", "(sstx)"),
             .init("Coordination", "(sssbs)"),
+            .init("StateRecovery", "(ssxs)"),
         ],
         signals: [
             .init("Completed", [.init("transaction", "s"), .init("code", "i"), .init("message", "s")]),

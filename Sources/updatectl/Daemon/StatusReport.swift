@@ -86,6 +86,12 @@ struct StatusReport: Encodable {
         var message: String
     }
 
+    struct Recovery: Encodable {
+        var movedTo: String
+        var reason: String
+        var time: Int64
+    }
+
     var schema = "tandem.status/1"
     var operation: String
     var transaction: String?
@@ -106,6 +112,8 @@ struct StatusReport: Encodable {
     var quarantined: [Quarantined]
     var updates: Updates
     var coordination: Coordination
+    /// Present during the boot in which an unreadable state.json was moved aside.
+    var stateRecovery: Recovery?
 
     init(_ status: UpdaterStatus) {
         operation = status.operation.rawValue
@@ -148,6 +156,7 @@ struct StatusReport: Encodable {
         coordination = Coordination(strategy: reboots.strategy, phase: reboots.phase,
                                     window: reboots.window.isEmpty ? nil : reboots.window, lockHeld: reboots.lockHeld,
                                     message: reboots.message)
+        stateRecovery = status.stateRecovery.map { Recovery(movedTo: $0.movedTo, reason: $0.reason, time: $0.time) }
     }
 
     func encodeJSON() throws -> String {
@@ -178,9 +187,14 @@ struct StatusReport: Encodable {
             case .blessed: "trial of version \(boot.version ?? "?") succeeded; blessed"
             case .fallback: "FALLBACK: version \(boot.version ?? "?") did not boot (\(boot.reason?.rawValue ?? "unknown reason"))"
             case .noBootableSlot: "NO BOOTABLE SLOT"
+            case let .unknown(text): "\(text) (as a newer tandemd called it)"
             }
             lines.append("This boot:    \(kind)")
             if !boot.message.isEmpty { lines.append("              \(boot.message)") }
+        }
+        if let recovery = status.stateRecovery {
+            lines.append("Saved state:  UNREADABLE (\(recovery.reason)); moved to \(recovery.movedTo) at \(formatTime(recovery.time))")
+            lines.append("              tandemd started afresh: any interrupted install, pending reboot or trial was forgotten")
         }
         lines.append("State:        " + describeState(status))
         if status.rebootPending, let version = status.newVersion, let next = status.nextBootSlot {

@@ -123,9 +123,9 @@ struct ActivateCommand: ParsableCommand {
 }
 
 /// tandemd has its own working directory: a relative path is made absolute here, where the
-/// user meant it.
+/// user meant it. A location that starts like a URL is passed on for tandemd to judge.
 func absoluteLocation(_ location: String) -> String {
-    guard !location.contains("://"), !location.hasPrefix("/") else { return location }
+    guard !location.contains("://"), !location.hasPrefix("/"), urlScheme(of: location) == nil else { return location }
     return FilePath(FileManager.default.currentDirectoryPath).appending(location).lexicallyNormalized().string
 }
 

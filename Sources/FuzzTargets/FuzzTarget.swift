@@ -1,0 +1,34 @@
+/// The parsers Tandem points at input it does not control, each as one fuzz entry point.
+///
+/// The same functions serve libFuzzer (`tandem-fuzz` built by `make fuzz`) and the replay
+/// test that runs every seed and regression input in `make test`. An input may be rejected
+/// with an error; it must never trap, hang or leak.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// A disk image (both GPT copies) read, flipped and repaired in memory, and probed by libblkid.
+    case gpt
+    /// A bundle file: header, manifest, signature block, signature check and image digest.
+    case bundle
+    /// An Omaha server's answer to an update check, an event or a ping.
+    case omaha
+    /// /etc/tandem/tandem.conf.
+    case tandemConf = "tandem-conf"
+    /// update_engine's /etc/flatcar/update.conf.
+    case updateConf = "update-conf"
+    /// /run/update-engine/coordinator.conf as another coordinator left it.
+    case coordinatorConf = "coordinator-conf"
+    /// The daemon's saved state, state.json.
+    case stateJSON = "state-json"
+
+    /// Runs one input through the target's entry point.
+    public func run(_ input: [UInt8]) -> FuzzOutcome {
+        switch self {
+        case .gpt: GPTTarget.run(input)
+        case .bundle: BundleTarget.run(input)
+        case .omaha: OmahaTarget.run(input)
+        case .tandemConf: TandemConfTarget.run(input)
+        case .updateConf: UpdateConfTarget.run(input)
+        case .coordinatorConf: CoordinatorConfTarget.run(input)
+        case .stateJSON: StateJSONTarget.run(input)
+        }
+    }
+}
