@@ -17,7 +17,7 @@ extension InstallError {
             switch error {
             case .http, .httpStatus, .sourceEndedEarly, .sourceTooLong, .unsupportedSource: .downloadTransferError
             case .writeFailed, .syncFailed, .outOfSlot, .readFailed: .downloadWriteError
-            case .cannotOpen: .installDeviceOpenError
+            case .cannotOpen, .slotOutsideDisk: .installDeviceOpenError
             case .cancelled: .error
             }
         case .checkpoint: .downloadStateInitializationError

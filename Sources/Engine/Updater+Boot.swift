@@ -148,7 +148,7 @@ extension Updater {
               let expected = installed.sha256, let size = installed.size else { return true }
         let hasher = SHA256()
         do {
-            let source = try FileRangeSource(path: disk.path, baseOffset: slot.partition.firstLBA * UInt64(disk.sectorSize),
+            let source = try FileRangeSource(path: disk.path, baseOffset: slot.extent.offset,
                                              directIO: configuration.directIO)
             try StreamPipeline().run(source: source, range: 0..<size, hasher: hasher, writer: nil)
         } catch {

@@ -138,15 +138,29 @@ public final class BootControl {
     }
 
     /// The authoritative copy, after checking that the slots are still the partitions that
-    /// were probed: a table rewritten in between must not get flags meant for another layout.
+    /// were probed, at the same place: a table rewritten in between must not get flags meant
+    /// for another layout. The geometry rules are applied again to the table about to be
+    /// rewritten, not only to the one probed.
     private func checkedCopy(_ snapshot: GPTSnapshot) throws(SlotError) -> GPTCopy {
         let copy = try snapshot.authoritative()
+        let geometry = snapshot.geometry(of: copy)
         for slot in pair.slots {
             let number = slot.partition.number
             guard copy.entries.contains(number), copy.entries.uniqueGUID(of: number) == slot.partition.uniqueGUID else {
                 throw .tableChanged(disk: pair.disk.path,
                                     detail: "partition \(number) is no longer \(slot.partition.label) \(slot.partition.uniqueGUID)")
             }
+            let probed = pair.disk.geometry.entry(number)?.range
+            guard geometry.entry(number)?.range == probed else {
+                throw .tableChanged(disk: pair.disk.path,
+                                    detail: "partition \(number) (\(slot.partition.label)) moved from \(probed.map { "\($0)" } ?? "nowhere") "
+                                        + "to \(copy.entries.range(of: number))")
+            }
+        }
+        let violations = SlotGeometry.violations(slots: pair.slots.map(\.partition), geometry: geometry,
+                                                 sectorSize: snapshot.sectorSize)
+        guard violations.isEmpty else {
+            throw .unsafeSlotGeometry(disk: pair.disk.path, violations: violations)
         }
         return copy
     }

@@ -3,10 +3,12 @@ extension Disk {
     /// copy when it is usable, else the backup. Unlike `probe`, no libblkid and no file are
     /// needed, so a disk image held in memory can be read exactly as a disk would be.
     public static func read(from storage: BlockStorage) throws(SlotError) -> Disk {
-        let copy = try GPTReader.read(storage).authoritative()
+        let snapshot = GPTReader.read(storage)
+        let copy = try snapshot.authoritative()
         return Disk(
             path: storage.path, isBlockDevice: false, sectorSize: storage.sectorSize,
             sizeInBytes: storage.sizeInBytes, diskGUID: copy.header.diskGUID,
-            partitions: copy.entries.usedNumbers.map { copy.entries.partition($0, sectorSize: storage.sectorSize) })
+            partitions: copy.entries.usedNumbers.map { copy.entries.partition($0, sectorSize: storage.sectorSize) },
+            geometry: snapshot.geometry(of: copy))
     }
 }

@@ -34,32 +34,45 @@ public struct Disk: Sendable, Equatable {
     /// The disk GUID from the GPT header.
     public var diskGUID: GUID?
     public var partitions: [Partition]
+    /// The GPT's usable area, its own sectors and every entry as stated, read by Tandem's own
+    /// reader from both copies: what the slot geometry rules check against.
+    public var geometry: DiskGeometry
 
-    /// Probes `path` with libblkid and lists every GPT partition.
+    /// Probes `path`: libblkid lists every GPT partition, and Tandem's own reader reads both GPT
+    /// copies for the geometry. A disk where neither copy is usable is refused here.
     public static func probe(_ path: String) throws(SlotError) -> Disk {
         let file = try DiskFile(path: path)
-        guard let table = try Blkid.partitionTable(
-            of: path, sectorSize: file.sectorSize, isBlockDevice: file.isBlockDevice)
-        else {
-            // libblkid ignores a GPT it finds inconsistent, such as one on a disk truncated below
-            // its backup header. If one copy is still usable, list from it so that the damage
-            // can be shown and repaired; otherwise say precisely what is wrong.
-            let copy = try GPTReader.read(file).authoritative()
-            return Disk(
-                path: path, isBlockDevice: file.isBlockDevice, sectorSize: file.sectorSize,
-                sizeInBytes: file.sizeInBytes, diskGUID: copy.header.diskGUID,
-                partitions: copy.entries.usedNumbers.map { copy.entries.partition($0, sectorSize: file.sectorSize) })
-        }
-        guard table.type == "gpt" else {
+        let snapshot = GPTReader.read(file)
+        // Asked for lazily: a disk with an MBR is refused as such, not as a damaged GPT.
+        let copy = { () throws(SlotError) in try snapshot.authoritative() }
+        let table = try Blkid.partitionTable(
+            of: path, sectorSize: file.sectorSize, isBlockDevice: file.isBlockDevice,
+            statedExtent: { number in
+                let stated = (try? copy())?.entries.partition(number, sectorSize: file.sectorSize)
+                return (stated?.firstLBA ?? 0, stated?.sizeInBytes ?? 0)
+            })
+        if let table, table.type != "gpt" {
             throw .notGPT(disk: path, found: table.type)
         }
+        // libblkid ignores a GPT it finds inconsistent, such as one on a disk truncated below
+        // its backup header. If one copy is still usable, list from it so that the damage
+        // can be shown and repaired; otherwise say precisely what is wrong. libblkid's list
+        // counts only while the primary is the copy in use: where Tandem reads the backup,
+        // libblkid may still be reading a primary Tandem found absurd.
+        let authoritative = try copy()
+        let stated = authoritative.entries.usedNumbers.map { authoritative.entries.partition($0, sectorSize: file.sectorSize) }
+        // libblkid also skips entries outside the usable area; they are listed as stated, so
+        // that the geometry rules name them instead of a slot going missing.
+        let listed = (try? snapshot.primary.get()) != nil ? table?.partitions ?? [] : []
+        let partitions = listed + stated.filter { entry in !listed.contains { $0.number == entry.number } }
         return Disk(
             path: path,
             isBlockDevice: file.isBlockDevice,
             sectorSize: file.sectorSize,
             sizeInBytes: file.sizeInBytes,
-            diskGUID: table.id.flatMap(GUID.init),
-            partitions: table.partitions.sorted { $0.number < $1.number }
+            diskGUID: table?.id.flatMap(GUID.init) ?? authoritative.header.diskGUID,
+            partitions: partitions.sorted { $0.number < $1.number },
+            geometry: snapshot.geometry(of: authoritative)
         )
     }
 

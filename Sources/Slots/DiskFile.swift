@@ -36,10 +36,11 @@ public final class DiskFile: BlockStorage {
     }
 
     public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        let start = try fileOffset(offset, count: count, operation: "reading")
         var bytes = [UInt8](repeating: 0, count: count)
         do {
             try bytes.withUnsafeMutableBytes { buffer in
-                try descriptor.readExactly(fromAbsoluteOffset: Int64(offset), into: buffer)
+                try descriptor.readExactly(fromAbsoluteOffset: start, into: buffer)
             }
         } catch {
             throw SlotError.ioFailed(disk: path, operation: "reading \(count) bytes at offset \(offset)", detail: "\(error)")
@@ -48,11 +49,22 @@ public final class DiskFile: BlockStorage {
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        let start = try fileOffset(offset, count: bytes.count, operation: "writing")
         do {
-            try descriptor.writeExactly(toAbsoluteOffset: Int64(offset), bytes)
+            try descriptor.writeExactly(toAbsoluteOffset: start, bytes)
         } catch {
             throw SlotError.ioFailed(disk: path, operation: "writing \(bytes.count) bytes at offset \(offset)", detail: "\(error)")
         }
+    }
+
+    /// `offset` as a file offset, refused when it or the byte after the range would not fit
+    /// `off_t` (converting would trap) or `count` is negative.
+    private func fileOffset(_ offset: UInt64, count: Int, operation: String) throws(SlotError) -> Int64 {
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(max(count, 0)))
+        guard count >= 0, !overflow, end <= UInt64(Int64.max) else {
+            throw .outsideDisk(disk: path, detail: "\(operation) \(count) bytes at offset \(offset)")
+        }
+        return Int64(offset)
     }
 
     public func synchronize() throws {

@@ -9,6 +9,11 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
     case notGPT(disk: String, found: String?)
     case bothTablesDamaged(disk: String, primary: String, backup: String)
     case cannotRelocateBackup(disk: String, detail: String)
+    case cannotRebuildPrimary(disk: String, detail: String)
+    /// A read or write whose range lies past the end of the disk or past what a 64-bit offset holds.
+    case outsideDisk(disk: String, detail: String)
+    /// The slots break the geometry rules (`SlotGeometry`): writing either could destroy something else.
+    case unsafeSlotGeometry(disk: String, violations: [GeometryViolation])
     case tableChanged(disk: String, detail: String)
     case verificationFailed(disk: String, detail: String)
     case slotMissing(disk: String, label: String)
@@ -44,8 +49,17 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
             return "both GPT copies on \(disk) are damaged (primary: \(primary); backup: \(backup)); "
                 + "nothing was written; restore the table from a backup (sgdisk --load-backup) before retrying"
         case let .cannotRelocateBackup(disk, detail):
-            return "the backup GPT of \(disk) cannot be rebuilt: \(detail); nothing was written; "
-                + "restore the disk to its original size"
+            return "the backup GPT of \(disk) cannot be rebuilt at the end of the disk: \(detail); "
+                + "the partition table was not changed; restore the disk to its original size"
+        case let .cannotRebuildPrimary(disk, detail):
+            return "the primary GPT of \(disk) cannot be rebuilt from the backup: \(detail); "
+                + "the partition table was not changed; inspect it with 'sgdisk -v \(disk)' and repair it by hand"
+        case let .outsideDisk(disk, detail):
+            return "refusing to access \(detail) on \(disk): that lies outside the disk; the partition table is inconsistent"
+        case let .unsafeSlotGeometry(disk, violations):
+            return "the slots on \(disk) are not safe to write: "
+                + violations.map(\.description).joined(separator: "; ")
+                + "; Tandem writes nothing to this disk until the partition table is fixed (check it with 'sgdisk -p -v \(disk)')"
         case let .tableChanged(disk, detail):
             return "the partition table of \(disk) changed while it was being read (\(detail)); nothing was written; try again"
         case let .verificationFailed(disk, detail):

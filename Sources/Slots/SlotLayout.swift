@@ -28,8 +28,11 @@ public enum SlotName: String, Sendable, CaseIterable, Codable {
     public var other: SlotName { self == .a ? .b : .a }
 }
 
-/// One of the two slots: its name and the partition that holds it.
+/// One of the two slots: its name, the partition that holds it, and where its bytes are.
+/// Only `SlotPair` makes one, after the partition passed the geometry rules.
 public struct Slot: Sendable, Equatable {
-    public var name: SlotName
-    public var partition: Partition
+    public let name: SlotName
+    public let partition: Partition
+    /// The partition's bytes on the disk: the only range anything may write the slot's image to.
+    public let extent: SlotExtent
 }

@@ -126,7 +126,9 @@ public final class Installer: @unchecked Sendable {
             throw InstallError.targetInUse(slot: target.name.rawValue, detail: usage)
         }
         let control = try BootControl(pair: pair, holding: diskLock)
-        let slotOffset = target.partition.firstLBA * UInt64(pair.disk.sectorSize)
+        // The target as probed under the lock: its extent is where the writer may write.
+        let confirmedTarget = pair[target.name]
+        let slotOffset = confirmedTarget.extent.offset
         let identity = Checkpoint(
             imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
             slotUUID: target.partition.uniqueGUID.description, offset: 0, source: location, validator: source.validator)
@@ -157,8 +159,7 @@ public final class Installer: @unchecked Sendable {
             meter.update(resumeOffset, force: true)
         }
 
-        let writer = try SlotWriter(path: pair.disk.path, slotOffset: slotOffset, slotSize: target.partition.sizeInBytes,
-                                    directIO: options.directIO)
+        let writer = try SlotWriter(slot: confirmedTarget, on: pair.disk, directIO: options.directIO)
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
         try pipeline.run(
@@ -195,7 +196,7 @@ public final class Installer: @unchecked Sendable {
 
         if options.verifyReadback {
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: manifest.imageSize, report: progress)
-            let stored = try hashSlot(target, size: manifest.imageSize, progress: { meter.update($0) })
+            let stored = try hashSlot(confirmedTarget, size: manifest.imageSize, progress: { meter.update($0) })
             meter.update(manifest.imageSize, force: true)
             guard stored == manifest.imageSHA256 else {
                 try removeCheckpoint(store)
@@ -253,8 +254,7 @@ public final class Installer: @unchecked Sendable {
     private func hashSlot(_ slot: Slot, size: UInt64, progress: @escaping @Sendable (UInt64) -> Void) throws -> [UInt8] {
         let hasher = SHA256()
         let source = try FileRangeSource(path: booted.pair.disk.path,
-                                         baseOffset: slot.partition.firstLBA * UInt64(booted.pair.disk.sectorSize),
-                                         directIO: options.directIO)
+                                         baseOffset: slot.extent.offset, directIO: options.directIO)
         try pipeline.run(source: source, range: 0..<size, hasher: hasher, writer: nil, observers: .init(progress: progress))
         return hasher.finalize()
     }

@@ -2,9 +2,14 @@
 import Glibc
 #endif
 import Platform
+import Slots
 import SystemPackage
 
 /// Writes image bytes into a slot: a byte range of a disk, loop device or image file.
+///
+/// It cannot write outside that range, whatever its caller asks: the range is a `SlotExtent`,
+/// which only a slot that passed the geometry rules has, it is checked against the size of the
+/// file actually opened, and every write is bounds-checked without overflow.
 ///
 /// Whole chunks go through `O_DIRECT`, which skips the page cache (and a copy), so they reach
 /// the device from the pipeline's own aligned buffer. Where `O_DIRECT` is refused (tmpfs, some
@@ -12,21 +17,32 @@ import SystemPackage
 /// both durable with `fdatasync`.
 public final class SlotWriter: @unchecked Sendable {
     public let path: String
-    public let slotOffset: UInt64
-    public let slotSize: UInt64
+    public let extent: SlotExtent
     public private(set) var usesDirectIO: Bool
     private let direct: FileDescriptor?
     private let buffered: FileDescriptor
     private static let directAlignment = 4096
 
-    public init(path: String, slotOffset: UInt64, slotSize: UInt64, directIO: Bool = true) throws {
-        self.path = path
-        self.slotOffset = slotOffset
-        self.slotSize = slotSize
+    /// Opens the disk holding `slot` for writing the slot's bytes, and nothing else. The disk
+    /// must still hold all of them: one that shrank since it was probed is refused.
+    public init(slot: Slot, on disk: Disk, directIO: Bool = true) throws {
+        path = disk.path
+        extent = slot.extent
         do {
             buffered = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.closeOnExec])
         } catch {
             throw StreamError.cannotOpen(path: path, errno: error as? Errno ?? .ioError)
+        }
+        let size: UInt64
+        do {
+            size = try buffered.sizeInBytes()
+        } catch {
+            try? buffered.close()
+            throw StreamError.writeFailed(path: path, offset: extent.offset, detail: "cannot find its size: \(error)")
+        }
+        guard extent.end <= size else {
+            try? buffered.close()
+            throw StreamError.slotOutsideDisk(path: path, extent: extent, diskSize: size)
         }
         direct = directIO ? SlotWriter.openDirect(path, mode: .writeOnly) : nil
         usesDirectIO = direct != nil
@@ -42,16 +58,20 @@ public final class SlotWriter: @unchecked Sendable {
         try? FileDescriptor.open(FilePath(path), mode, options: [.closeOnExec, .direct])
     }
 
-    /// Writes `bytes` at `offset` within the slot.
+    /// Writes `bytes` at `offset` within the slot. Refuses, writing nothing, anything that would
+    /// end past the slot, including an `offset + count` that overflows.
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        guard offset + UInt64(bytes.count) <= slotSize else {
-            throw StreamError.outOfSlot(offset: offset, count: bytes.count, slotSize: slotSize)
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(bytes.count))
+        guard !overflow, end <= extent.length else {
+            throw StreamError.outOfSlot(offset: offset, count: bytes.count, slotSize: extent.length)
         }
+        // Inside the extent, which lies inside the disk and below Int64.max: no overflow from here.
+        let start = extent.offset + offset
         var done = 0
         if usesDirectIO, let direct {
             let aligned = bytes.count / SlotWriter.directAlignment * SlotWriter.directAlignment
             do {
-                try direct.writeExactly(toAbsoluteOffset: Int64(slotOffset + offset),
+                try direct.writeExactly(toAbsoluteOffset: Int64(start),
                                         UnsafeRawBufferPointer(rebasing: bytes[0..<aligned]))
                 done = aligned
             } catch Errno.invalidArgument {
@@ -61,10 +81,10 @@ public final class SlotWriter: @unchecked Sendable {
         }
         guard done < bytes.count else { return }
         do {
-            try buffered.writeExactly(toAbsoluteOffset: Int64(slotOffset + offset) + Int64(done),
+            try buffered.writeExactly(toAbsoluteOffset: Int64(start) + Int64(done),
                                       UnsafeRawBufferPointer(rebasing: bytes[done...]))
         } catch {
-            throw StreamError.writeFailed(path: path, offset: slotOffset + offset + UInt64(done), detail: "\(error)")
+            throw StreamError.writeFailed(path: path, offset: start + UInt64(done), detail: "\(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Slots
 import SystemPackage
 
 /// What can go wrong while moving image bytes. Each description says what happened and what to do.
@@ -10,6 +11,7 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
     case sourceEndedEarly(source: String, received: UInt64, expected: UInt64)
     case sourceTooLong(source: String, expected: UInt64)
     case outOfSlot(offset: UInt64, count: Int, slotSize: UInt64)
+    case slotOutsideDisk(path: String, extent: SlotExtent, diskSize: UInt64)
     case http(url: String, detail: String)
     case httpStatus(url: String, status: Int, detail: String)
     case unsupportedSource(String)
@@ -32,6 +34,9 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
             return "\(source) sent more than the \(expected) image bytes its manifest declares"
         case let .outOfSlot(offset, count, slotSize):
             return "refusing to write \(count) bytes at offset \(offset) of a \(slotSize)-byte slot"
+        case let .slotOutsideDisk(path, extent, diskSize):
+            return "refusing to write the slot at \(extent) of \(path): it holds only \(diskSize) bytes now; "
+                + "the disk changed since it was probed; nothing was written"
         case let .http(url, detail):
             return "downloading \(url) failed: \(detail)"
         case let .httpStatus(url, status, detail):

@@ -1,6 +1,7 @@
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The schedule must match update_engine's (flatcar-update-engine.md §2.2) so that a fleet
 /// moved to Tandem loads its update server the same way.

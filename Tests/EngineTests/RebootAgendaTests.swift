@@ -2,6 +2,7 @@ import Coordination
 @testable import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The reboot coordinator's decisions, without threads: every request either finds a worker
 /// that will still look at it or starts one, a newer version is never forgotten, and the slot

@@ -59,6 +59,19 @@ public final class TestDisk {
         "-n", "9:0:+8M", "-t", "9:3884dd41-8582-4404-b9a8-e9b84f2df50e", "-c", "9:ROOT",
     ]
 
+    /// The same partitions at the smallest sizes Tandem accepts (slots of 1 MiB, the minimum
+    /// slot size), aligned to 8 sectors instead of 1 MiB: it fits a 3 MiB disk, for tests that
+    /// build thousands of images.
+    public static let compactFlatcarLayout: [String] = [
+        "-o", "-a", "8",
+        "-n", "1:0:+256K", "-t", "1:c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "-c", "1:EFI-SYSTEM",
+        "-n", "2:0:+64K", "-t", "2:21686148-6449-6e6f-744e-656564454649", "-c", "2:BIOS-BOOT",
+        "-n", "3:0:+1M", "-t", "3:\(usrType)", "-c", "3:USR-A", "-u", "3:\(usrAUUID)", "-A", "3:set:48", "-A", "3:set:56",
+        "-n", "4:0:+1M", "-t", "4:\(usrType)", "-c", "4:USR-B", "-u", "4:\(usrBUUID)",
+        "-n", "6:0:+128K", "-t", "6:0fc63daf-8483-4772-8e79-3d69d8477de4", "-c", "6:OEM", "-A", "6:set:2",
+        "-n", "9:0:+256K", "-t", "9:3884dd41-8582-4404-b9a8-e9b84f2df50e", "-c", "9:ROOT",
+    ]
+
     /// Writes a distinct pattern at the start and end of every partition, so that tests can
     /// prove a table operation left partition contents alone.
     private func fillPartitionsWithMarkers() throws {

@@ -35,11 +35,26 @@ struct GPTHeader: Equatable {
         get { bytes.littleEndianUInt32(at: 88) }
         set { bytes.setLittleEndian(newValue, at: 88) }
     }
-    var entryArrayBytes: Int { entryCount * entrySize }
-
-    func entryArraySectors(sectorSize: Int) -> UInt64 {
-        UInt64((entryArrayBytes + sectorSize - 1) / sectorSize)
+    /// The entry array's size in bytes; `Int.max` when the two 32-bit fields multiply past
+    /// what an `Int` holds, which `parse` refuses as implausible.
+    var entryArrayBytes: Int {
+        let (bytes, overflow) = entryCount.multipliedReportingOverflow(by: entrySize)
+        return overflow ? Int.max : bytes
     }
+
+    /// Whole sectors the entry array takes, rounded up without overflowing.
+    func entryArraySectors(sectorSize: Int) -> UInt64 {
+        guard sectorSize > 0 else { return 0 }
+        let bytes = entryArrayBytes
+        return UInt64(bytes / sectorSize + (bytes % sectorSize == 0 ? 0 : 1))
+    }
+
+    /// The sectors of the entry array, or nil when they run past the largest LBA.
+    func entryArrayRange(sectorSize: Int) -> LBARange? {
+        LBARange(first: entriesLBA, count: entryArraySectors(sectorSize: sectorSize))
+    }
+
+    var usableArea: LBARange { LBARange(first: firstUsableLBA, last: lastUsableLBA) }
 
     func computedCRC() -> UInt32 {
         var copy = bytes
@@ -57,7 +72,15 @@ struct GPTHeader: Equatable {
         bytes + [UInt8](repeating: 0, count: size - bytes.count)
     }
 
-    /// Parses and checks a header sector. Returns why it is unusable, in words, on failure.
+    /// Parses and checks a header sector (the whole sector, so that its length is the sector
+    /// size). Returns why it is unusable on failure.
+    ///
+    /// Beyond the signature and the CRC, every field is checked against the others, because a
+    /// CRC only proves that whoever wrote the header meant it: the entry array must be of a
+    /// plausible size; the usable area must not end before it starts; and the header, its
+    /// entry array and the other copy's header must lie outside the usable area, must not
+    /// overlap each other or LBA 0, and must be addressable. A copy that breaks any of this is
+    /// damaged, like one with a bad CRC: repaired from the other copy when that one is sound.
     static func parse(sector: [UInt8], at lba: UInt64) -> Result<GPTHeader, GPTDamage> {
         guard sector.count >= minimumSize, Array(sector[0..<8]) == signature else {
             return .failure(.noSignature)
@@ -78,10 +101,37 @@ struct GPTHeader: Equatable {
         else {
             return .failure(.invalidHeader("entry array of \(header.entryCount) × \(header.entrySize) bytes is not plausible"))
         }
-        guard header.firstUsableLBA <= header.lastUsableLBA + 1 else {
-            return .failure(.invalidHeader("first usable LBA is after the last usable LBA"))
+        if let problem = header.placementProblem(sectorSize: sector.count) {
+            return .failure(.invalidHeader(problem))
         }
         return .success(header)
+    }
+
+    /// What is wrong with where this header puts things, in words, or nil when nothing is.
+    private func placementProblem(sectorSize: Int) -> String? {
+        let usable = usableArea
+        // An empty usable area (first = last + 1) is allowed, as in the specification.
+        guard usable.first <= usable.last || usable.first - 1 == usable.last else {
+            return "usable area \(usable) ends before it starts"
+        }
+        guard let entries = entryArrayRange(sectorSize: sectorSize) else {
+            return "entry array at LBA \(entriesLBA) runs past the largest LBA"
+        }
+        guard alternateLBA != currentLBA, alternateLBA != 0 else {
+            return "the other copy's header is said to be at LBA \(alternateLBA)"
+        }
+        let structures: [(String, LBARange)] = [
+            ("the protective MBR", LBARange(first: 0, last: 0)),
+            ("this header", LBARange(first: currentLBA, last: currentLBA)),
+            ("the other copy's header", LBARange(first: alternateLBA, last: alternateLBA)),
+        ]
+        for (name, range) in structures where entries.overlaps(range) {
+            return "entry array (\(entries)) overlaps \(name) (\(range))"
+        }
+        for (name, range) in structures.dropFirst() + [("the entry array", entries)] where usable.overlaps(range) {
+            return "usable area \(usable) includes \(name) (\(range))"
+        }
+        return nil
     }
 }
 

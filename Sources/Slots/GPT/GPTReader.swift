@@ -30,7 +30,7 @@ struct GPTSnapshot {
     /// A protective MBR says the disk was GPT even when both headers are gone.
     let hasProtectiveMBR: Bool
 
-    var lastLBA: UInt64 { sectorCount - 1 }
+    var lastLBA: UInt64 { sectorCount == 0 ? 0 : sectorCount - 1 }
 
     /// The copy every change starts from: the primary when it is valid, else the backup.
     func authoritative() throws(SlotError) -> GPTCopy {
@@ -82,7 +82,7 @@ enum GPTReader {
     }
 
     private static func hasProtectiveMBR(_ storage: BlockStorage) -> Bool {
-        guard let sector = try? storage.read(at: 0, count: 512) else { return false }
+        guard let sector = try? storage.read(at: 0, count: 512), sector.count == 512 else { return false }
         let bootSignature = sector[510] == 0x55 && sector[511] == 0xAA
         let partitionTypes = (0..<4).map { sector[446 + 16 * $0 + 4] }
         return bootSignature && partitionTypes.contains(0xEE)
@@ -102,12 +102,16 @@ enum GPTReader {
         } catch {
             return .failure(.unreadable("\(error)"))
         }
-        let entrySectors = header.entryArraySectors(sectorSize: storage.sectorSize)
-        guard header.entriesLBA >= 1, header.entriesLBA + entrySectors <= sectors else {
+        // parse checked that the array is addressable; here it must also be on this disk.
+        guard let entryRange = header.entryArrayRange(sectorSize: storage.sectorSize), entryRange.last < sectors else {
             return .failure(.invalidHeader("entry array at LBA \(header.entriesLBA) lies outside the disk"))
         }
+        let entrySectors = entryRange.last - entryRange.first + 1
         do {
             let raw = try storage.readSectors(header.entriesLBA, count: Int(entrySectors))
+            guard raw.count >= header.entryArrayBytes else {
+                return .failure(.unreadable("the entry array came back short: \(raw.count) of \(header.entryArrayBytes) bytes"))
+            }
             let entries = PartitionEntries(bytes: Array(raw[0..<header.entryArrayBytes]), entrySize: header.entrySize)
             guard entries.crc == header.entriesCRC else { return .failure(.badEntriesCRC) }
             return .success(GPTCopy(header: header, entries: entries))

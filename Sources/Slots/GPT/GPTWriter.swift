@@ -54,9 +54,9 @@ enum GPTWriter {
         }
     }
 
-    /// Where each structure goes. The backup always ends up in the last sector of the disk;
-    /// when the disk has shrunk below the old backup, the usable area shrinks with it, but only
-    /// if no partition would be overwritten.
+    /// Where each structure goes (`GPTPlacement`), checked. The backup always ends up in the last
+    /// sector of the disk; when the disk has shrunk below the old backup, the usable area shrinks
+    /// with it, but only if no partition would be overwritten.
     private struct Layout {
         var primaryEntriesLBA: UInt64
         var backupLBA: UInt64
@@ -65,19 +65,26 @@ enum GPTWriter {
 
         init(snapshot: GPTSnapshot, source: GPTCopy) throws(SlotError) {
             let header = source.header
-            let entrySectors = header.entryArraySectors(sectorSize: snapshot.sectorSize)
-            primaryEntriesLBA = (try? snapshot.primary.get().header.entriesLBA) ?? 2
-            backupLBA = snapshot.lastLBA
-            guard backupLBA > entrySectors + 1 else {
+            let placement = GPTPlacement(snapshot: snapshot, entrySectors: header.entryArraySectors(sectorSize: snapshot.sectorSize))
+            guard let primaryEntries = placement.primaryEntries, let backupEntries = placement.backupEntries,
+                  backupEntries.first > primaryEntries.last
+            else {
                 throw .cannotRelocateBackup(disk: snapshot.disk, detail: "the disk is too small to hold a GPT")
             }
-            backupEntriesLBA = backupLBA - entrySectors
-            guard primaryEntriesLBA + entrySectors <= header.firstUsableLBA else {
+            guard primaryEntries.last < header.firstUsableLBA else {
+                throw .cannotRebuildPrimary(
+                    disk: snapshot.disk,
+                    detail: "its entry array (\(primaryEntries)) would overlap the usable area, which starts at LBA \(header.firstUsableLBA)")
+            }
+            primaryEntriesLBA = primaryEntries.first
+            backupLBA = placement.backupHeaderLBA
+            backupEntriesLBA = backupEntries.first
+            lastUsableLBA = min(header.lastUsableLBA, backupEntriesLBA - 1)
+            guard lastUsableLBA >= header.firstUsableLBA - 1 else {
                 throw .cannotRelocateBackup(
                     disk: snapshot.disk,
-                    detail: "the primary entry array would overlap the first usable LBA \(header.firstUsableLBA)")
+                    detail: "no usable area would be left between LBA \(header.firstUsableLBA) and the backup entries at LBA \(backupEntriesLBA)")
             }
-            lastUsableLBA = min(header.lastUsableLBA, backupEntriesLBA - 1)
             let limit = lastUsableLBA
             if let overlapping = source.entries.usedNumbers.first(where: { source.entries.lastLBA(of: $0) > limit }) {
                 throw .cannotRelocateBackup(

@@ -9,12 +9,12 @@ struct PartitionEntries: Equatable {
         self.entrySize = entrySize
     }
 
-    var count: Int { bytes.count / entrySize }
+    var count: Int { entrySize > 0 ? bytes.count / entrySize : 0 }
     var crc: UInt32 { CRC32.checksum(bytes) }
 
     /// Partition numbers (1-based) of the entries in use, in table order.
     var usedNumbers: [Int] {
-        (1...count).filter { typeGUID(of: $0) != .zero }
+        (0..<count).map { $0 + 1 }.filter { typeGUID(of: $0) != .zero }
     }
 
     func contains(_ number: Int) -> Bool {
@@ -37,6 +37,11 @@ struct PartitionEntries: Equatable {
         bytes.littleEndianUInt64(at: offset(number) + 40)
     }
 
+    /// The entry's range as stated, inverted or absurd as it may be.
+    func range(of number: Int) -> LBARange {
+        LBARange(first: firstLBA(of: number), last: lastLBA(of: number))
+    }
+
     func attributes(of number: Int) -> BootAttributes {
         BootAttributes(rawValue: bytes.littleEndianUInt64(at: offset(number) + 48))
     }
@@ -53,12 +58,14 @@ struct PartitionEntries: Equatable {
         return String(decoding: units.prefix { $0 != 0 }, as: UTF16.self)
     }
 
+    /// The entry as a listed partition. An entry that ends before it starts, or whose size in
+    /// bytes does not fit 64 bits, is listed with size 0: the geometry rules refuse it as a slot.
     func partition(_ number: Int, sectorSize: Int) -> Partition {
-        Partition(
+        let sectors = range(of: number).count ?? 0
+        let (bytes, overflow) = sectors.multipliedReportingOverflow(by: UInt64(max(sectorSize, 0)))
+        return Partition(
             number: number, label: name(of: number), typeGUID: typeGUID(of: number), uniqueGUID: uniqueGUID(of: number),
-            firstLBA: firstLBA(of: number),
-            sizeInBytes: (lastLBA(of: number) - firstLBA(of: number) + 1) * UInt64(sectorSize),
-            attributes: attributes(of: number))
+            firstLBA: firstLBA(of: number), sizeInBytes: overflow ? 0 : bytes, attributes: attributes(of: number))
     }
 
     /// The entry array padded with zeros to whole sectors, as it is written.
