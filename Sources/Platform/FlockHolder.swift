@@ -27,11 +27,11 @@ public struct FlockHolder: Sendable, Equatable, CustomStringConvertible {
     public static func holding(_ path: String, proc: String = "/proc") -> FlockHolder? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return find(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), proc: proc)
+        return find(device: DeviceNumber(info.st_dev), inode: UInt64(info.st_ino), proc: proc)
     }
 
     /// The holder of the `flock` on inode `inode` of the file system `device` (a `st_dev`).
-    public static func find(device: UInt64, inode: UInt64, proc: String = "/proc") -> FlockHolder? {
+    public static func find(device: DeviceNumber, inode: UInt64, proc: String = "/proc") -> FlockHolder? {
         guard let table = read(proc + "/locks", limit: 1 << 22) else { return nil }
         for line in table.split(separator: "\n") {
             guard let pid = holderPID(line, device: device, inode: inode), pid > 0 else { continue }
@@ -44,15 +44,13 @@ public struct FlockHolder: Sendable, Equatable, CustomStringConvertible {
     /// The pid of a granted FLOCK in one `/proc/locks` line on exactly this inode, such as
     /// `3: FLOCK  ADVISORY  WRITE 4242 07:00:1029 0 EOF` (major and minor in hex). Waiters
     /// (`3: -> FLOCK …`) hold nothing.
-    static func holderPID(_ line: Substring, device: UInt64, inode: UInt64) -> Int32? {
+    static func holderPID(_ line: Substring, device: DeviceNumber, inode: UInt64) -> Int32? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count >= 6, fields[1] == "FLOCK" else { return nil }
         let location = fields[5].split(separator: ":")
-        guard location.count == 3, let major = UInt64(location[0], radix: 16), let minor = UInt64(location[1], radix: 16),
-              let number = UInt64(location[2]), number == inode,
-              // glibc's dev_t encoding, what gnu_dev_major and gnu_dev_minor decode.
-              major == ((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFF),
-              minor == (device & 0xFF) | ((device >> 12) & ~0xFF) else { return nil }
+        guard location.count == 3, let major = UInt32(location[0], radix: 16), let minor = UInt32(location[1], radix: 16),
+              let number = UInt64(location[2]), number == inode, DeviceNumber(major: major, minor: minor) == device
+        else { return nil }
         return Int32(fields[4])
     }
 

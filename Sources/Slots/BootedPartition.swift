@@ -181,23 +181,6 @@ public struct BootedPartitionDetector {
         FilePath(path).lastComponent?.string ?? path
     }
 
-    struct DeviceNumber: Equatable {
-        var major: UInt32
-        var minor: UInt32
-
-        init(major: UInt32, minor: UInt32) {
-            self.major = major
-            self.minor = minor
-        }
-
-        /// Decodes glibc's dev_t encoding (what gnu_dev_major/minor decode).
-        init(_ encoded: dev_t) {
-            let device = UInt64(encoded)
-            major = UInt32(((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFF))
-            minor = UInt32((device & 0xFF) | ((device >> 12) & ~0xFF))
-        }
-    }
-
     static func deviceNumber(ofBlockDevice path: String) -> DeviceNumber? {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFBLK else { return nil }
@@ -207,7 +190,7 @@ public struct BootedPartitionDetector {
 
 /// One line of `/proc/self/mountinfo`.
 struct MountInfo: Equatable {
-    var device: BootedPartitionDetector.DeviceNumber
+    var device: DeviceNumber
     var mountPoint: String
     var source: String
 

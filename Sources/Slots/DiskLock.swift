@@ -63,9 +63,9 @@ public final class DiskLock {
     }
 
     /// Who holds the lock on this inode now, if the kernel says.
-    private func holder() -> DiskLockHolder? {
+    private func holder() -> FlockHolder? {
         var info = stat()
         guard fstat(descriptor.rawValue, &info) == 0 else { return nil }
-        return DiskLockHolder.find(device: BootedPartitionDetector.DeviceNumber(info.st_dev), inode: UInt64(info.st_ino))
+        return FlockHolder.find(device: DeviceNumber(info.st_dev), inode: UInt64(info.st_ino))
     }
 }

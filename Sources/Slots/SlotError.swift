@@ -1,3 +1,4 @@
+import Platform
 import SystemPackage
 
 /// Everything that can go wrong while probing a disk, finding the slots or changing boot flags.
@@ -26,7 +27,7 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
     case bootedSlotUnknown(detail: String)
     case bootedPartitionNotASlot(disk: String, partition: Int)
     /// Another writer held the disk's lock (`DiskLock`) for longer than the wait allowed.
-    case diskBusy(disk: String, holder: DiskLockHolder?, waitedSeconds: Double)
+    case diskBusy(disk: String, holder: FlockHolder?, waitedSeconds: Double)
     /// Probed again under the disk's lock, a slot is no longer the partition a write was
     /// planned for (`planned` and `found` describe both), or would be the booted one.
     case slotChanged(disk: String, slot: SlotName, planned: String, found: String)

@@ -1,14 +1,14 @@
-@testable import Slots
+@testable import Platform
 import Testing
 
-/// Reading who holds a disk's lock out of /proc/locks.
-@Suite struct DiskLockHolderTests {
-    static let device = BootedPartitionDetector.DeviceNumber(major: 7, minor: 0)
+/// Reading who holds a flock (a disk's, coordinator.conf's) out of /proc/locks.
+@Suite struct FlockHolderTests {
+    static let device = DeviceNumber(major: 7, minor: 0)
 
     @Test func aGrantedFlockOnTheInodeNamesItsPid() {
-        #expect(DiskLockHolder.holderPID("3: FLOCK  ADVISORY  WRITE 4242 07:00:1029 0 EOF", device: Self.device, inode: 1029) == 4242)
+        #expect(FlockHolder.holderPID("3: FLOCK  ADVISORY  WRITE 4242 07:00:1029 0 EOF"[...], device: Self.device, inode: 1029) == 4242)
         // Major and minor are hexadecimal: 259:16 (NVMe) prints as 103:10.
-        #expect(DiskLockHolder.holderPID("1: FLOCK  ADVISORY  WRITE 77 103:10:5 0 EOF",
+        #expect(FlockHolder.holderPID("1: FLOCK  ADVISORY  WRITE 77 103:10:5 0 EOF",
                                          device: .init(major: 259, minor: 16), inode: 5) == 77)
     }
 
@@ -22,7 +22,7 @@ import Testing
             "",
         ]
         for line in lines {
-            #expect(DiskLockHolder.holderPID(line, device: Self.device, inode: 1029) == nil, "\(line)")
+            #expect(FlockHolder.holderPID(line[...], device: Self.device, inode: 1029) == nil, "\(line)")
         }
     }
 }
