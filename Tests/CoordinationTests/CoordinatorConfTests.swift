@@ -52,19 +52,9 @@ import TestSupport
     @Test func aLockHeldByAnotherProcessIsRespected() throws {
         let scratch = try Scratch()
         let path = try scratch.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "coordinator.conf")
-        // flock(1) holds the lock while it sleeps; it prints once it has it. --no-fork makes the
-        // shell, then sleep, the process itself, so that killing it ends everything at once.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["flock", "--no-fork", "--exclusive", path, "sh", "-c", "echo locked; exec sleep 30"]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
-        defer {
-            kill(holder.processIdentifier, SIGKILL)
-            holder.waitUntilExit()
-        }
-        #expect(try output.readFirstLine() == "locked")
+        // Held as locksmithd holds it, with an exclusive flock.
+        let holder = try RivalLock(path)
+        defer { holder.release() }
         #expect(throws: CoordinatorConfError.heldByAnother(path: path, name: "locksmithd")) {
             try CoordinatorConf(path: path, strategy: .reboot)
         }

@@ -203,23 +203,14 @@ import Testing
         defer { etcd.stop() }
         let (harness, root) = try Self.harness(reboot: "Strategy=etcd-lock\nEtcdEndpoints=\(etcd.clientURL)")
         let conf = try root.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "run/update-engine/coordinator.conf")
-        // Held as locksmithd holds it, with an exclusive flock, by flock(1) itself (--no-fork).
-        let locksmithd = Process()
-        locksmithd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        locksmithd.arguments = ["flock", "--no-fork", "--exclusive", conf, "sh", "-c", "echo locked; exec sleep 60"]
-        let output = Pipe()
-        locksmithd.standardOutput = output
-        try locksmithd.run()
-        defer {
-            kill(locksmithd.processIdentifier, SIGKILL)
-            locksmithd.waitUntilExit()
-        }
-        #expect(try output.readFirstLine() == "locked")
+        // Held as locksmithd holds it, with an exclusive flock.
+        let locksmithd = try RivalLock(conf)
+        defer { locksmithd.release() }
         let logind = try FakeLogind(address: harness.bus.address)
         defer { logind.stop() }
         try harness.start()
         try Self.expectStandsDown(harness, etcd: etcd, logind: logind,
-                                  saying: "locksmithd (pid \(locksmithd.processIdentifier)) holds \(conf)")
+                                  saying: "locksmithd (pid \(locksmithd.pid)) holds \(conf)")
         #expect(try String(contentsOfFile: conf, encoding: .utf8).contains("NAME=locksmithd"), "left to its holder")
         harness.stop()
     }

@@ -173,20 +173,11 @@ import Testing
     @Test func locksmithdHoldingCoordinatorConfMeansNoLockAndNoReboot() throws {
         let scratch = try Scratch()
         let path = try scratch.write("NAME=locksmithd\nSTRATEGY=etcd-lock\nSTATE=running\n", to: "coordinator.conf")
-        // As locksmithd holds it: flock(1) keeps the lock while the shell, then sleep, runs.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["flock", "--no-fork", "--exclusive", path, "sh", "-c", "echo locked; exec sleep 30"]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
-        defer {
-            kill(holder.processIdentifier, SIGKILL)
-            holder.waitUntilExit()
-        }
-        #expect(try output.readFirstLine() == "locked")
+        // Held as locksmithd holds it, with an exclusive flock.
+        let holder = try RivalLock(path)
+        defer { holder.release() }
         let (coordinator, lock) = try Self.standingDown(conf: path)
-        try Self.expectStandsDown(coordinator, lock, saying: "locksmithd (pid \(holder.processIdentifier)) holds \(path)")
+        try Self.expectStandsDown(coordinator, lock, saying: "locksmithd (pid \(holder.pid)) holds \(path)")
     }
 
     @Test func aCoordinatorConfThatCannotBeTakenMeansNoLockAndNoReboot() throws {
