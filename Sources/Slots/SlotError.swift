@@ -31,6 +31,8 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
     /// Probed again under the disk's lock, a slot is no longer the partition a write was
     /// planned for (`planned` and `found` describe both), or would be the booted one.
     case slotChanged(disk: String, slot: SlotName, planned: String, found: String)
+    /// The boot backend could not read or change the bootloader's own files or hook.
+    case bootBackend(BootBackendError)
 
     public var description: String {
         switch self {
@@ -95,6 +97,8 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
         case let .slotChanged(disk, slot, planned, found):
             return "slot \(slot.rawValue) of \(disk) changed since it was probed: it was \(planned), and is now \(found); "
                 + "nothing was written; check the partition table (sgdisk -p \(disk)) and try again"
+        case let .bootBackend(error):
+            return error.description
         case let .bootedPartitionNotASlot(disk, partition):
             return "the system booted from partition \(partition) of \(disk), which is neither slot; "
                 + "check the slot labels in the configuration"

@@ -46,7 +46,7 @@ struct GPTDamageTests {
             #expect(disk.partitions.count == 6, "the good copy still lists every partition")
 
             let change = try BootControl(pair: try SlotPair(disk: disk)).setTrial(.b)
-            #expect(change.repaired == [damage.expectedProblem], "the repair is reported")
+            #expect(change.repaired == [.gpt(damage.expectedProblem)], "the repair is reported")
             try expectFlags(on: testDisk, a: (1, 0, true), b: (2, 1, false))
             #expect(try Disk.probe(testDisk.path).tableProblems().isEmpty)
             #expect(try testDisk.partitionContentsEqual(pristine))
@@ -58,7 +58,7 @@ struct GPTDamageTests {
         try TestDisk.with(kind) { testDisk in
             try Damage.backupHeader.apply(to: testDisk)
             let control = try BootControl(pair: try SlotPair(disk: try Disk.probe(testDisk.path)))
-            #expect(try control.repair() == [Damage.backupHeader.expectedProblem])
+            #expect(try control.repair() == [.gpt(Damage.backupHeader.expectedProblem)])
             #expect(try testDisk.sgdiskVerifies().clean)
             #expect(try control.repair().isEmpty, "a sound table needs no second repair")
         }
