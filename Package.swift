@@ -30,6 +30,12 @@ let package = Package(
             name: "Slots",
             dependencies: ["CBlkid", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The bootloaders Tandem drives besides the GPT bits: GRUB's environment block,
+        // systemd-boot's entries, a custom hook; and the ESP their files live on.
+        .target(
+            name: "Bootloaders",
+            dependencies: ["Platform", "Slots", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .target(
             name: "Verification",
             dependencies: ["COpenSSL", "Platform", .product(name: "SystemPackage", package: "swift-system")]
@@ -55,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["Coordination", "HTTP", "Omaha", "Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
+            dependencies: ["Bootloaders", "Coordination", "HTTP", "Omaha", "Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         // sd-bus and sd-event in Swift (Core), the daemon's two D-Bus faces (Service) and the client.
@@ -70,13 +76,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "tandemd",
-            dependencies: ["Bus", "Engine", "Service", "Slots", "Streaming", "Verification",
+            dependencies: ["Bootloaders", "Bus", "Engine", "Service", "Slots", "Streaming", "Verification",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "updatectl",
-            dependencies: ["Bus", "Engine", "Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Bootloaders", "Bus", "Engine", "Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Fuzzing: one entry point per parser of hostile input (FuzzTargets), and the driver that
@@ -100,6 +106,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Bus", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
+        .testTarget(name: "BootloadersTests", dependencies: ["Bootloaders", "Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
