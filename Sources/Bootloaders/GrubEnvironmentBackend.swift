@@ -8,15 +8,14 @@ import SystemPackage
 /// step (docs/slots.md says why).
 ///
 /// Crash safety: GRUB's `save_env` rewrites the block in place, through the sectors the file
-/// already has, so the file must stay exactly where and as large as it is. Tandem therefore
-/// also writes in place, never by rename, and only the bytes that change, followed by fsync.
-/// Its variables come first in the block, within its first 512 bytes, and a change of values
-/// alone rewrites only bytes in that sector, which the disk writes whole: a power cut leaves
-/// the old variables or the new. A block in another layout (written by grub-editenv, or with
-/// values of another length) is first rewritten in Tandem's layout with the values GRUB
-/// already sees, so that either half of a torn write still means the old state, and only then
-/// given the new values. A missing or wrongly sized block is replaced whole (write-temp, fsync,
-/// rename): GRUB could not have written to it anyway.
+/// already has, so Tandem also writes in place: only the bytes that change, then fsync. No
+/// FAT metadata changes (a rename on vfat rewrites two directory entries and the FAT, and a
+/// cut in between leaves two names on one cluster). Tandem's variables come first in the
+/// block, within its first 173 bytes, so in the old block and the new alike they all lie in
+/// the first 512-byte sector: however a power cut tears the write, the sector holding them is
+/// the old one or the new one. A block that is not in this layout (made by grub-editenv, or
+/// edited by hand) or not 1024 bytes is instead replaced whole (write-temp, fsync, rename,
+/// fsync the directory), once; every later write is in place.
 public final class GrubEnvironmentBackend: BootBackend {
     public let kind = BootBackendKind.grubEnv
     /// Where the ESP (or `/boot`) holding `tandem/` is mounted.
@@ -52,19 +51,14 @@ public final class GrubEnvironmentBackend: BootBackend {
         let loaded = try load()
         let wanted = [SlotName.a: table[pair.a.partition.number], .b: table[pair.b.partition.number]]
         let final = try block(GrubBootVariables.encode(wanted, into: loaded.environment))
-        guard loaded.bytes.count == GrubEnvironment.blockSize else {
+        // In Tandem's layout, with the values GRUB sees now: what the block must already be
+        // for a write in place to change nothing but Tandem's lines at its start.
+        let current = GrubBootVariables.encode(loaded.decoded.attributes, into: loaded.environment).serialized()
+        if current == loaded.bytes {
+            try overwriteChanges(from: loaded.bytes, to: final)
+        } else {
             try io("replace") { () throws(Errno) in try storage.replace(with: final) }
-            return loaded.problems
         }
-        var current = loaded.bytes
-        // The values GRUB sees now, in Tandem's layout: a torn write of this step still means
-        // the old state.
-        if let staged = GrubBootVariables.encode(loaded.decoded.attributes, into: loaded.environment).serialized(),
-           staged != current {
-            try overwriteChanges(from: current, to: staged)
-            current = staged
-        }
-        try overwriteChanges(from: current, to: final)
         return loaded.problems
     }
 
