@@ -140,7 +140,8 @@ public enum GrubFragment {
             "",
             "if [ -z \"${tandem_slot}\" ]; then",
             "  echo \"tandem: no bootable slot in \(environmentPath) (\(state)); booting nothing\"",
-            "elif [ \"${tandem_saved}\" != 1 ]; then",
+            // A trial whose try was not saved (trial 1, saved 0) could repeat forever.
+            "elif [ \"${tandem_trial}${tandem_saved}\" = 10 ]; then",
             "  echo \"tandem: cannot save the try of slot ${tandem_slot} to \(environmentPath); an uncounted trial could repeat forever, so booting nothing\"",
             "else",
         ]
