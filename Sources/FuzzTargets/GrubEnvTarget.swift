@@ -10,8 +10,9 @@ enum GrubEnvTarget {
             guard let bytes = try GrubEnvironmentFile(path: path).read() else { return }
             let parsed = try GrubEnvironment.parse(bytes)
             let decoded = GrubBootVariables.decode(parsed.environment)
-            // The fuzzer's oracles. Whatever GRUB reads serializes to a block it reads the same.
-            let roomy = parsed.environment.serialized(size: GrubEnvironment.maximumFileSize)
+            // The fuzzer's oracles. Whatever GRUB reads serializes to a block it reads the same,
+            // and no larger: unescaping never lengthens a value.
+            let roomy = parsed.environment.serialized(size: bytes.count)
             precondition(roomy.map { try? GrubEnvironment.parse($0).environment } == parsed.environment,
                          "a block GRUB reads does not serialize to one it reads the same")
             // What Tandem writes reads back as what it meant, keeps the boot record and the
