@@ -187,6 +187,23 @@ struct GrubEnvironmentBackendTests {
         #expect(try fixture.listed()["keep"] == "me")
     }
 
+    /// The fragment gives A a tie whatever the partition numbers; the backend predicts that,
+    /// where the GPT model would pick the lower partition number.
+    @Test func aTieGoesToAEvenWhenAIsTheHigherPartition() throws {
+        try Integration.requireGPTTools()
+        let disk = try TestDisk(extraSgdisk: ["-c", "3:USR-B", "-c", "4:USR-A"])
+        defer { disk.remove() }
+        let pair = try SlotPair(disk: try Disk.probe(disk.path))
+        #expect(pair.a.partition.number == 4)
+        let good = BootAttributes(priority: 1, tries: 0, successful: true)
+        let table = BootTable(attributes: [3: good, 4: good], bootPartitions: [3, 4])
+        let backend = GrubEnvironmentBackend(pair: pair, esp: "/unused")
+        #expect(backend.choice(in: table) == BootChoice(partition: 4, consumesTry: false))
+        var higherB = table
+        higherB[3].priority = 2
+        #expect(backend.choice(in: higherB) == BootChoice(partition: 3, consumesTry: false))
+    }
+
     @Test func theSettingsMakeTheBackendWithAnESP() throws {
         let fixture = try Fixture()
         #expect(throws: SlotError.self) { try BootBackendSettings(kind: .grubEnv).backend(for: fixture.pair) }
