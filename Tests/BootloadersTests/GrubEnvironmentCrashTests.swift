@@ -61,7 +61,8 @@ struct GrubEnvironmentCrashTests {
 
     /// Runs `change` from `start` with a cut at every step and every landing pattern.
     /// Returns how many interrupted writes were checked.
-    static func checkEveryCut(pair: SlotPair, start: [UInt8], change: (inout BootTable) -> Void) throws -> Int {
+    static func checkEveryCut(pair: SlotPair, start: [UInt8], named name: String,
+                              change: (inout BootTable) -> Void) throws -> Int {
         let clean = PowerCutStorage(start)
         let backend = GrubEnvironmentBackend(pair: pair, esp: "/unused", storage: clean)
         let before = try backend.read(pair).table
@@ -82,7 +83,7 @@ struct GrubEnvironmentCrashTests {
                 let reading = try cut.read(pair)
                 let seen = attributes(reading.table, pair)
                 #expect(seen == attributes(before, pair) || seen == newState,
-                        "cut at step \(step), sectors \(landing.sorted()): \(seen) is neither \(attributes(before, pair)) nor \(newState)")
+                        "\(name): cut at step \(step), sectors \(landing.sorted()): \(seen) is neither \(attributes(before, pair)) nor \(newState)")
                 if cut.choice(in: before) != nil && cut.choice(in: after) != nil {
                     #expect(cut.choice(in: reading.table) != nil)
                 }
@@ -90,10 +91,6 @@ struct GrubEnvironmentCrashTests {
             }
         }
         return checked
-    }
-
-    static func block(_ variables: [GrubEnvironment.Variable]) throws -> [UInt8] {
-        try #require(GrubEnvironment(variables: variables).serialized())
     }
 
     /// Others' variables long enough to push everything after them past byte 512.
@@ -117,7 +114,7 @@ struct GrubEnvironmentCrashTests {
             }
             var startTable = [SlotName.a: attributes(), .b: attributes()]
             // Keep one slot bootable, as a running system's table is.
-            if !(startTable[.a]!.isBootable || startTable[.b]!.isBootable) { startTable[.a] = BootAttributes(priority: 1, tries: 0, successful: true) }
+            if !startTable.values.contains(where: \.isBootable) { startTable[.a] = BootAttributes(priority: 1, tries: 0, successful: true) }
             // Tandem's layout, with others' variables after its own (some past byte 512) ...
             var base = GrubEnvironment(variables: round % 2 == 0 ? Self.longForeignVariables : [.init("saved_entry", "0")])
             var start = try #require(GrubBootVariables.encode(startTable, into: base).serialized())
@@ -135,10 +132,10 @@ struct GrubEnvironmentCrashTests {
                 ("prioritize A", { $0.prioritize(a) }),
                 ("boot", { _ = $0.takeNextBoot() }),
             ]
-            let (_, operation) = operations[round % operations.count]
-            checked += try Self.checkEveryCut(pair: pair, start: start, change: operation)
+            let (name, operation) = operations[round % operations.count]
+            checked += try Self.checkEveryCut(pair: pair, start: start, named: "round \(round), \(name)", change: operation)
         }
-        #expect(checked > 400)
+        #expect(checked > 400, "\(checked) interrupted writes checked")
     }
 
     /// Tries 10 to 9 shortens Tandem's lines and moves every later byte: the torn write can
@@ -151,7 +148,7 @@ struct GrubEnvironmentCrashTests {
         let start = try #require(GrubBootVariables.encode(
             [.a: BootAttributes(priority: 1, tries: 0, successful: true), .b: BootAttributes(priority: 2, tries: 10, successful: false)],
             into: GrubEnvironment(variables: Self.longForeignVariables)).serialized())
-        let checked = try Self.checkEveryCut(pair: pair, start: start) { _ = $0.takeNextBoot() }
+        let checked = try Self.checkEveryCut(pair: pair, start: start, named: "boot from 10 tries") { _ = $0.takeNextBoot() }
         #expect(checked == 4)
     }
 
@@ -161,13 +158,7 @@ struct GrubEnvironmentCrashTests {
             [.a: BootAttributes(priority: 15, tries: 15, successful: true), .b: BootAttributes(priority: 15, tries: 15, successful: true)],
             into: GrubEnvironment(variables: [.init("TANDEM_BOOTED", "b"), .init("TANDEM_BOOTED_TRIAL", "1")]))
         let bytes = try #require(longest.serialized())
-        let end = try #require(bytes.firstIndex(of: UInt8(ascii: "#"), after: 1))
+        let end = try #require(bytes[GrubEnvironment.signature.count...].firstIndex(of: UInt8(ascii: "#")))
         #expect(end == 173)
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func firstIndex(of byte: UInt8, after start: Int) -> Int? {
-        self[start...].firstIndex(of: byte)
     }
 }
