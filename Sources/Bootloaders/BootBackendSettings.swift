@@ -31,7 +31,10 @@ public struct BootBackendSettings: Sendable, Equatable {
         case .grubEnv:
             throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
         case .systemdBoot:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let esp else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "no ESP given (ESP= in tandem.conf, or --esp)"))
+            }
+            return SystemdBootBackend(esp: esp)
         case .custom:
             throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
         }
