@@ -32,7 +32,7 @@ public struct LoaderVariables: Sendable {
     }
 
     /// The value after the attribute word, as UTF-16LE up to the first NUL.
-    static func decode(_ bytes: [UInt8]) -> String? {
+    public static func decode(_ bytes: [UInt8]) -> String? {
         guard bytes.count >= 4, (bytes.count - 4) % 2 == 0 else { return nil }
         var units: [UInt16] = []
         var index = 4
