@@ -56,7 +56,7 @@ public final class SystemdBootBackend: BootBackend {
         // Entries leave first: a slot without an entry cannot boot whatever loader.conf says.
         for slot in SlotName.allCases {
             let gone = desired[slot] == nil || state.unloadable[slot] != nil
-            if gone, let current = state.entries[slot]?.fileName ?? state.unloadable[slot] {
+            if gone, let current = state.names[slot] ?? state.unloadable[slot] {
                 try files.remove(SystemdBootLayout.entriesDirectory + "/" + current)
             }
         }
@@ -72,9 +72,9 @@ public final class SystemdBootBackend: BootBackend {
         for slot in SlotName.allCases {
             guard let wanted = desired[slot] else { continue }
             let target = SystemdBootLayout.entriesDirectory + "/" + wanted.fileName
-            if let current = state.entries[slot], state.unloadable[slot] == nil {
-                if current != wanted {
-                    try files.rename(SystemdBootLayout.entriesDirectory + "/" + current.fileName, to: target)
+            if let current = state.names[slot], state.unloadable[slot] == nil {
+                if current != wanted.fileName {
+                    try files.rename(SystemdBootLayout.entriesDirectory + "/" + current, to: target)
                 }
             } else {
                 try files.replace(target, with: try entryFile(for: pair[slot]))
@@ -136,7 +136,7 @@ public final class SystemdBootBackend: BootBackend {
     /// the image builder's. Returns the paths written.
     public static func prepare(pair: SlotPair, esp: String, kernelOptions: String = "",
                                beforeStep: @escaping (ESPFileStep) throws -> Void = { _ in }) throws -> [String] {
-        guard !kernelOptions.contains(where: { $0 == "\n" || $0 == "\r" }) else {
+        guard !kernelOptions.contains(where: SystemdBootConfigLines.isLineBreak) else {
             throw SlotError.bootBackend(.notConfigured(backend: .systemdBoot, detail: "the kernel options must be one line"))
         }
         let files = ESPFiles(root: esp, backend: .systemdBoot, beforeStep: beforeStep)
@@ -217,7 +217,7 @@ public final class SystemdBootBackend: BootBackend {
         var options = ""
         if access(optionsPath, F_OK) == 0 {
             let text = String(decoding: try SystemdBootESPState.contents(of: optionsPath), as: UTF8.self)
-            let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            let lines = text.split(whereSeparator: SystemdBootConfigLines.isLineBreak)
             guard lines.count <= 1 else {
                 throw .bootBackend(.unreadableState(backend: kind, location: optionsPath,
                                                     detail: "the kernel options must be one line"))

@@ -10,7 +10,7 @@ struct SystemdBootConfigLines {
 
     static func parse(_ text: Substring) -> [Line] {
         var lines: [Line] = []
-        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for raw in text.split(whereSeparator: isLineBreak) {
             let line = raw.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
             let trimmed = Substring(String(line))
             guard let first = trimmed.first, first != "#" else { continue }
@@ -22,6 +22,11 @@ struct SystemdBootConfigLines {
             lines.append(Line(key: trimmed[..<separator], value: value))
         }
         return lines
+    }
+
+    /// `\n` or `\r`, alone or as the one Character `\r\n` that Swift makes of the pair.
+    static func isLineBreak(_ character: Character) -> Bool {
+        character.unicodeScalars.contains { $0 == "\n" || $0 == "\r" }
     }
 
     private static func isBlank(_ character: Character) -> Bool {

@@ -12,6 +12,9 @@ import SystemPackage
 struct SystemdBootESPState: Equatable {
     /// The entries systemd-boot will load, by slot.
     var entries: [SlotName: SystemdBootEntryName] = [:]
+    /// The names of those entries as the directory lists them (FAT keeps the case it was
+    /// given, and a rename or unlink must use it on a case-sensitive file system too).
+    var names: [SlotName: String] = [:]
     /// Entry files systemd-boot skips (no `linux`/`efi` line, or its file is missing), so the
     /// slot cannot boot; a write replaces them.
     var unloadable: [SlotName: String] = [:]
@@ -61,7 +64,7 @@ struct SystemdBootESPState: Equatable {
                 backend: .systemdBoot, location: directory,
                 detail: "\(reason); systemd-boot would load it too, so its choice cannot be predicted: remove it"))
         case let .entry(entry):
-            if let other = entries[entry.slot]?.fileName ?? unloadable[entry.slot] {
+            if let other = names[entry.slot] ?? unloadable[entry.slot] {
                 throw .bootBackend(.unreadableState(
                     backend: .systemdBoot, location: directory,
                     detail: "slot \(entry.slot.rawValue) has two entries, \(other) and \(name): remove one"))
@@ -70,6 +73,7 @@ struct SystemdBootESPState: Equatable {
             let contents = String(decoding: try Self.contents(of: path), as: UTF8.self)
             if let loader = SystemdBootEntryFile.loaderPath(in: contents), access(esp + "/" + loader, F_OK) == 0 {
                 entries[entry.slot] = entry
+                names[entry.slot] = name
             } else {
                 unloadable[entry.slot] = name
                 problems.append(.loaderEntries(

@@ -42,7 +42,7 @@ public struct SystemdBootLoaderConf: Equatable, Sendable {
     }
 
     public static func parse(_ text: String) throws(ForeignDefault) -> SystemdBootLoaderConf {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0 }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: SystemdBootConfigLines.isLineBreak)
         let defaults = SystemdBootConfigLines.parse(Substring(text)).filter { $0.key == "default" }
         guard let last = defaults.last else {
             return SystemdBootLoaderConf(lines: lines, first: nil)

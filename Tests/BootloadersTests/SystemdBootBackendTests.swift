@@ -29,6 +29,10 @@ struct SystemdBootBackendTests {
         #expect(throws: SlotError.self) {
             try SystemdBootBackend.prepare(pair: fixture.pair, esp: fixture.esp, kernelOptions: "quiet\nlinux /evil")
         }
+        // Swift makes one Character of CR LF, which is neither "\r" nor "\n".
+        #expect(throws: SlotError.self) {
+            try SystemdBootBackend.prepare(pair: fixture.pair, esp: fixture.esp, kernelOptions: "quiet\r\nlinux /evil")
+        }
     }
 
     @Test func aTrialCountsDownAsSystemdBootRenamesAndIsBlessedByDroppingTheCounter() throws {
@@ -86,6 +90,14 @@ struct SystemdBootBackendTests {
         table = try fixture.control().read().table
         #expect(table[fixture.b] == BootAttributes(priority: 2, tries: 2, successful: false))
         #expect(table[fixture.a] == BootAttributes(priority: 1, tries: 0, successful: true))
+    }
+
+    @Test func anEntryNamedInCapitalsIsRenamedUnderTheNameItHas() throws {
+        let fixture = try SystemdBootFixture()
+        // FAT compares names without case, and systemd-boot lowercases the id.
+        try fixture.layOut(entries: ["tandem-a.conf", "TANDEM-B+2-0.CONF"], first: "b")
+        try fixture.control().nextBoot(commit: true)
+        #expect(try fixture.entryNames() == ["tandem-a.conf", "tandem-b+1-1.conf"])
     }
 
     @Test func withoutADefaultSystemdBootPutsBFirst() throws {
@@ -154,6 +166,16 @@ struct SystemdBootBackendTests {
         #expect(throws: SlotError.self) { try control.read() }
         #expect(throws: SlotError.self) { try control.setTrial(.b) }
         #expect(try fixture.entryNames() == before)
+    }
+
+    @Test func aLoaderConfWithCRLFLinesKeepsItsLinesAndGetsTheNewDefault() throws {
+        let fixture = try SystemdBootFixture()
+        try fixture.layOut(entries: ["tandem-a.conf", "tandem-b.conf"], first: nil)
+        try fixture.scratch.write("timeout 3\r\ndefault tandem-a[.+][1-9c]*\r\n", to: "esp/loader/loader.conf")
+        #expect(try fixture.control().nextBoot(commit: false).slot.name == .a)
+        try fixture.control().prioritize(.b)
+        let text = try String(contentsOfFile: fixture.esp + "/loader/loader.conf", encoding: .utf8)
+        #expect(text == "timeout 3\ndefault tandem-b[.+][1-9c]*\n")
     }
 
     @Test func aDefaultThatIsNotTandemsIsAClearError() throws {
