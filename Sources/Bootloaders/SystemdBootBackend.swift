@@ -53,6 +53,8 @@ public final class SystemdBootBackend: BootBackend {
         let desiredFirst = Self.first(of: desired, table: table, pair: pair)
         let loaderConfChanges = desiredFirst != nil && (state.loaderConf == nil || state.loaderConf?.first != desiredFirst)
 
+        try files.createDirectory(SystemdBootLayout.loaderDirectory)
+        try files.createDirectory(SystemdBootLayout.entriesDirectory)
         // Entries leave first: a slot without an entry cannot boot whatever loader.conf says.
         for slot in SlotName.allCases {
             let gone = desired[slot] == nil || state.unloadable[slot] != nil
@@ -67,8 +69,6 @@ public final class SystemdBootBackend: BootBackend {
             try writeLoaderConf(first: desiredFirst, over: state.loaderConf, files: files)
             loaderConfWritten = true
         }
-        try files.createDirectory(SystemdBootLayout.loaderDirectory)
-        try files.createDirectory(SystemdBootLayout.entriesDirectory)
         for slot in SlotName.allCases {
             guard let wanted = desired[slot] else { continue }
             let target = SystemdBootLayout.entriesDirectory + "/" + wanted.fileName

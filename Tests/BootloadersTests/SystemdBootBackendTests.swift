@@ -178,6 +178,18 @@ struct SystemdBootBackendTests {
         #expect(text == "timeout 3\ndefault tandem-b[.+][1-9c]*\n")
     }
 
+    @Test func aTrialOnAnESPWithoutLoaderDirectoryCreatesIt() throws {
+        let fixture = try SystemdBootFixture()
+        let control = fixture.control()
+        #expect(try control.read().problems.count == 2)
+        try control.update { table in
+            table[fixture.a] = BootAttributes(priority: 1, tries: 0, successful: true)
+            table.setTrial(fixture.b, tries: 1)
+        }
+        #expect(try fixture.entryNames() == ["tandem-a.conf", "tandem-b+1-0.conf"])
+        #expect(try fixture.defaultPattern() == "tandem-b[.+][1-9c]*")
+    }
+
     @Test func aDefaultThatIsNotTandemsIsAClearError() throws {
         let fixture = try SystemdBootFixture()
         try fixture.layOut(entries: ["tandem-a.conf"], first: nil)
