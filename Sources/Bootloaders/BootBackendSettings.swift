@@ -34,7 +34,10 @@ public struct BootBackendSettings: Sendable, Equatable {
             }
             return GrubEnvironmentBackend(pair: pair, esp: esp)
         case .systemdBoot:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let esp else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "no ESP given (ESP= in tandem.conf, or --esp)"))
+            }
+            return SystemdBootBackend(esp: esp)
         case .custom:
             throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
         }
