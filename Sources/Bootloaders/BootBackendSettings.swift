@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Slots
+import SystemPackage
 
 /// What the boot backend needs besides the disk: `Backend=`, `ESP=` and `Hook=` under
 /// `[Slots]` in tandem.conf, or updatectl's `--backend`, `--esp` and `--hook`.
@@ -33,7 +37,13 @@ public struct BootBackendSettings: Sendable, Equatable {
         case .systemdBoot:
             throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
         case .custom:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let hook, !hook.isEmpty else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "no hook: set Hook= under [Slots] or pass --hook PATH"))
+            }
+            guard access(hook, X_OK) == 0 else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "the hook \(hook) is not executable: \(Errno(rawValue: errno))"))
+            }
+            return CustomHookBackend(hook: CustomHook(path: hook), esp: esp)
         }
     }
 }
