@@ -95,16 +95,21 @@ enum CustomHookAnswer {
 /// A hook's output in a message: printable ASCII as is, everything else escaped, cut to a
 /// length, so that a hostile answer cannot forge log lines or flood them.
 enum HookText {
+    /// `limit` is in characters of the result, escapes included.
     static func quoted<Bytes: Collection>(_ bytes: Bytes, limit: Int) -> String where Bytes.Element == UInt8 {
         var text = ""
-        for byte in bytes.prefix(limit) {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): text += "\\" + String(UnicodeScalar(byte))
-            case 0x20..<0x7F: text.unicodeScalars.append(UnicodeScalar(byte))
-            case UInt8(ascii: "\n"): text += "\\n"
-            default: text += "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+        var shown = 0
+        for byte in bytes {
+            let piece = switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): "\\" + String(UnicodeScalar(byte))
+            case 0x20..<0x7F: String(UnicodeScalar(byte))
+            case UInt8(ascii: "\n"): "\\n"
+            default: "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
             }
+            guard text.utf8.count + piece.utf8.count <= limit else { break }
+            text += piece
+            shown += 1
         }
-        return "\"" + text + "\"" + (bytes.count > limit ? "..." : "")
+        return "\"" + text + "\"" + (shown < bytes.count ? "..." : "")
     }
 }

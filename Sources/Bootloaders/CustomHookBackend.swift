@@ -72,7 +72,7 @@ public final class CustomHookBackend: BootBackend {
     /// effect all at once, with the last call: a trial starts only when the new slot is
     /// raised, after the other was lowered); else boot something; and, all else equal, write
     /// the slot the new state boots last.
-    static func writeOrder(_ slots: [Slot], from current: BootTable, to target: BootTable) -> [Slot] {
+    public static func writeOrder(_ slots: [Slot], from current: BootTable, to target: BootTable) -> [Slot] {
         guard slots.count == 2 else { return slots }
         let targetChoice = target.nextBoot()
         let orders = [slots, slots.reversed()].sorted { first, second in
