@@ -40,8 +40,13 @@ public struct BootBackendSettings: Sendable, Equatable {
             guard let hook, !hook.isEmpty else {
                 throw .bootBackend(.notConfigured(backend: kind, detail: "no hook: set Hook= under [Slots] or pass --hook PATH"))
             }
-            guard access(hook, X_OK) == 0 else {
+            var info = stat()
+            guard stat(hook, &info) == 0 else {
                 throw .bootBackend(.notConfigured(backend: kind, detail: "the hook \(hook) is not executable: \(Errno(rawValue: errno))"))
+            }
+            guard info.st_mode & S_IFMT == S_IFREG, access(hook, X_OK) == 0 else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "the hook \(hook) is not executable: "
+                    + (info.st_mode & S_IFMT == S_IFREG ? "\(Errno(rawValue: errno))" : "not a regular file")))
             }
             return CustomHookBackend(hook: CustomHook(path: hook), esp: esp)
         }

@@ -172,6 +172,7 @@ struct CustomHookBackendTests {
         #expect(detail(BootBackendSettings(kind: .custom, hook: fixture.scratch.file("missing")))?.contains("not executable") == true)
         let plain = try fixture.scratch.write("#!/bin/sh\n", to: "not-executable")
         #expect(detail(BootBackendSettings(kind: .custom, hook: plain))?.contains("not executable") == true)
+        #expect(detail(BootBackendSettings(kind: .custom, hook: fixture.scratch.path))?.contains("not a regular file") == true)
         let backend = try BootBackendSettings(kind: .custom, hook: try fixture.stateHook()).backend(for: fixture.pair)
         #expect(backend.kind == .custom)
     }
