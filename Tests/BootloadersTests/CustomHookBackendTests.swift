@@ -134,6 +134,50 @@ struct CustomHookBackendTests {
         #expect(CustomHookBackend.writeOrder([b, a], from: table(good(1), dead), to: table(dead, good(1))).map(\.name) == [.b, .a])
     }
 
+    /// Every operation of the lifecycle from every small state (576 tables): when the state
+    /// before and the state after both boot something, so does the state between the two calls.
+    @Test func noOperationPassesThroughAnUnbootableState() throws {
+        let fixture = try HookFixture()
+        let pair = fixture.pair
+        var states: [BootAttributes] = []
+        for priority in UInt8(0)...3 {
+            for tries in UInt8(0)...2 {
+                for good in [false, true] { states.append(BootAttributes(priority: priority, tries: tries, successful: good)) }
+            }
+        }
+        let operations: [(String, (inout BootTable) -> Void)] = [3, 4].flatMap { (number: Int) -> [(String, (inout BootTable) -> Void)] in
+            [("invalidate \(number)", { $0.invalidate(number) }), ("markBad \(number)", { $0.markBad(number) }),
+             ("setTrial \(number)", { $0.setTrial(number, tries: 2) }), ("markGood \(number)", { $0.markGood(number) }),
+             ("prioritize \(number)", { $0.prioritize(number) })]
+        } + [("boot", { _ = $0.takeNextBoot() })]
+        var twoCalls = 0, raisedLast = 0
+        for a in states {
+            for b in states {
+                let before = BootTable(attributes: [3: a, 4: b], bootPartitions: [3, 4])
+                for (name, operation) in operations {
+                    var after = before
+                    operation(&after)
+                    let changed = pair.slots.filter { after[$0.partition.number] != before[$0.partition.number] }
+                    guard changed.count == 2 else { continue }
+                    twoCalls += 1
+                    let first = CustomHookBackend.writeOrder(changed, from: before, to: after)[0].partition.number
+                    var between = before
+                    between[first] = after[first]
+                    if before.nextBoot() != nil && after.nextBoot() != nil {
+                        #expect(between.nextBoot() != nil, "\(name) from \(a) / \(b)")
+                    }
+                    // A slot that could not boot before (invalidated for an install) and boots
+                    // after: its change takes effect with the last call, all at once.
+                    if let raised = after.nextBoot(), !before[raised].isBootable, before.nextBoot() != nil {
+                        #expect(between.nextBoot() == before.nextBoot(), "\(name) from \(a) / \(b)")
+                        raisedLast += 1
+                    }
+                }
+            }
+        }
+        #expect(twoCalls > 1000 && raisedLast > 50, "\(twoCalls) changes of both slots, \(raisedLast) raising a dead slot")
+    }
+
     @Test func lastBootComesFromGetBootedWhenTheHookHasIt() throws {
         let fixture = try HookFixture()
         let backend = CustomHookBackend(hook: CustomHook(path: try fixture.stateHook()))
