@@ -64,8 +64,8 @@ public enum Subprocess {
         }
         let pid: pid_t
         do {
-            pid = try spawn(executable, arguments: arguments, environment: environment,
-                            stdout: stdout.write, stderr: stderr.write)
+            pid = try spawnRetryingWhileBusy(executable, arguments: arguments, environment: environment,
+                                             stdout: stdout.write, stderr: stderr.write, until: deadline)
         } catch {
             for descriptor in [stdout.read, stdout.write, stderr.read, stderr.write] { close(descriptor) }
             throw error
@@ -101,6 +101,25 @@ public enum Subprocess {
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         return (ends[0], ends[1])
     }
+
+    /// ETXTBSY says that some process holds the executable open for writing. That is
+    /// transient: a package manager replacing the hook, or a child forked by another thread
+    /// in the moment between its fork and its exec, holding a copy of a descriptor of a file
+    /// just written. So it is retried, for up to `busyRetrySeconds` and within the deadline.
+    private static func spawnRetryingWhileBusy(_ executable: String, arguments: [String], environment: [String],
+                                               stdout: CInt, stderr: CInt, until deadline: Double) throws(Errno) -> pid_t {
+        let giveUp = min(deadline, MonotonicClock.now() + busyRetrySeconds)
+        while true {
+            do {
+                return try spawn(executable, arguments: arguments, environment: environment, stdout: stdout, stderr: stderr)
+            } catch .textFileBusy where MonotonicClock.now() < giveUp {
+                var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                nanosleep(&pause, nil)
+            }
+        }
+    }
+
+    private static let busyRetrySeconds = 1.0
 
     private static func spawn(_ executable: String, arguments: [String], environment: [String],
                               stdout: CInt, stderr: CInt) throws(Errno) -> pid_t {

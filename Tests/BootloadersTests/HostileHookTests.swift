@@ -78,6 +78,33 @@ struct HostileHookTests {
         }
     }
 
+    /// A hook held open for writing (being replaced, or copied into a child between its fork and
+    /// its exec) cannot be executed (ETXTBSY): the spawn is retried for a while, then reported.
+    @Test func aHookBusyBeingWrittenIsRetriedThenReported() throws {
+        let fixture = try HookFixture()
+        let hook = try fixture.script("busy", "echo 'priority=1 tries=0 good=1'\n")
+        let backend = CustomHookBackend(hook: CustomHook(path: hook))
+
+        let writer = open(hook, O_WRONLY)
+        #expect(writer >= 0)
+        #expect {
+            try backend.read(fixture.pair)
+        } throws: { error in
+            guard case let SlotError.bootBackend(.hookFailed(_, _, detail)) = error else { return false }
+            return detail.contains("cannot be started") && detail.contains("busy")
+        }
+
+        // Released while the spawn is retrying: the call succeeds.
+        let released = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            usleep(50_000)
+            close(writer)
+            released.signal()
+        }
+        #expect(try backend.read(fixture.pair).table.nextBoot() == 3)
+        released.wait()
+    }
+
     @Test func aHangingHookIsKilledWithEverythingItStarted() throws {
         let fixture = try HookFixture()
         let pidFile = fixture.scratch.file("child.pid")
