@@ -28,10 +28,18 @@ final class HookFixture {
         scratch = try Scratch()
     }
 
-    /// Writes an executable shell script and returns its path.
+    /// Writes an executable shell script and returns its path. Close-on-exec: a child that
+    /// another test starts meanwhile must not keep the script open for writing, which would make
+    /// executing it fail with ETXTBSY.
+    @discardableResult
     func script(_ name: String, _ body: String) throws -> String {
-        let path = try scratch.write("#!/bin/sh\n" + body, to: name)
-        try Shell.run(["chmod", "755", path])
+        let path = scratch.file(name)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let text = Array(("#!/bin/sh\n" + body).utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == text.count else { throw POSIXError(.EIO) }
         return path
     }
 

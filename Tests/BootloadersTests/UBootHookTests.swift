@@ -111,7 +111,8 @@ struct UBootHookTests {
     ])
     func badArgumentsChangeNothing(_ arguments: [String]) throws {
         let (fixture, hook, store) = try setUp()
-        let result = try Shell.capture([hook] + arguments)
+        // Through sh, as the backend's ETXTBSY retry is not there (see HookFixture.script).
+        let result = try Shell.capture(["sh", hook] + arguments)
         #expect(result.status == 1 && result.stderr.hasPrefix("uboot-fw-env: "), "\(result)")
         #expect(!FileManager.default.fileExists(atPath: store))
         withExtendedLifetime(fixture) {}
@@ -119,8 +120,8 @@ struct UBootHookTests {
 
     @Test func unknownOperationsExitTwo() throws {
         let (fixture, hook, _) = try setUp()
-        #expect(try Shell.capture([hook, "get-primary"]).status == 2)
-        #expect(try Shell.capture([hook]).status == 2)
+        #expect(try Shell.capture(["sh", hook, "get-primary"]).status == 2)
+        #expect(try Shell.capture(["sh", hook]).status == 2)
         withExtendedLifetime(fixture) {}
     }
 
