@@ -10,7 +10,8 @@ import SystemPackage
 /// The child gets /dev/null as stdin, a pipe each for stdout and stderr, no other descriptor
 /// of ours (tandemd holds disk locks and bus sockets a hook must not keep alive), default
 /// signal dispositions with nothing blocked, and a process group of its own, so that a hook
-/// that hangs is killed with everything it started.
+/// that hangs is killed with everything it started, and that whatever a hook leaves running
+/// in its group when it exits is killed too.
 public enum Subprocess {
     public struct Limits: Sendable, Equatable {
         /// Seconds from the spawn until the whole process group is killed.
@@ -84,7 +85,7 @@ public enum Subprocess {
         if drained, let status = reap(pid, until: deadline) {
             termination = status
         } else {
-            // Killed before it is reaped: until then its process group cannot be reused.
+            // Killed before it is reaped: until then its process group ID cannot be reused.
             kill(-pid, SIGKILL)
             _ = reap(pid, until: nil)
             termination = collector.stdoutExceeded ? .outputExceeded : .timedOut
@@ -163,18 +164,27 @@ public enum Subprocess {
 
     /// Waits for `pid` to exit: until `deadline` (nil when the process is already killed, and
     /// only the zombie is left to reap). Nil when it is still running at the deadline.
+    ///
+    /// Whatever it leaves running in its process group is killed before it is reaped: while
+    /// it is a zombie its process group ID cannot be reused, so the signal reaches nobody else.
     private static func reap(_ pid: pid_t, until deadline: Double?) -> Termination? {
-        var status: CInt = 0
         while true {
-            let result = waitpid(pid, &status, deadline == nil ? 0 : WNOHANG)
-            if result == pid { break }
-            if result == -1 && errno != EINTR { return .lost(Errno(rawValue: errno)) }
-            if result == 0 {
-                // Its output is closed, so it is exiting: look again shortly.
-                guard let deadline, MonotonicClock.now() < deadline else { return nil }
-                var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
-                nanosleep(&pause, nil)
+            var info = siginfo_t()
+            let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | (deadline == nil ? 0 : WNOHANG))
+            if result == -1 {
+                if errno == EINTR { continue }
+                return .lost(Errno(rawValue: errno))
             }
+            if info._sifields._sigchld.si_pid == pid { break }
+            // Its output is closed, so it is exiting: look again shortly.
+            guard let deadline, MonotonicClock.now() < deadline else { return nil }
+            var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
+            nanosleep(&pause, nil)
+        }
+        kill(-pid, SIGKILL)
+        var status: CInt = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { return .lost(Errno(rawValue: errno)) }
         }
         let signal = status & 0x7F
         return signal == 0 ? .exited(status: (status >> 8) & 0xFF) : .signalled(signal: signal)

@@ -117,15 +117,33 @@ struct HostileHookTests {
         #expect(detail.hasPrefix("did not finish within 3 s"), "\(detail)")
         #expect(elapsed < 10, "killed at the deadline, not after \(elapsed) s")
         let child = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        // The background sleep was in the hook's process group: it dies (SIGKILL is handled
-        // asynchronously, so give it a moment) and is gone, or a zombie nobody reaped yet.
+        // The background sleep was in the hook's process group.
+        #expect(Self.dies(child), "the hook's background child \(child) survived")
+    }
+
+    @Test func whatAHookLeavesRunningIsKilled() throws {
+        let fixture = try HookFixture()
+        let pidFile = fixture.scratch.file("straggler.pid")
+        let hook = try fixture.script("straggler", """
+            sleep 1000 >/dev/null 2>&1 &
+            echo $! > '\(pidFile)'
+            echo 'priority=1 tries=0 good=1'
+            """)
+        #expect(try CustomHookBackend(hook: CustomHook(path: hook)).read(fixture.pair).table.nextBoot() == 3)
+        let child = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Self.dies(child), "the hook's background child \(child) survived")
+    }
+
+    /// Whether process `pid` dies (SIGKILL is handled asynchronously) within a few seconds: gone,
+    /// or a zombie nobody reaped yet.
+    private static func dies(_ pid: String) -> Bool {
         let dead = { () -> Bool in
-            let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
             return stat == nil || stat?.contains(") Z ") == true
         }
         let patience = MonotonicClock.now() + 5
         while !dead() && MonotonicClock.now() < patience { usleep(10_000) }
-        #expect(dead(), "the hook's background child \(child) survived")
+        return dead()
     }
 
     @Test func aHookThatClosesItsOutputAndLingersIsKilled() throws {
