@@ -21,7 +21,7 @@ extension InstallError {
             case .cancelled: .error
             }
         case .checkpoint: .downloadStateInitializationError
-        case .declined, .io: .error
+        case .declined, .bootArtifactsNotInstallable, .io: .error
         }
     }
 }

@@ -35,7 +35,7 @@ public final class HTTPBundleSource: BundleSource {
                 if UInt64(prefix.count) >= needed { throw HTTPTransfer.EnoughData() }
             })
             let preamble = try BundlePreamble.parse(prefix)
-            let declared = preamble.header.imageOffset + preamble.header.imageLength
+            let declared = preamble.header.bundleLength
             if let total = response.totalLength, total != declared {
                 throw StreamError.httpStatus(
                     url: url, status: response.status,

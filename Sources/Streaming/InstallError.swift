@@ -30,10 +30,16 @@ public enum InstallError: Error, CustomStringConvertible {
     case checkpoint(path: String, detail: String)
     /// The caller's policy refused the verified bundle before anything was written.
     case declined(String)
+    /// The verified bundle carries boot artifacts, which this installer does not install yet;
+    /// refused before anything is written rather than install the image without its kernel.
+    case bootArtifactsNotInstallable(kinds: [String])
     case io(String)
 
     public var description: String {
         switch self {
+        case let .bootArtifactsNotInstallable(kinds):
+            return "the bundle carries boot artifacts (\(kinds.joined(separator: ", "))) for the ESP, which this "
+                + "Tandem cannot install yet; nothing was written; install a bundle without artifacts or update Tandem"
         case let .targetIsBooted(slot):
             return "slot \(slot) is the booted slot; an update goes to the other slot (use --slot auto)"
         case let .targetInUse(slot, detail):

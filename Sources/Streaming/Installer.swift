@@ -106,13 +106,16 @@ public final class Installer: @unchecked Sendable {
         if let expected = options.expectedPayload {
             // Before anything else: a server that announces another size than the bundle's own
             // header is offering some other file, and there is no point in reading further.
-            let actual = preamble.header.imageOffset + preamble.header.imageLength
+            let actual = preamble.header.bundleLength
             guard actual == expected.size else {
                 throw InstallError.payloadSizeMismatch(expected: expected.size, actual: actual)
             }
         }
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
+        guard manifest.artifacts.isEmpty else {
+            throw InstallError.bootArtifactsNotInstallable(kinds: manifest.artifacts.map(\.kind.rawValue))
+        }
         let target = try preflight(manifest)
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)

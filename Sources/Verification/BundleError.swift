@@ -10,6 +10,9 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
     case badHeaderLength(UInt32)
     case sectionTooLong(section: String, length: UInt32, limit: Int)
     case imageTooLong(UInt64)
+    case badArtifactsLength(UInt64, limit: UInt64)
+    /// `manifest` is nil when the listed sizes overflow.
+    case artifactsLengthMismatch(header: UInt64, manifest: UInt64?)
     case badImageOffset(stored: UInt64, expected: UInt64)
     case reservedNotZero(offset: Int)
     case paddingNotZero(offset: Int)
@@ -27,8 +30,9 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
             return "not a Tandem bundle: it does not start with \"TNDMBNDL\"; "
                 + "pass a bundle made by 'updatectl image create', not a raw image"
         case let .unsupportedVersion(version):
-            return "bundle format version \(version) is not supported; this Tandem reads version "
-                + "\(BundleHeader.formatVersion); update Tandem, or \(BundleError.rebuild) of this version"
+            return "bundle format version \(version) is not supported; this Tandem reads versions "
+                + "\(BundleHeader.formatVersion) and \(BundleHeader.artifactsFormatVersion); update Tandem, "
+                + "or \(BundleError.rebuild) of a supported version"
         case let .badHeaderLength(length):
             return "the bundle header claims to be \(length) bytes long, but format version 1 headers are "
                 + "\(BundleHeader.size); the file is damaged; \(BundleError.rebuild)"
@@ -38,6 +42,13 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
         case let .imageTooLong(length):
             return "the bundle header gives an image length of \(length) bytes, more than any file can hold; "
                 + "the file is damaged; \(BundleError.rebuild)"
+        case let .badArtifactsLength(length, limit):
+            return "the bundle header gives the boot artifacts a length of \(length) bytes; a version 2 bundle "
+                + "has 1 to \(limit); the file is damaged; \(BundleError.rebuild)"
+        case let .artifactsLengthMismatch(header, manifest):
+            return "the bundle header gives the boot artifacts \(header) bytes, but the manifest lists "
+                + "\(manifest.map { "\($0)" } ?? "more than any file can hold"); "
+                + "the header was tampered with or damaged; fetch the bundle again"
         case let .badImageOffset(stored, expected):
             return "the bundle header puts the image at offset \(stored), but its lengths put it at \(expected); "
                 + "the file is damaged; \(BundleError.rebuild)"

@@ -12,8 +12,8 @@ public enum BundleFile {
         try withFile(path) { (file) throws(BundleFileError) in try readPreamble(file, path: path) }
     }
 
-    /// Checks that the file is exactly as long as the header says: the preamble, then the image,
-    /// then nothing.
+    /// Checks that the file is exactly as long as the header says: the preamble, the image, the
+    /// boot artifacts, then nothing.
     public static func checkLength(path: String, preamble: BundlePreamble) throws(BundleFileError) {
         try withFile(path) { (file) throws(BundleFileError) in try checkLength(file, path: path, preamble: preamble) }
     }
@@ -39,8 +39,7 @@ public enum BundleFile {
 
     static func checkLength(_ file: FileDescriptor, path: String, preamble: BundlePreamble) throws(BundleFileError) {
         let size = try io("finding the size of", path) { () throws(Errno) in try file.sizeInBytes() }
-        // BundleHeader.parse guarantees that this sum fits.
-        let end = preamble.header.imageOffset + preamble.header.imageLength
+        let end = preamble.header.bundleLength
         if size < end { throw .truncated(path: path, expected: end, actual: size) }
         if size > end { throw .trailingBytes(path: path, count: size - end) }
     }
@@ -58,6 +57,26 @@ public enum BundleFile {
         }
         guard digest == manifest.imageSHA256 else {
             throw .imageHashMismatch(path: path, expected: hexString(manifest.imageSHA256), actual: hexString(digest))
+        }
+    }
+
+    /// Hashes each boot artifact in place and compares it with the manifest. Call it after
+    /// `verifyImage`, which checks the file's length.
+    public static func verifyArtifacts(path: String, preamble: BundlePreamble) throws(BundleFileError) {
+        try withFile(path) { (file) throws(BundleFileError) in try verifyArtifacts(file, path: path, preamble: preamble) }
+    }
+
+    static func verifyArtifacts(_ file: FileDescriptor, path: String, preamble: BundlePreamble) throws(BundleFileError) {
+        let buffer = ChunkBuffer()
+        for (artifact, offset) in preamble.artifactRanges {
+            let (digest, count) = try buffer.hash(file, path: path, from: offset, count: artifact.size)
+            guard count == artifact.size else {
+                throw .truncated(path: path, expected: offset + artifact.size, actual: offset + count)
+            }
+            guard digest == artifact.sha256 else {
+                throw .artifactHashMismatch(path: path, kind: artifact.kind.rawValue, expected: hexString(artifact.sha256),
+                                            actual: hexString(digest))
+            }
         }
     }
 

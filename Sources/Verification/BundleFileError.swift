@@ -9,6 +9,8 @@ public enum BundleFileError: Error, Equatable, CustomStringConvertible {
     case imageSizeMismatch(path: String, header: UInt64, manifest: UInt64)
     case imageHashMismatch(path: String, expected: String, actual: String)
     case imageChanged(path: String)
+    case artifactHashMismatch(path: String, kind: String, expected: String, actual: String)
+    case artifactTooLarge(path: String, size: UInt64, limit: UInt64)
     case invalidManifest(BundleError)
     case alreadySigned(path: String, keyID: String)
     case signing(KeyError)
@@ -35,6 +37,11 @@ public enum BundleFileError: Error, Equatable, CustomStringConvertible {
         case let .imageSizeMismatch(path, header, manifest):
             return "the header of \(path) gives an image length of \(header) bytes, but the manifest says \(manifest); "
                 + "the bundle was tampered with or damaged; fetch it again"
+        case let .artifactHashMismatch(path, kind, expected, actual):
+            return "the \(kind) in \(path) has SHA-256 \(actual), but the manifest says \(expected); "
+                + "the bundle was tampered with or damaged; fetch it again"
+        case let .artifactTooLarge(path, size, limit):
+            return "\(path) is \(size) bytes; a boot artifact may be at most \(limit) bytes"
         case let .imageHashMismatch(path, expected, actual):
             return "the image in \(path) has SHA-256 \(actual), but the manifest says \(expected); the image was "
                 + "tampered with or damaged; fetch the bundle again"

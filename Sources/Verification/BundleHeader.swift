@@ -6,7 +6,14 @@
 public struct BundleHeader: Equatable, Sendable {
     public static let size = 64
     public static let magic: [UInt8] = Array("TNDMBNDL".utf8)
+    /// The version of a bundle without boot artifacts, which every Tandem reads.
     public static let formatVersion: UInt32 = 1
+    /// The version of a bundle with boot artifacts after the image. It adds `artifactsLength`
+    /// at offset 40; a Tandem that reads only version 1 refuses it by its version, so that it
+    /// never installs the image without the kernel the image needs.
+    public static let artifactsFormatVersion: UInt32 = 2
+    /// Three artifacts of at most `BundleArtifact.maximumSize` each.
+    public static let maximumArtifactsLength = 3 * BundleArtifact.maximumSize
     /// Manifest and signature block are each read whole into memory before anything is
     /// trusted, so an attacker-controlled length must not make that allocation large.
     public static let maximumSectionLength = 64 << 10
@@ -18,10 +25,14 @@ public struct BundleHeader: Equatable, Sendable {
     public var signaturesLength: Int
     public var imageOffset: UInt64
     public var imageLength: UInt64
+    /// The boot artifacts' bytes after the image, 0 for a version 1 bundle.
+    public var artifactsLength: UInt64
 
-    /// A current-version header for the given sections, with the image offset they imply.
-    public init(manifestLength: Int, signaturesLength: Int, imageLength: UInt64) {
-        formatVersion = BundleHeader.formatVersion
+    /// The header for the given sections, with the image offset they imply; version 2 exactly
+    /// when there are artifacts.
+    public init(manifestLength: Int, signaturesLength: Int, imageLength: UInt64, artifactsLength: UInt64 = 0) {
+        formatVersion = artifactsLength == 0 ? BundleHeader.formatVersion : BundleHeader.artifactsFormatVersion
+        self.artifactsLength = artifactsLength
         self.manifestLength = manifestLength
         self.signaturesLength = signaturesLength
         imageOffset = BundleHeader.imageOffset(manifestLength: manifestLength, signaturesLength: signaturesLength)
@@ -29,6 +40,11 @@ public struct BundleHeader: Equatable, Sendable {
     }
 
     /// Header, manifest and signature block, rounded up to the next multiple of 4096.
+    /// Where the artifacts start: right after the image.
+    public var artifactsOffset: UInt64 { imageOffset + imageLength }
+    /// The length of the whole bundle file. `parse` guarantees that the sum fits in an Int64.
+    public var bundleLength: UInt64 { imageOffset + imageLength + artifactsLength }
+
     public static func imageOffset(manifestLength: Int, signaturesLength: Int) -> UInt64 {
         let preamble = UInt64(size + manifestLength + signaturesLength)
         return (preamble + imageAlignment - 1) / imageAlignment * imageAlignment
@@ -42,7 +58,7 @@ public struct BundleHeader: Equatable, Sendable {
         let magic = reader.take(8) ?? []
         guard magic == BundleHeader.magic else { throw .badMagic }
         let version: UInt32 = reader.integer() ?? 0
-        guard version == formatVersion else { throw .unsupportedVersion(version) }
+        guard version == formatVersion || version == artifactsFormatVersion else { throw .unsupportedVersion(version) }
         let headerLength: UInt32 = reader.integer() ?? 0
         guard headerLength == size else { throw .badHeaderLength(headerLength) }
         let manifestLength: UInt32 = reader.integer() ?? 0
@@ -53,13 +69,21 @@ public struct BundleHeader: Equatable, Sendable {
         }
         let imageOffset: UInt64 = reader.integer() ?? 0
         let imageLength: UInt64 = reader.integer() ?? 0
+        // Version 1 has reserved (zero) bytes where version 2 stores the artifacts' length.
+        let artifactsLength: UInt64 = version == artifactsFormatVersion ? reader.integer() ?? 0 : 0
+        if version == artifactsFormatVersion {
+            guard (1...maximumArtifactsLength).contains(artifactsLength) else {
+                throw .badArtifactsLength(artifactsLength, limit: maximumArtifactsLength)
+            }
+        }
         let header = BundleHeader(manifestLength: Int(manifestLength), signaturesLength: Int(signaturesLength),
-                                  imageLength: imageLength)
+                                  imageLength: imageLength, artifactsLength: artifactsLength)
         guard imageOffset == header.imageOffset else {
             throw .badImageOffset(stored: imageOffset, expected: header.imageOffset)
         }
         // Offsets into the file are signed 64-bit for pread and lseek.
         guard imageLength <= UInt64(Int64.max) - imageOffset else { throw .imageTooLong(imageLength) }
+        guard artifactsLength <= UInt64(Int64.max) - imageOffset - imageLength else { throw .imageTooLong(imageLength) }
         if let nonzero = bytes[reader.offset..<size].firstIndex(where: { $0 != 0 }) {
             throw .reservedNotZero(offset: nonzero)
         }
@@ -75,6 +99,7 @@ public struct BundleHeader: Equatable, Sendable {
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: signaturesLength))
         bytes.appendLittleEndian(imageOffset)
         bytes.appendLittleEndian(imageLength)
+        if formatVersion == BundleHeader.artifactsFormatVersion { bytes.appendLittleEndian(artifactsLength) }
         bytes += [UInt8](repeating: 0, count: BundleHeader.size - bytes.count)
         return bytes
     }

@@ -19,7 +19,7 @@ public struct BundlePreamble: Equatable, Sendable {
         let manifestBytes = manifest.canonicalBytes()
         let header = BundleHeader(manifestLength: manifestBytes.count,
                                   signaturesLength: BundleSignature.serializeBlock(signatures).count,
-                                  imageLength: manifest.imageSize)
+                                  imageLength: manifest.imageSize, artifactsLength: manifest.artifacts.totalSize ?? 0)
         self.init(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
     }
 
@@ -37,7 +37,14 @@ public struct BundlePreamble: Equatable, Sendable {
         }
         let manifestBytes = Array(prefix[BundleHeader.size..<manifestEnd])
         let signatures = try BundleSignature.parseBlock(prefix[manifestEnd..<signaturesEnd])
-        return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: try Manifest.parse(manifestBytes),
+        let manifest = try Manifest.parse(manifestBytes)
+        // The header is not signed: its artifacts length is believed only because it equals the
+        // sum the manifest lists (the manifest bounds each size, so the sum cannot overflow).
+        let listed = manifest.artifacts.totalSize
+        guard listed == header.artifactsLength else {
+            throw .artifactsLengthMismatch(header: header.artifactsLength, manifest: listed)
+        }
+        return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: manifest,
                               signatures: signatures, storedBytes: Array(prefix[0..<end]))
     }
 
@@ -73,8 +80,18 @@ public struct BundlePreamble: Equatable, Sendable {
         let signatures = self.signatures + [signature]
         let header = BundleHeader(manifestLength: manifestBytes.count,
                                   signaturesLength: BundleSignature.serializeBlock(signatures).count,
-                                  imageLength: header.imageLength)
+                                  imageLength: header.imageLength, artifactsLength: header.artifactsLength)
         return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
+    }
+
+    /// Where each artifact's bytes lie in the bundle, in the manifest's order, right after the
+    /// image. `parse` checked that the lengths add up to the header's, which fits in an Int64.
+    public var artifactRanges: [(artifact: BundleArtifact, offset: UInt64)] {
+        var offset = header.artifactsOffset
+        return manifest.artifacts.map { artifact in
+            defer { offset += artifact.size }
+            return (artifact, offset)
+        }
     }
 
     /// Compares what the preamble says, not `storedBytes`: the format has exactly one encoding,

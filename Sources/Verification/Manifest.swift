@@ -5,7 +5,11 @@
 /// `parse` re-serializes what it read and demands the same bytes, so that one manifest has
 /// exactly one encoding and no two tools can disagree about what was signed.
 public struct Manifest: Equatable, Sendable {
+    /// The format of a manifest without boot artifacts; hosts of every Tandem version read it.
     public static let format = "1"
+    /// The format of a manifest with boot artifacts. A Tandem that reads only format 1 refuses
+    /// it, rather than install the image without the kernel it needs.
+    public static let artifactsFormat = "2"
 
     /// The OS version of the image, e.g. `3975.2.1`.
     public var version: String
@@ -17,30 +21,60 @@ public struct Manifest: Equatable, Sendable {
     public var created: String
     /// The host must already run at least this version to install the image.
     public var minimumVersion: String?
+    /// Boot files after the image, sorted by kind, at most one of each.
+    public var artifacts: [BundleArtifact] {
+        didSet { artifacts.sort { $0.kind < $1.kind } }
+    }
+
+    /// The `format` value this manifest is written with.
+    public var formatValue: String { artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat }
 
     public init(version: String, compatible: String, imageSize: UInt64, imageSHA256: [UInt8],
-                created: String, minimumVersion: String? = nil) {
+                created: String, minimumVersion: String? = nil, artifacts: [BundleArtifact] = []) {
         self.version = version
         self.compatible = compatible
         self.imageSize = imageSize
         self.imageSHA256 = imageSHA256
         self.created = created
         self.minimumVersion = minimumVersion
+        self.artifacts = artifacts.sorted { $0.kind < $1.kind }
     }
 
     enum Key: String, CaseIterable {
         case compatible, created, format, imageSHA256 = "image-sha256", imageSize = "image-size"
         case minimumVersion = "min-version", version
+        case initrdSHA256 = "initrd-sha256", initrdSize = "initrd-size", kernelSHA256 = "kernel-sha256"
+        case kernelSize = "kernel-size", ukiSHA256 = "uki-sha256", ukiSize = "uki-size"
+
+        static func size(_ kind: BundleArtifact.Kind) -> Key {
+            switch kind {
+            case .kernel: .kernelSize
+            case .initrd: .initrdSize
+            case .uki: .ukiSize
+            }
+        }
+
+        static func sha256(_ kind: BundleArtifact.Kind) -> Key {
+            switch kind {
+            case .kernel: .kernelSHA256
+            case .initrd: .initrdSHA256
+            case .uki: .ukiSHA256
+            }
+        }
 
         static let known = allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
     }
 
     private var fields: [(key: Key, value: String)] {
         var fields: [(key: Key, value: String)] = [
-            (.compatible, compatible), (.created, created), (.format, Manifest.format),
+            (.compatible, compatible), (.created, created), (.format, formatValue),
             (.imageSHA256, hexString(imageSHA256)), (.imageSize, String(imageSize)), (.version, version),
         ]
         if let minimumVersion { fields.append((.minimumVersion, minimumVersion)) }
+        for artifact in artifacts {
+            fields.append((Key.size(artifact.kind), String(artifact.size)))
+            fields.append((Key.sha256(artifact.kind), hexString(artifact.sha256)))
+        }
         return fields.sorted { Array($0.key.rawValue.utf8).lexicographicallyPrecedes(Array($1.key.rawValue.utf8)) }
     }
 
@@ -69,18 +103,19 @@ public struct Manifest: Equatable, Sendable {
         let (compatible, created, format, digest, size, version) = try (
             required(.compatible), required(.created), required(.format), required(.imageSHA256),
             required(.imageSize), required(.version))
-        guard format == Manifest.format else {
-            throw .malformedManifest("manifest format \(format) is not supported; this Tandem reads format "
-                + "\(Manifest.format); update Tandem")
+        guard format == Manifest.format || format == Manifest.artifactsFormat else {
+            throw .malformedManifest("manifest format \(format) is not supported; this Tandem reads formats "
+                + "\(Manifest.format) and \(Manifest.artifactsFormat); update Tandem")
         }
-        guard digest.utf8.count == 2 * SHA256.digestLength,
-              digest.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }),
-              let imageSHA256 = Verification.bytes(fromHex: digest)
-        else {
-            throw .malformedManifest("image-sha256 must be 64 lowercase hex digits, not '\(digest)'")
-        }
-        guard size.utf8.allSatisfy(isDigit), size == "0" || !size.hasPrefix("0"), let imageSize = UInt64(size) else {
-            throw .malformedManifest("image-size must be a decimal number of bytes without leading zeros, not '\(size)'")
+        let imageSHA256 = try sha256(digest, key: .imageSHA256)
+        let imageSize = try number(size, key: .imageSize)
+        let artifacts = try artifacts(values)
+        // One encoding: format 2 exactly when there are artifacts, so that a host too old for
+        // artifacts never mistakes a bundle that needs them for one that does not.
+        guard format == (artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat) else {
+            throw .malformedManifest(artifacts.isEmpty
+                ? "format \(Manifest.artifactsFormat) declares boot artifacts, but none are listed"
+                : "it lists boot artifacts, which need format \(Manifest.artifactsFormat), but says format \(format)")
         }
         // Refused here, so both when a bundle is built and when one is read for an install: a
         // signed empty image would otherwise be "verified" and its empty slot put on trial.
@@ -92,13 +127,57 @@ public struct Manifest: Equatable, Sendable {
             throw .malformedManifest("created must be a UTC time like 2026-11-21T19:00:00Z, not '\(created)'")
         }
         let manifest = Manifest(version: version, compatible: compatible, imageSize: imageSize,
-                                imageSHA256: imageSHA256, created: created, minimumVersion: values[.minimumVersion])
+                                imageSHA256: imageSHA256, created: created, minimumVersion: values[.minimumVersion],
+                                artifacts: artifacts)
         // The checks above should leave exactly one encoding; this comparison makes that a
         // guarantee rather than a hope.
         guard manifest.canonicalBytes() == bytes else {
             throw .malformedManifest("it is not in canonical form; rebuild it with 'updatectl image create'")
         }
         return manifest
+    }
+
+    private static func sha256(_ digest: String, key: Key) throws(BundleError) -> [UInt8] {
+        guard digest.utf8.count == 2 * SHA256.digestLength,
+              digest.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }),
+              let bytes = Verification.bytes(fromHex: digest)
+        else {
+            throw .malformedManifest("\(key.rawValue) must be 64 lowercase hex digits, not '\(digest)'")
+        }
+        return bytes
+    }
+
+    private static func number(_ text: String, key: Key) throws(BundleError) -> UInt64 {
+        guard text.utf8.allSatisfy(isDigit), text == "0" || !text.hasPrefix("0"), let value = UInt64(text) else {
+            throw .malformedManifest("\(key.rawValue) must be a decimal number of bytes without leading zeros, not '\(text)'")
+        }
+        return value
+    }
+
+    /// The artifacts the fields list: each kind with both its size and digest or neither, each
+    /// size 1 ... `BundleArtifact.maximumSize`, in a combination a bootloader can boot.
+    private static func artifacts(_ values: [Key: String]) throws(BundleError) -> [BundleArtifact] {
+        var artifacts: [BundleArtifact] = []
+        for kind in BundleArtifact.Kind.allCases {
+            let sizeKey = Key.size(kind), digestKey = Key.sha256(kind)
+            switch (values[sizeKey], values[digestKey]) {
+            case (nil, nil):
+                continue
+            case let (size?, digest?):
+                let size = try number(size, key: sizeKey)
+                guard (1...BundleArtifact.maximumSize).contains(size) else {
+                    throw .malformedManifest("\(sizeKey.rawValue) is \(size) bytes; an artifact is 1 to "
+                        + "\(BundleArtifact.maximumSize) bytes")
+                }
+                artifacts.append(BundleArtifact(kind: kind, size: size, sha256: try sha256(digest, key: digestKey)))
+            case (nil, _?):
+                throw .malformedManifest("\(digestKey.rawValue) is given without \(sizeKey.rawValue)")
+            case (_?, nil):
+                throw .malformedManifest("\(sizeKey.rawValue) is given without \(digestKey.rawValue)")
+            }
+        }
+        try BundleArtifact.checkCombination(artifacts)
+        return artifacts
     }
 
     /// Splits the text into fields, enforcing the line syntax, the key order and the

@@ -35,7 +35,12 @@ import Verification
         let cases: [([UInt8], BundleError)] = [
             (Array(BundleHeaderTests.header { _ in }.prefix(63)), .truncated(needed: 64, available: 63)),
             (BundleHeaderTests.header { $0[0] = UInt8(ascii: "X") }, .badMagic),
-            (BundleHeaderTests.header { BundleHeaderTests.put(2, at: 8, in: &$0) }, .unsupportedVersion(2)),
+            (BundleHeaderTests.header { BundleHeaderTests.put(3, at: 8, in: &$0) }, .unsupportedVersion(3)),
+            // Version 2 stores the artifacts' length at 40: zero there is no version 2 bundle.
+            (BundleHeaderTests.header { BundleHeaderTests.put(2, at: 8, in: &$0) },
+             .badArtifactsLength(0, limit: BundleHeader.maximumArtifactsLength)),
+            (BundleHeaderTests.header { BundleHeaderTests.put(2, at: 8, in: &$0); $0[47] = 0x80 },
+             .badArtifactsLength(0x8000_0000_0000_0000, limit: BundleHeader.maximumArtifactsLength)),
             (BundleHeaderTests.header { BundleHeaderTests.put(72, at: 12, in: &$0) }, .badHeaderLength(72)),
             (BundleHeaderTests.header { BundleHeaderTests.put(65537, at: 16, in: &$0) },
              .sectionTooLong(section: "manifest", length: 65537, limit: 65536)),
@@ -52,7 +57,7 @@ import Verification
 
     @Test func errorsSayWhatWasWrongAndWhatToDo() {
         #expect(BundleError.badMagic.description.hasPrefix("not a Tandem bundle"))
-        #expect(BundleError.unsupportedVersion(2).description.contains("this Tandem reads version 1"))
+        #expect(BundleError.unsupportedVersion(2).description.contains("this Tandem reads versions 1 and 2"))
         #expect(BundleError.badImageOffset(stored: 0, expected: 4096).description.contains("updatectl image create"))
     }
 }

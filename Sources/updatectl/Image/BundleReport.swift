@@ -9,6 +9,15 @@ struct BundleReport: Encodable {
         var signaturesLength: Int
         var imageOffset: UInt64
         var imageLength: UInt64
+        /// Added with format version 2; 0 for a bundle without boot artifacts.
+        var artifactsLength: UInt64
+    }
+
+    struct ArtifactInfo: Encodable {
+        var kind: String
+        var offset: UInt64
+        var size: UInt64
+        var sha256: String
     }
 
     struct ManifestInfo: Encodable {
@@ -18,6 +27,8 @@ struct BundleReport: Encodable {
         var imageSize: UInt64
         var imageSHA256: String
         var minVersion: String?
+        /// Boot artifacts after the image, in bundle order; empty for format 1.
+        var artifacts: [ArtifactInfo]
     }
 
     struct SignatureInfo: Encodable {
@@ -43,10 +54,14 @@ struct BundleReport: Encodable {
         let header = preamble.header, manifest = preamble.manifest
         self.header = Header(formatVersion: header.formatVersion, manifestLength: header.manifestLength,
                              signaturesLength: header.signaturesLength, imageOffset: header.imageOffset,
-                             imageLength: header.imageLength)
+                             imageLength: header.imageLength, artifactsLength: header.artifactsLength)
         self.manifest = ManifestInfo(version: manifest.version, compatible: manifest.compatible, created: manifest.created,
                                      imageSize: manifest.imageSize, imageSHA256: hexString(manifest.imageSHA256),
-                                     minVersion: manifest.minimumVersion)
+                                     minVersion: manifest.minimumVersion,
+                                     artifacts: preamble.artifactRanges.map {
+                                         ArtifactInfo(kind: $0.artifact.kind.rawValue, offset: $0.offset, size: $0.artifact.size,
+                                                      sha256: hexString($0.artifact.sha256))
+                                     })
         signatures = preamble.signatures.map {
             SignatureInfo(keyID: hexString($0.keyID), algorithm: $0.algorithm.name, length: $0.bytes.count)
         }
@@ -63,6 +78,9 @@ struct BundleReport: Encodable {
             "Manifest:",
         ]
         lines += manifestText.split(separator: "\n").map { "  \($0)" }
+        for artifact in manifest.artifacts {
+            lines.append("\(artifact.kind) at offset \(artifact.offset), \(artifact.size) bytes (\(formatBytes(artifact.size)))")
+        }
         lines.append("")
         var table = TextTable(header: ["SIGNED BY (KEY ID)", "ALGORITHM"])
         table.rows = signatures.map { [$0.keyID, $0.algorithm] }

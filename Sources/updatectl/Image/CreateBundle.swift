@@ -29,18 +29,40 @@ struct CreateBundle: ParsableCommand {
     @Option(name: .customLong("out"), help: "The bundle to write.")
     var output: String
 
+    @Option(help: "A kernel the slot boots, installed onto the ESP (for bootloaders that cannot read the slot).")
+    var kernel: String?
+
+    @Option(help: "An initrd to go with --kernel.")
+    var initrd: String?
+
+    @Option(help: "A unified kernel image, instead of --kernel and --initrd.")
+    var uki: String?
+
     func validate() throws {
         if keys.isEmpty { throw ValidationError("give at least one --key") }
+        if uki != nil, kernel != nil || initrd != nil { throw ValidationError("give --uki or --kernel (and --initrd), not both") }
+        if initrd != nil, kernel == nil { throw ValidationError("--initrd needs --kernel") }
+    }
+
+    private var artifacts: [BundleArtifact.Kind: String] {
+        var artifacts: [BundleArtifact.Kind: String] = [:]
+        artifacts[.kernel] = kernel
+        artifacts[.initrd] = initrd
+        artifacts[.uki] = uki
+        return artifacts
     }
 
     func run() throws {
         let signingKeys = try keys.map { path throws(KeyError) in try SigningKey(privateKeyPEMFile: path) }
         let preamble = try BundleWriter.create(image: image, version: version, compatible: compatible,
                                                minimumVersion: minimumVersion, created: created,
-                                               keys: signingKeys, output: output)
+                                               artifacts: artifacts, keys: signingKeys, output: output)
         let manifest = preamble.manifest
         print("wrote \(output): version \(manifest.version) for \(manifest.compatible), image \(manifest.imageSize) bytes, "
             + "sha256 \(hexString(manifest.imageSHA256))")
+        for artifact in manifest.artifacts {
+            print("\(artifact.kind.rawValue) \(artifact.size) bytes, sha256 \(hexString(artifact.sha256))")
+        }
         for signature in preamble.signatures {
             print("signed by \(hexString(signature.keyID)) (\(signature.algorithm))")
         }
