@@ -34,10 +34,11 @@ public final class BundleFixture {
     /// A bundle of `image` signed with `key` (the fixture's key by default).
     @discardableResult
     public func bundle(_ name: String, image: String, version: String = "2.0.0", compatible: String = BundleFixture.compatible,
-                       minimumVersion: String? = nil, keys: [SigningKey]? = nil) throws -> String {
+                       minimumVersion: String? = nil, artifacts: [BundleArtifact.Kind: String] = [:],
+                       keys: [SigningKey]? = nil) throws -> String {
         let output = path(name)
         try BundleWriter.create(image: image, version: version, compatible: compatible, minimumVersion: minimumVersion,
-                                keys: keys ?? [key], output: output)
+                                artifacts: artifacts, keys: keys ?? [key], output: output)
         return output
     }
 
