@@ -100,6 +100,48 @@ import TestSupport
         #expect(raw.status == 1 && raw.stderr.contains("not a Tandem bundle"))
     }
 
+    /// Boot artifacts: create stores them, inspect lists them with offsets, verify checks each
+    /// one's digest (openssl is the oracle), and a byte changed after signing fails verify.
+    @Test func artifactsAreCreatedInspectedAndVerified() throws {
+        let work = try Workspace()
+        try work.keygen("build")
+        try Shell.run(["sh", "-c", "head -c 70001 /dev/urandom > '\(work["vmlinuz"])'; head -c 5003 /dev/urandom > '\(work["initrd.img"])'"])
+        let created = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image", work["usr.raw"],
+                                        "--kernel", work["vmlinuz"], "--initrd", work["initrd.img"], "--out", work["b.tandem"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let report = try Updatectl.json("image", "inspect", work["b.tandem"], "--json")
+        let header = try #require(report["header"] as? [String: Any])
+        #expect(header["formatVersion"] as? Int == 2 && header["artifactsLength"] as? Int == 75_004)
+        let manifest = try #require(report["manifest"] as? [String: Any])
+        let artifacts = try #require(manifest["artifacts"] as? [[String: Any]])
+        #expect(artifacts.map { $0["kind"] as? String } == ["kernel", "initrd"])
+        #expect(artifacts.map { $0["offset"] as? Int } == [4096 + 1_500_000, 4096 + 1_500_000 + 70001])
+        for (artifact, file) in zip(artifacts, ["vmlinuz", "initrd.img"]) {
+            let digest = try Shell.run(["openssl", "dgst", "-sha256", "-r", work[file]]).prefix(64)
+            #expect(artifact["sha256"] as? String == String(digest))
+        }
+        let verified = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(verified.status == 0 && verified.stdout.contains("initrd 5003 bytes"), "\(verified.stderr)")
+
+        // The last byte of the initrd, changed after signing.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: work["b.tandem"]))
+        let last = try handle.seekToEnd() - 1
+        try handle.seek(toOffset: last)
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: last)
+        try handle.write(contentsOf: Data([byte ^ 0xFF]))
+        try handle.close()
+        let tampered = try Updatectl.run("image", "verify", work["b.tandem"], "--keys", work["keys.d"])
+        #expect(tampered.status == 1 && tampered.stderr.contains("the initrd in"), "\(tampered.stderr)")
+
+        let both = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image", work["usr.raw"],
+                                     "--kernel", work["vmlinuz"], "--uki", work["initrd.img"], "--out", work["c.tandem"])
+        #expect(both.status == 64 && both.stderr.contains("not both"))
+        let initrdAlone = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image",
+                                            work["usr.raw"], "--initrd", work["initrd.img"], "--out", work["c.tandem"])
+        #expect(initrdAlone.status == 64 && initrdAlone.stderr.contains("--initrd needs --kernel"))
+    }
+
     @Test func usageErrorsExit64() throws {
         let work = try Workspace()
         #expect(try Updatectl.run("image", "create", "--version", "2", "--image", work["usr.raw"], "--out", work["b"]).status == 64)
