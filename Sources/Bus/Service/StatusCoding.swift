@@ -23,6 +23,7 @@ public enum StatusCoding {
             "NewSize": .uint64(status.newSize),
             "BootedSlot": .string(status.bootedSlot?.rawValue ?? ""),
             "DiskProblem": .string(status.diskProblem ?? ""),
+            "BootBackend": .string(status.bootBackend?.rawValue ?? ""),
             "BootedVersion": .string(status.bootedVersion ?? ""),
             "NextBootSlot": .string(status.nextBootSlot?.rawValue ?? ""),
             "Slots": .array(elementSignature: "(sssuyybs)", status.slots.map { slot in
@@ -181,6 +182,8 @@ public enum StatusCoding {
             nextBootSlot: SlotName(rawValue: next), slots: slots,
             diskProblem: nonEmpty(try field("DiskProblem") { $0.stringValue }), lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
-            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery)
+            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery,
+            // Absent from a tandemd older than the boot backends: it drove the GPT bits.
+            bootBackend: properties["BootBackend"].map { $0.stringValue.flatMap(BootBackendKind.init(rawValue:)) } ?? .gptprio)
     }
 }
