@@ -67,9 +67,13 @@ public struct BootedSlot: Sendable, Equatable {
 extension BootedSlot {
     /// For a disk that is not running anything (an image being provisioned, a disk in another
     /// machine): the slot to protect is the one the bootloader would boot next.
-    public static func offline(disk: String, layout: SlotLayout = .flatcar) throws(SlotError) -> BootedSlot {
+    /// The next choice is the backend's (`bootBackend`), read from where its bootloader reads it.
+    public static func offline(disk: String, layout: SlotLayout = .flatcar,
+                               bootBackend: BootBackendFactory = gptprioBackendFactory) throws(SlotError) -> BootedSlot {
         let pair = try SlotPair(disk: try Disk.probe(disk), layout: layout)
-        guard let number = pair.bootTable.nextBoot(), let slot = pair.slot(partition: number) else {
+        let backend = try bootBackend(pair, true)
+        let table = try backend.read(pair).table
+        guard let number = backend.choice(in: table)?.partition, let slot = pair.slot(partition: number) else {
             throw .bootedSlotUnknown(detail: "no slot on \(disk) is bootable, so none needs protecting; "
                 + "name the slot to keep with --booted-slot")
         }
