@@ -183,7 +183,7 @@ public enum StatusCoding {
             diskProblem: nonEmpty(try field("DiskProblem") { $0.stringValue }), lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
             boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery,
-            // Absent from a tandemd older than the boot backends: it drove the GPT bits.
-            bootBackend: properties["BootBackend"].map { $0.stringValue.flatMap(BootBackendKind.init(rawValue:)) } ?? .gptprio)
+            // A kind this client does not know (a newer tandemd's) is shown as unknown.
+            bootBackend: try field("BootBackend") { value -> BootBackendKind?? in value.stringValue.map(BootBackendKind.init(rawValue:)) })
     }
 }
