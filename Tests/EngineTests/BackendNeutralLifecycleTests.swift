@@ -114,6 +114,19 @@ struct BackendNeutralLifecycleTests {
         host.updater.shutdown()
     }
 
+    /// The bootloader's record is evidence beside the booted slot, not a replacement for it.
+    @Test("a bootloader record naming the other slot is reported, and the boot is still assessed from the running slot")
+    func aContradictingRecordIsReported() throws {
+        let host = try Host()
+        host.updater.shutdown()
+        try "B 1".write(toFile: host.backend.path + ".last-boot", atomically: true, encoding: .utf8)
+        let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0")
+        let report = try #require(updater.assessBoot())
+        #expect(report.kind == .normal && report.bootedSlot == "A")
+        #expect(report.message.contains("the bootloader recorded booting slot B, not A: check its configuration"), "\(report.message)")
+        updater.shutdown()
+    }
+
     @Test("a backend that cannot be read is the disk's problem in status, and tandemd keeps running")
     func backendFailureIsTheDiskProblem() throws {
         let host = try Host()
