@@ -66,4 +66,41 @@ import TestSupport
             #expect(!text.stdout.contains("Boot state:"), "gptprio's text output is unchanged")
         }
     }
+
+    /// init-boot writes each ESP backend's files, and the bootloader's own view of them (as
+    /// grub-editenv and the ESP's file names show it) is A good and first, B unable to boot;
+    /// then a trial of B is what the oracles see too.
+    @Test func initBootPreparesGrubEnvAndSystemdBootESPs() throws {
+        try Integration.require(Shell.which("grub-editenv"), "grub-editenv (grub-common)")
+        try TestDisk.with(.imageFile) { disk in
+            let grubESP = try Scratch(), bootESP = try Scratch()
+            let grub = try Updatectl.run("disk", "init-boot", "--backend", "grub-env", "--esp", grubESP.path,
+                                         "--kernel-options", "console=ttyS0", disk.path)
+            #expect(grub.status == 0, "\(grub.stderr)")
+            let environment = try Shell.run(["grub-editenv", grubESP.file("tandem/grubenv"), "list"])
+            #expect(environment.contains("TANDEM_A_PRIORITY=1") && environment.contains("TANDEM_A_GOOD=1")
+                    && environment.contains("TANDEM_B_PRIORITY=0"), "\(environment)")
+            let fragment = try String(contentsOfFile: grubESP.file("tandem/grub.cfg"), encoding: .utf8)
+            #expect(fragment.contains("console=ttyS0") && fragment.contains("tandem.slot=b"))
+
+            // systemd-boot skips an entry whose kernel is missing; the image builder puts them there.
+            for slot in ["a", "b"] {
+                for file in ["vmlinuz", "initrd.img"] { try bootESP.write(Array("\(slot) \(file)".utf8), to: "tandem/\(slot)/\(file)") }
+            }
+            let boot = try Updatectl.run("disk", "init-boot", "--backend", "systemd-boot", "--esp", bootESP.path, disk.path)
+            #expect(boot.status == 0, "\(boot.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: bootESP.file("loader/entries")) == ["tandem-a.conf"])
+
+            for (backend, esp) in [("grub-env", grubESP.path), ("systemd-boot", bootESP.path)] {
+                let trial = try Updatectl.run("disk", "mark", "--backend", backend, "--esp", esp, disk.path, "B", "trial", "--tries", "2")
+                #expect(trial.status == 0, "\(backend): \(trial.stderr)")
+                let next = try Updatectl.json("disk", "next-boot", "--json", "--backend", backend, "--esp", esp, disk.path)
+                #expect(next["slot"] as? String == "B", "\(backend): \(next)")
+            }
+            let afterTrial = try Shell.run(["grub-editenv", grubESP.file("tandem/grubenv"), "list"])
+            #expect(afterTrial.contains("TANDEM_B_TRIES=2") && afterTrial.contains("TANDEM_B_PRIORITY=2"), "\(afterTrial)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: bootESP.file("loader/entries")).sorted()
+                    == ["tandem-a.conf", "tandem-b+2-0.conf"])
+        }
+    }
 }
