@@ -51,8 +51,7 @@ public final class CustomHookBackend: BootBackend {
 
     public func artifactPlacement(for slot: Slot) throws(SlotError) -> BootArtifactPlacement? {
         guard let esp else { return nil }
-        return BootArtifactPlacement(directory: "\(esp)/tandem/\(slot.name.hookArgument)",
-                                     fileNames: [.kernel: "vmlinuz", .initrd: "initrd.img", .uki: "uki.efi"])
+        return TandemArtifactLayout.placement(esp: esp, slot: slot.name, kinds: [.kernel, .initrd, .uki])
     }
 
     private func state(of slot: SlotName, pair: SlotPair) throws(SlotError) -> BootAttributes {

@@ -74,14 +74,7 @@ final class ESPFiles {
 
     func createDirectory(_ relative: String) throws {
         let path = root + "/" + relative
-        try ioStep(path, "create") { () throws(Errno) in
-            do throws(Errno) {
-                _ = try Errno.retryingOnInterrupt { mkdir(path, 0o755) }
-            } catch .fileExists {
-                return
-            }
-            try FileDescriptor.synchronizeDirectory(containing: FilePath(path))
-        }
+        try ioStep(path, "create") { () throws(Errno) in try AtomicFile.createDirectories(path) }
     }
 
     private func ioStep<T>(_ path: String, _ operation: String, _ body: () throws(Errno) -> T) throws(SlotError) -> T {

@@ -61,9 +61,7 @@ extension GrubEnvironmentBackend {
 
     private static func makeDirectory(_ path: String) throws(SlotError) {
         do {
-            try Errno.retryingOnInterrupt { mkdir(path, 0o755) }
-        } catch .fileExists {
-            return
+            try AtomicFile.createDirectories(path)
         } catch {
             throw .bootBackend(.ioFailed(backend: .grubEnv, path: path, operation: "create the directory", errno: error))
         }

@@ -78,8 +78,8 @@ public final class GrubEnvironmentBackend: BootBackend {
     }
 
     public func artifactPlacement(for slot: Slot) throws(SlotError) -> BootArtifactPlacement? {
-        BootArtifactPlacement(directory: esp + "/tandem/" + slot.name.rawValue.lowercased(),
-                              fileNames: [.kernel: "vmlinuz", .initrd: "initrd.img"])
+        // The fragment boots a kernel and an initrd; it does not chainload a UKI.
+        TandemArtifactLayout.placement(esp: esp, slot: slot.name, kinds: [.kernel, .initrd])
     }
 
     // MARK: - The block

@@ -123,10 +123,7 @@ public final class SystemdBootBackend: BootBackend {
     }
 
     public func artifactPlacement(for slot: Slot) throws(SlotError) -> BootArtifactPlacement? {
-        BootArtifactPlacement(
-            directory: esp + "/" + SystemdBootLayout.artifactDirectory(for: slot.name),
-            fileNames: [.kernel: SystemdBootLayout.kernelFileName, .initrd: SystemdBootLayout.initrdFileName,
-                        .uki: SystemdBootLayout.ukiFileName])
+        TandemArtifactLayout.placement(esp: esp, slot: slot.name, kinds: [.kernel, .initrd, .uki])
     }
 
     /// `updatectl disk init-boot --backend systemd-boot`: writes `tandem/kernel-options`, slot
@@ -141,7 +138,7 @@ public final class SystemdBootBackend: BootBackend {
         }
         let files = ESPFiles(root: esp, backend: .systemdBoot, beforeStep: beforeStep)
         for directory in [SystemdBootLayout.loaderDirectory, SystemdBootLayout.entriesDirectory, "tandem",
-                          SystemdBootLayout.artifactDirectory(for: .a), SystemdBootLayout.artifactDirectory(for: .b)] {
+                          TandemArtifactLayout.directory(for: .a), TandemArtifactLayout.directory(for: .b)] {
             try files.createDirectory(directory)
         }
         var written: [String] = []
@@ -224,7 +221,7 @@ public final class SystemdBootBackend: BootBackend {
             }
             options = lines.first.map { String($0).trimmingWhitespace() } ?? ""
         }
-        let uki = esp + "/" + SystemdBootLayout.artifactDirectory(for: slot.name) + "/" + SystemdBootLayout.ukiFileName
+        let uki = esp + "/" + TandemArtifactLayout.directory(for: slot.name) + "/" + TandemArtifactLayout.ukiFileName
         return SystemdBootEntryFile.render(slot: slot, kernelOptions: options, unifiedKernelImage: access(uki, F_OK) == 0)
     }
 

@@ -5,15 +5,15 @@ public enum SystemdBootEntryFile {
     /// The entry for `slot`: its kernel and initrd, or its UKI, from `<ESP>/tandem/<a|b>/`, and a
     /// command line that names the slot and its /usr partition, then `kernelOptions`.
     public static func render(slot: Slot, kernelOptions: String, unifiedKernelImage: Bool) -> String {
-        let directory = SystemdBootLayout.artifactDirectory(for: slot.name)
+        let directory = TandemArtifactLayout.directory(for: slot.name)
         var lines = [
             "title Tandem slot \(slot.name.rawValue)",
         ]
         if unifiedKernelImage {
-            lines.append("efi /\(directory)/\(SystemdBootLayout.ukiFileName)")
+            lines.append("efi /\(directory)/\(TandemArtifactLayout.ukiFileName)")
         } else {
-            lines.append("linux /\(directory)/\(SystemdBootLayout.kernelFileName)")
-            lines.append("initrd /\(directory)/\(SystemdBootLayout.initrdFileName)")
+            lines.append("linux /\(directory)/\(TandemArtifactLayout.kernelFileName)")
+            lines.append("initrd /\(directory)/\(TandemArtifactLayout.initrdFileName)")
         }
         let options = ["tandem.slot=\(slot.name.rawValue.lowercased())", "mount.usr=PARTUUID=\(slot.partition.uniqueGUID)",
                        kernelOptions].filter { !$0.isEmpty }

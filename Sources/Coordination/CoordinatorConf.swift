@@ -103,7 +103,7 @@ public final class CoordinatorConf: @unchecked Sendable {
     /// lock (its holder updated it), the lock is on an old file: open the new one and try again.
     private static func lock(_ path: String) throws(CoordinatorConfError) -> FileDescriptor {
         let filePath = FilePath(path)
-        try makeDirectories(filePath.removingLastComponent(), for: path)
+        try makeDirectories(filePath.removingLastComponent())
         while true {
             let descriptor = try attempt(path, "open") { () throws(Errno) in
                 try Errno.typed {
@@ -128,18 +128,10 @@ public final class CoordinatorConf: @unchecked Sendable {
     }
 
     /// `mkdir -p`, mode 0755 (locksmith's `MkdirAll`).
-    private static func makeDirectories(_ directory: FilePath, for path: String) throws(CoordinatorConfError) {
-        guard !directory.isEmpty, directory != FilePath("/") else { return }
-        if mkdir(directory.string, 0o755) == 0 { return }
-        switch Errno(rawValue: errno) {
-        case .fileExists:
-            return
-        case .noSuchFileOrDirectory:
-            try makeDirectories(directory.removingLastComponent(), for: path)
-            if mkdir(directory.string, 0o755) != 0 && errno != EEXIST {
-                throw .system(path: directory.string, operation: "create the directory", Errno(rawValue: errno))
-            }
-        case let error:
+    private static func makeDirectories(_ directory: FilePath) throws(CoordinatorConfError) {
+        do {
+            try AtomicFile.createDirectories(directory.string)
+        } catch {
             throw .system(path: directory.string, operation: "create the directory", error)
         }
     }

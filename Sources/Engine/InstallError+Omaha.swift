@@ -21,7 +21,7 @@ extension InstallError {
             case .cancelled: .error
             }
         case .checkpoint: .downloadStateInitializationError
-        case .declined, .bootArtifactsNotInstallable, .io: .error
+        case .declined, .bootArtifactsRefused, .bootArtifactHashMismatch, .io: .error
         }
     }
 }

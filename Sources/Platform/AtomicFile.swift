@@ -27,4 +27,25 @@ public enum AtomicFile {
         }
         try FileDescriptor.synchronizeDirectory(containing: FilePath(path))
     }
+
+    /// `mkdir -p` with mode 0755, durably: each directory it creates is recorded in its parent
+    /// with an fsync, so that a file renamed into it after a crash still has somewhere to be.
+    /// Existing directories are left as they are.
+    public static func createDirectories(_ path: String) throws(Errno) {
+        let directory = FilePath(path)
+        guard !directory.isEmpty, directory != FilePath("/") else { return }
+        do {
+            try Errno.retryingOnInterrupt { mkdir(path, 0o755) }
+        } catch .fileExists {
+            return
+        } catch .noSuchFileOrDirectory {
+            try createDirectories(directory.removingLastComponent().string)
+            do {
+                try Errno.retryingOnInterrupt { mkdir(path, 0o755) }
+            } catch .fileExists {
+                return
+            }
+        }
+        try FileDescriptor.synchronizeDirectory(containing: directory)
+    }
 }

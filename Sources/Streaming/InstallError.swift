@@ -30,16 +30,21 @@ public enum InstallError: Error, CustomStringConvertible {
     case checkpoint(path: String, detail: String)
     /// The caller's policy refused the verified bundle before anything was written.
     case declined(String)
-    /// The verified bundle carries boot artifacts, which this installer does not install yet;
+    /// The verified bundle carries boot artifacts this host's boot backend cannot take;
     /// refused before anything is written rather than install the image without its kernel.
-    case bootArtifactsNotInstallable(kinds: [String])
+    case bootArtifactsRefused(kinds: [String], reason: BootArtifactRefusal)
+    /// An artifact's bytes did not hash to the signed manifest's digest; its file was not
+    /// put in place, and the target stays unbootable.
+    case bootArtifactHashMismatch(kind: String, expected: String, actual: String)
     case io(String)
 
     public var description: String {
         switch self {
-        case let .bootArtifactsNotInstallable(kinds):
-            return "the bundle carries boot artifacts (\(kinds.joined(separator: ", "))) for the ESP, which this "
-                + "Tandem cannot install yet; nothing was written; install a bundle without artifacts or update Tandem"
+        case let .bootArtifactsRefused(kinds, reason):
+            return "the bundle carries boot artifacts (\(kinds.joined(separator: ", "))), but \(reason); nothing was written"
+        case let .bootArtifactHashMismatch(kind, expected, actual):
+            return "the bundle's \(kind) hashes to \(actual), not to the signed \(expected); it was not installed "
+                + "and the target slot stays unbootable"
         case let .targetIsBooted(slot):
             return "slot \(slot) is the booted slot; an update goes to the other slot (use --slot auto)"
         case let .targetInUse(slot, detail):

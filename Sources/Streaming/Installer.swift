@@ -60,11 +60,13 @@ public struct InstallResult: Sendable {
 /// Installs a signed bundle into the inactive slot.
 ///
 /// Order, so that nothing half-written can ever boot: read the preamble; verify the signature,
-/// compatibility, minimum version, size and that the target is neither booted nor in use;
-/// invalidate the target's boot flags; stream (hash and write at once, checkpointing); compare
-/// the hash and byte count with the signed manifest (and the whole file's digest with the update
-/// server's, when it stated one); read the slot back and hash it again; and only then put the
-/// slot on trial, or leave it staged for `activateStaged`.
+/// compatibility, minimum version, size, that the target is neither booted nor in use, and that
+/// the boot backend can take the bundle's boot artifacts; invalidate the target's boot flags;
+/// stream (hash and write at once, checkpointing); compare the hash and byte count with the
+/// signed manifest; install the boot artifacts onto the ESP, each proven against its signed
+/// hash before it gets its name; compare the whole file's digest with the update server's, when
+/// it stated one; read the slot back and hash it again; and only then put the slot on trial, or
+/// leave it staged for `activateStaged`.
 public final class Installer: @unchecked Sendable {
     public let booted: BootedSlot
     public let trust: TrustStore
@@ -116,9 +118,6 @@ public final class Installer: @unchecked Sendable {
         }
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
-        guard manifest.artifacts.isEmpty else {
-            throw InstallError.bootArtifactsNotInstallable(kinds: manifest.artifacts.map(\.kind.rawValue))
-        }
         let target = try preflight(manifest)
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
@@ -134,6 +133,8 @@ public final class Installer: @unchecked Sendable {
         let control = BootControl(pair: pair, backend: try options.bootBackend(pair, false), holding: diskLock)
         // The target as probed under the lock: its extent is where the writer may write.
         let confirmedTarget = pair[target.name]
+        let artifacts = try BootArtifactPlan(preamble: preamble, backend: control.backend,
+                                             target: confirmedTarget, booted: pair[booted.slot.name])
         let slotOffset = confirmedTarget.extent.offset
         let identity = Checkpoint(
             imageSHA256: hexString(manifest.imageSHA256), imageSize: manifest.imageSize, version: manifest.version,
@@ -190,6 +191,10 @@ public final class Installer: @unchecked Sendable {
             try removeCheckpoint(store)
             throw InstallError.hashMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(digest))
         }
+
+        // The slot is still invalidated: a kernel in place beside an image that is not yet
+        // bootable is harmless, and the flip below comes only after both.
+        try artifacts.install(from: imageSource, pipeline: pipeline, payloadHasher: payloadHasher)
 
         let payloadDigest = payloadHasher?.finalize()
         if let expected = options.expectedPayload, let payloadDigest, payloadDigest != expected.sha256 {

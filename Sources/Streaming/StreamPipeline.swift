@@ -43,7 +43,7 @@ public final class StreamPipeline: @unchecked Sendable {
     /// costs a core rather than time; the caller feeds it what comes before the image (the
     /// bundle's preamble) first. Without it no second thread runs.
     public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, payloadHasher: SHA256? = nil,
-                    writer: SlotWriter?, observers: Observers = Observers()) throws {
+                    writer: ChunkWriter?, observers: Observers = Observers()) throws {
         state.reset(payloadHasher: payloadHasher != nil, writer: writer != nil)
         let hashOnly = writer == nil
         var consumers = [JoinableThread { [state] in

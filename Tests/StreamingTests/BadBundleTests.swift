@@ -75,19 +75,6 @@ struct BadBundleTests {
         #expect(try setup.harness.disk.identical(to: setup.snapshot))
     }
 
-    /// Until the installer puts boot artifacts on the ESP, a bundle that carries them is refused
-    /// before a byte is written, rather than installed without the kernel its image needs.
-    @Test func aBundleWithBootArtifactsIsRefusedBeforeWriting() throws {
-        let setup = try Self.setup()
-        let kernel = try setup.harness.fixture.randomImage("vmlinuz", size: 4097)
-        let bundle = try setup.harness.fixture.bundle("kernel.tandem", image: setup.image, artifacts: [.kernel: kernel])
-        #expect { try setup.harness.install(bundle) } throws: { error in
-            guard case InstallError.bootArtifactsNotInstallable(kinds: ["kernel"]) = error else { return false }
-            return "\(error)".contains("nothing was written")
-        }
-        #expect(try setup.harness.disk.identical(to: setup.snapshot))
-    }
-
     @Test func aTamperedManifestOrSignatureIsRefused() throws {
         let setup = try Self.setup()
         let copy = setup.harness.fixture.path("copy.tandem")

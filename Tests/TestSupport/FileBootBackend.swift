@@ -11,15 +11,20 @@ public final class FileBootBackend: BootBackend, @unchecked Sendable {
     public let path: String
     private var lastBootPath: String { path + ".last-boot" }
 
-    public init(path: String, kind: BootBackendKind = .custom) {
+    /// Where slot X's kernel and initrd go, as `<esp>/tandem/<x>/vmlinuz` and `initrd.img`,
+    /// the layout of grub-env and systemd-boot; nil: the bootloader loads none from an ESP.
+    public let esp: String?
+
+    public init(path: String, kind: BootBackendKind = .custom, esp: String? = nil) {
         self.path = path
         self.kind = kind
+        self.esp = esp
     }
 
     /// Starts the file with A good at priority 2 and B good at priority 1.
-    public static func create(at path: String, kind: BootBackendKind = .custom) throws -> FileBootBackend {
+    public static func create(at path: String, kind: BootBackendKind = .custom, esp: String? = nil) throws -> FileBootBackend {
         try "A 2 0 1\nB 1 0 1\n".write(toFile: path, atomically: true, encoding: .utf8)
-        return FileBootBackend(path: path, kind: kind)
+        return FileBootBackend(path: path, kind: kind, esp: esp)
     }
 
     public var factory: BootBackendFactory {
@@ -59,7 +64,10 @@ public final class FileBootBackend: BootBackend, @unchecked Sendable {
         return LastBoot(slot: slot, consumedTry: fields[1] == "1")
     }
 
-    public func artifactPlacement(for slot: Slot) throws(SlotError) -> BootArtifactPlacement? { nil }
+    public func artifactPlacement(for slot: Slot) throws(SlotError) -> BootArtifactPlacement? {
+        esp.map { BootArtifactPlacement(directory: "\($0)/tandem/\(slot.name.rawValue.lowercased())",
+                                        fileNames: [.kernel: "vmlinuz", .initrd: "initrd.img"]) }
+    }
 
     /// What its bootloader does at power-on: picks the next slot, uses up a try of a slot on
     /// trial, and records the boot. Nil when no slot is bootable.
