@@ -1,0 +1,96 @@
+# One checked boot of a scenario's disk: what the model predicts, the real boot, and the three
+# views of the state afterwards. Prints the boot's serial lines that matter, so that a failure
+# explains itself.
+
+# The serial lines worth showing: the bootloader's and the guest's TANDEM- lines, errors, panics.
+relevant_serial_lines() {
+    serial_lines "$1" | grep -a -E 'TANDEM|[Ee]rror|panic|Kernel|BdsDxe: (loading|failed)|systemd-boot|Booting' \
+        | grep -a -v -E '^\s*$' | cut -c1-220 | sed 's/^/      | /'
+}
+
+# checked_boot ACTION EXPECTED_SLOT: boots the scenario's disk once with the guest doing ACTION
+# (poweroff, crash, bless, rollback) and checks that:
+# - the model's next boot (disk next-boot, before) is EXPECTED_SLOT, and that slot booted, with
+#   the version the scenario put in it (version_in), and the kernel command line naming it
+#   (tandem.slot=, mount.usr=PARTUUID=);
+# - afterwards Tandem's view (disk show --json) equals the model's prediction (next-boot
+#   --commit and the guest's write, on a copy), and agrees with the oracle.
+checked_boot() {
+    local action=$1 expected_slot=$2 number log predicted before model after
+    number=$(( $(boots_so_far) + 1 ))
+    log="$scenario_dir/boot-$number.serial"
+    esp_pull "$disk" "$esp"
+    before=$(tandem_view "$disk" "$esp")
+    predicted=$(next_boot "$disk" "$esp")
+    model=$(model_after_boot "$disk" "$esp" "$action")
+    echo "  boot $number: $action; before: $before"
+    count_boot
+    power_on "$disk" "$vars" "$log" "$action" "$backend" || { relevant_serial_lines "$log"; cat "$log.qemu"; fail "boot $number did not end"; }
+    relevant_serial_lines "$log"
+    check_booted "$log" "$predicted" "$expected_slot"
+    case $action in
+    crash) serial_lines "$log" | grep -q '^TANDEM-CRASH' || fail "the guest did not crash as asked" ;;
+    bless) serial_lines "$log" | grep -q '^TANDEM-BLESS rc=0 ' || fail "the guest's updatectl disk mark good failed" ;;
+    rollback) serial_lines "$log" | grep -q '^TANDEM-ROLLBACK rc=0 ' || fail "the guest's rollback (disk prioritize) failed" ;;
+    esac
+    esp_pull "$disk" "$esp"
+    after=$(tandem_view "$disk" "$esp")
+    expect_equal "Tandem's view after the boot is the model's" "$after" "$model"
+    check_oracle "$after"
+    last_state=$after
+}
+
+# check_booted LOG PREDICTED EXPECTED_SLOT
+check_booted() {
+    local log=$1 predicted=$2 expected_slot=$3 slot cmdline
+    slot=$(boot_field "$log" slot)
+    [ -n "$slot" ] || fail "the guest never reported a boot"
+    expect_equal "the model's next boot" "$predicted" "$expected_slot"
+    expect_equal "the slot that booted (version $(boot_field "$log" version))" "$slot" "$expected_slot"
+    expect_equal "the version in the booted slot" "$(boot_field "$log" version)" "${version_in[$slot]}"
+    cmdline=$(boot_field "$log" cmdline)
+    case " $cmdline " in
+    *" mount.usr=PARTUUID=${partuuid_of[$slot]} "*) ;;
+    *) fail "the kernel command line does not carry mount.usr=PARTUUID=${partuuid_of[$slot]}: $cmdline" ;;
+    esac
+    case " $cmdline " in
+    *" tandem.slot=${slot,,} "*) ;;
+    *) fail "the kernel command line does not carry tandem.slot=${slot,,}: $cmdline" ;;
+    esac
+}
+
+# check_oracle TANDEM_VIEW: the bootloader's own files, read without Tandem, say the same.
+check_oracle() {
+    local oracle
+    oracle=$(oracle_view "$disk" "$esp")
+    if agrees "$1" "$oracle"; then
+        echo "    ok: the oracle agrees: $oracle"
+    else
+        fail "Tandem's view '$1' and the oracle's '$oracle' differ"
+    fi
+}
+
+# cut_boot: boots the scenario's disk with the guest flipping the boot state over and over, and
+# cuts the power at a random moment (qemu-boot.sh). Checks that the predicted slot booted and
+# that afterwards some slot is still bootable, in Tandem's view and the oracle's alike; the next
+# checked_boot proves it by booting.
+cut_boot() {
+    local number log predicted after
+    number=$(( $(boots_so_far) + 1 ))
+    log="$scenario_dir/boot-$number.serial"
+    esp_pull "$disk" "$esp"
+    predicted=$(next_boot "$disk" "$esp")
+    echo "  boot $number: flips until the power is cut; before: $(tandem_view "$disk" "$esp")"
+    count_boot
+    power_cut_during_flips "$disk" "$vars" "$log" "$backend" || { relevant_serial_lines "$log"; cat "$log.qemu"; fail "boot $number never started flipping"; }
+    relevant_serial_lines "$log" | grep -v 'TANDEM-FLIP-ROUND'
+    note "$(tail -n1 "$log.qemu"), after $(serial_lines "$log" | grep -c '^TANDEM-FLIP-ROUND') complete rounds of 4 flips"
+    check_booted "$log" "$predicted" "$predicted"
+    esp_pull "$disk" "$esp"
+    after=$(tandem_view "$disk" "$esp")
+    note "after the cut: $after"
+    case $after in
+    *next=none*) fail "after a power cut during a flip no slot is bootable: $after" ;;
+    esac
+    check_oracle "$after"
+}
