@@ -29,10 +29,11 @@ create_disk() {
         -n 6:0:+2M -t 6:0fc63daf-8483-4772-8e79-3d69d8477de4 -c 6:OEM \
         -n 9:0:+4M -t 9:3884dd41-8582-4404-b9a8-e9b84f2df50e -c 9:ROOT \
         "$disk" > /dev/null
-    slot_image 1 "$work/slot-v1.img"
-    write_partition "$disk" 3 "$work/slot-v1.img"
+    slot_image 1 "$disk.slot-a"
+    write_partition "$disk" 3 "$disk.slot-a"
+    rm -f "$disk.slot-a"
 
-    esp="$work/esp-new.img"
+    esp="$disk.esp"
     rm -f "$esp"
     mkfs.vfat -C -F 32 -n EFI-SYSTEM "$esp" $((esp_mib * 1024)) > /dev/null
     mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/tandem
