@@ -4,7 +4,7 @@
 
 # The serial lines worth showing: the bootloader's and the guest's TANDEM- lines, errors, panics.
 relevant_serial_lines() {
-    serial_lines "$1" | grep -a -E 'TANDEM|[Ee]rror|panic|Kernel|BdsDxe: (loading|failed)|systemd-boot|Booting' \
+    serial_lines "$1" | grep -a -E 'TANDEM|tandem:|[Ee]rror|panic|BdsDxe: (loading|failed)|systemd-boot|Booting' \
         | grep -a -v -E '^\s*$' | cut -c1-220 | sed 's/^/      | /'
 }
 
@@ -34,6 +34,9 @@ checked_boot() {
     rollback) serial_lines "$log" | grep -q '^TANDEM-ROLLBACK rc=0 ' || fail "the guest's rollback (disk prioritize) failed" ;;
     esac
     esp_pull "$disk" "$esp"
+    if [ "$backend" = grub-env ]; then
+        expect_equal "the boot GRUB recorded in the grubenv" "$(grub_recorded_boot "$esp")" "$expected_slot"
+    fi
     after=$(tandem_view "$disk" "$esp")
     expect_equal "Tandem's view after the boot is the model's" "$after" "$model"
     check_oracle "$after"

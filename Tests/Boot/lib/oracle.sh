@@ -1,14 +1,15 @@
 # The oracles: the bootloader's own files on the ESP, read with tools Tandem did not write, in
 # the state-line form of boot-state.sh.
 
-# grubenv_oracle ESPDIR: GRUB's environment block as grub-editenv lists it.
+# grubenv_oracle ESPDIR: GRUB's environment block as grub-editenv lists it (the variables the
+# fragment reads: TANDEM_<slot>_PRIORITY, _TRIES and _GOOD).
 grubenv_oracle() {
     local env slot line=() priority tries good
     env=$(grub-editenv "$1/tandem/grubenv" list) || { echo "grub-editenv cannot read the grubenv"; return; }
     for slot in A B; do
-        priority=$(sed -n "s/^tandem_${slot,,}_priority=//p" <<< "$env")
-        tries=$(sed -n "s/^tandem_${slot,,}_tries=//p" <<< "$env")
-        good=$(sed -n "s/^tandem_${slot,,}_good=//p" <<< "$env")
+        priority=$(sed -n "s/^TANDEM_${slot}_PRIORITY=//p" <<< "$env")
+        tries=$(sed -n "s/^TANDEM_${slot}_TRIES=//p" <<< "$env")
+        good=$(sed -n "s/^TANDEM_${slot}_GOOD=//p" <<< "$env")
         line+=("$slot:p${priority:-?}:t${tries:-?}:$([ "$good" = 1 ] && echo good || echo -)")
     done
     echo "${line[*]} next=?"
@@ -34,4 +35,9 @@ entries_oracle() {
         line+=("${slot^^}:$state")
     done
     echo "${line[*]} next=?"
+}
+
+# grub_recorded_boot ESPDIR: the slot GRUB's fragment recorded booting (TANDEM_BOOTED), A or B.
+grub_recorded_boot() {
+    grub-editenv "$1/tandem/grubenv" list | sed -n 's/^TANDEM_BOOTED=\([ab]\)$/\1/p' | tr ab AB
 }
