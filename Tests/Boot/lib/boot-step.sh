@@ -86,8 +86,9 @@ cut_boot() {
     echo "  boot $number: flips until the power is cut; before: $(tandem_view "$disk" "$esp")"
     count_boot
     power_cut_during_flips "$disk" "$vars" "$log" "$backend" || { relevant_serial_lines "$log"; cat "$log.qemu"; fail "boot $number never started flipping"; }
-    relevant_serial_lines "$log" | grep -v 'TANDEM-FLIP-ROUND'
-    note "$(tail -n1 "$log.qemu"), after $(serial_lines "$log" | grep -c '^TANDEM-FLIP-ROUND') complete rounds of 4 flips"
+    relevant_serial_lines "$log" | grep -v 'TANDEM-FLIP'
+    note "$(tail -n1 "$log.qemu"), after $(serial_lines "$log" | grep -c '^TANDEM-FLIP-ROUND') complete rounds of 4 flips," \
+        "during or after: $(serial_lines "$log" | grep '^TANDEM-FLIP ' | tail -n1 | cut -d' ' -f2-)"
     check_booted "$log" "$predicted" "$predicted"
     esp_pull "$disk" "$esp"
     after=$(tandem_view "$disk" "$esp")

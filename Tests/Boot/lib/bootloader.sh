@@ -15,7 +15,6 @@ terminal_input serial
 terminal_output serial
 set timeout=0
 if search --no-floppy --file --set=root /tandem/grub.cfg; then
-    set prefix=($root)/tandem
     echo "TANDEM-GRUB sourcing ($root)/tandem/grub.cfg"
     source ($root)/tandem/grub.cfg
 else
