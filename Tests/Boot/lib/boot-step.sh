@@ -51,6 +51,12 @@ check_booted() {
     expect_equal "the model's next boot" "$predicted" "$expected_slot"
     expect_equal "the slot that booted (version $(boot_field "$log" version))" "$slot" "$expected_slot"
     expect_equal "the version in the booted slot" "$(boot_field "$log" version)" "${version_in[$slot]}"
+    if [ "$backend" = systemd-boot ]; then
+        case $(boot_field "$log" entry) in
+        "tandem-${slot,,}.conf" | "tandem-${slot,,}+"*.conf) ;;
+        *) fail "systemd-boot's LoaderEntrySelected is not slot $slot's entry: $(boot_field "$log" entry)" ;;
+        esac
+    fi
     cmdline=$(boot_field "$log" cmdline)
     case " $cmdline " in
     *" mount.usr=PARTUUID=${partuuid_of[$slot]} "*) ;;

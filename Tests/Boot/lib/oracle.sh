@@ -15,24 +15,30 @@ grubenv_oracle() {
     echo "${line[*]} next=?"
 }
 
-# entries_oracle DISK: systemd-boot's entries as the FAT names them (mdir): tandem-<slot>.conf is
-# good; tandem-<slot>+T[-D].conf has T tries left and is not good (systemd-boot's boot
-# counting); no entry, not bootable. The order among entries is systemd-boot's to apply, so the
-# oracle leaves priority and the next boot to the real boot.
+# entries_oracle DISK: systemd-boot's entries as the FAT names them (mdir) and loader.conf's
+# `default` (mtype), read as docs/slots.md maps them: no entry, priority 0; an entry without a
+# counter is good; `+LEFT-DONE` has LEFT tries and is not good (systemd-boot's boot counting);
+# when both slots have entries, the one `default` names comes first (priority 2, the other 1).
+# Which entry boots is systemd-boot's own business: the real boot is the oracle for that.
 entries_oracle() {
-    local slot names name line=() state
+    local names first slot name line=() tries good priority
     names=$(esp_names "$1" loader/entries)
+    first=$(mtype -i "$(esp_of "$1")" ::/loader/loader.conf 2> /dev/null \
+        | sed -n 's/^[[:space:]]*default[[:space:]]\{1,\}tandem-\([ab]\)\[\.+\].*/\1/p' | tail -n1)
     for slot in a b; do
-        state="p?:t0:-"
+        tries=0 good=- priority=0
         for name in $names; do
             case $name in
-            "tandem-$slot.conf") state="p?:t0:good" ;;
+            "tandem-$slot.conf") good=good priority=1 ;;
             "tandem-$slot+"*.conf)
                 name=${name#"tandem-$slot+"}
-                state="p?:t${name%%[-.]*}:-" ;;
+                tries=${name%%[-.]*} priority=1 ;;
             esac
         done
-        line+=("${slot^^}:$state")
+        if [ "$priority" = 1 ] && [ "$slot" = "$first" ] && grep -q "^tandem-$(other_slot "${slot^^}" | tr AB ab)[.+]" <<< "$names"; then
+            priority=2
+        fi
+        line+=("${slot^^}:p$priority:t$tries:$good")
     done
     echo "${line[*]} next=?"
 }
