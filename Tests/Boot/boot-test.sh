@@ -33,7 +33,7 @@ cache=$(realpath "$2")
 # Every tool the boot test runs. Missing ones skip the test, unless integration tests are
 # mandatory (TANDEM_REQUIRE_INTEGRATION=1, as in CI), which makes them a failure.
 missing=()
-for tool in qemu-system-x86_64 grub-mkstandalone grub-editenv mkfs.vfat mcopy mdir sgdisk cpio zstd jq timeout strip ldd; do
+for tool in qemu-system-x86_64 grub-mkstandalone grub-editenv mkfs.vfat fsck.vfat mcopy mdir mtype sgdisk cpio zstd jq timeout strip ldd; do
     command -v "$tool" > /dev/null || missing+=("$tool")
 done
 for file in "$ovmf_code" "$ovmf_vars" "$systemd_boot_efi" /bin/busybox "$updatectl"; do
@@ -87,8 +87,9 @@ run_backend() {
         status=0
         wait $! || status=$?
         echo "$backend $name $(boots_so_far) $([ "$status" = 0 ] && echo PASS || echo FAIL) $((SECONDS - scenario_started))" \
-            >> "$work/$backend/results"
-        rm -f "$scenario_dir/disk.img"
+            "$(cat "$scenario_dir/findings" 2> /dev/null | paste -sd ';' -)" >> "$work/$backend/results"
+        # A failed scenario's disk stays for inspection.
+        if [ "$status" = 0 ]; then rm -f "$scenario_dir/disk.img"; fi
     done
 }
 
@@ -108,7 +109,7 @@ for backend in "${backends[@]}"; do
 done
 echo
 echo "== Summary: $(( SECONDS - started ))s wall time"
-printf '%-13s %-10s %-11s %-7s %s\n' BACKEND SCENARIO "REAL BOOTS" RESULT SECONDS
+printf '%-13s %-10s %-11s %-7s %-8s %s\n' BACKEND SCENARIO "REAL BOOTS" RESULT SECONDS FINDINGS
 for backend in "${backends[@]}"; do
     total=0
     if [ ! -s "$work/$backend/results" ]; then
@@ -116,8 +117,8 @@ for backend in "${backends[@]}"; do
         failed=1
         continue
     fi
-    while read -r _ name boots result seconds; do
-        printf '%-13s %-10s %-11s %-7s %s\n' "$backend" "$name" "$boots" "$result" "$seconds"
+    while read -r _ name boots result seconds findings; do
+        printf '%-13s %-10s %-11s %-7s %-8s %s\n' "$backend" "$name" "$boots" "$result" "$seconds" "$findings"
         total=$((total + boots))
         [ "$result" = PASS ] || failed=1
     done < "$work/$backend/results"

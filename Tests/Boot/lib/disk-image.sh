@@ -90,3 +90,27 @@ esp_push() {
 esp_names() {
     mdir -b -i "$(esp_of "$1")" "::/$2" 2> /dev/null | sed 's|.*/||' | sort
 }
+
+# esp_damage DISK: what fsck.vfat (dosfstools, read-only) finds wrong with the ESP's FAT, one
+# problem a line; nothing when it is sound. The dirty bit and a stale free-cluster count are not
+# damage: every mounted or power-cut FAT has them.
+esp_damage() {
+    local copy="$1.esp-check"
+    dd if="$1" of="$copy" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
+        count=$((esp_mib * 1024 * 1024)) status=none
+    fsck.vfat -n "$copy" 2>&1 | sed -n '2,$p' \
+        | grep -v -E 'Dirty bit|unmounted|removing dirty bit|Free cluster summary|Auto-correcting|Leaving filesystem unchanged|files, .* clusters|boot sector and its backup|mostly harmless|^ *[0-9]+:[0-9a-f]+/[0-9a-f]+$|Not automatically fixing' \
+        || true
+    rm -f "$copy"
+}
+
+# esp_repair DISK: fsck.vfat -a on the ESP in place, as systemd-fsck does for the ESP when
+# Linux boots after a power cut.
+esp_repair() {
+    local copy="$1.esp-repair"
+    dd if="$1" of="$copy" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
+        count=$((esp_mib * 1024 * 1024)) status=none
+    fsck.vfat -a "$copy" > /dev/null 2>&1 || true
+    write_partition "$1" 1 "$copy"
+    rm -f "$copy"
+}

@@ -16,7 +16,8 @@ grubenv_oracle() {
 }
 
 # entries_oracle DISK: systemd-boot's entries as the FAT names them (mdir) and loader.conf's
-# `default` (mtype), read as docs/slots.md maps them: no entry, priority 0; an entry without a
+# `default` (mtype), read as docs/slots.md maps them: no entry (or one without a `linux` or `efi`
+# line, which systemd-boot skips), priority 0; an entry without a
 # counter is good; `+LEFT-DONE` has LEFT tries and is not good (systemd-boot's boot counting);
 # when both slots have entries, the one `default` names comes first (priority 2, the other 1).
 # Which entry boots is systemd-boot's own business: the real boot is the oracle for that.
@@ -28,6 +29,8 @@ entries_oracle() {
     for slot in a b; do
         tries=0 good=- priority=0
         for name in $names; do
+            # systemd-boot skips an entry with no kernel to start (an empty file, say).
+            mtype -i "$(esp_of "$1")" "::/loader/entries/$name" 2> /dev/null | grep -q -E '^(linux|efi) ' || continue
             case $name in
             "tandem-$slot.conf") good=good priority=1 ;;
             "tandem-$slot+"*.conf)
