@@ -89,7 +89,7 @@ let package = Package(
         // `make fuzz` builds with -sanitize=fuzzer; without it, tandem-fuzz replays files.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Coordination", "Engine", "Omaha", "Slots", "Verification",
+            dependencies: ["Bootloaders", "Coordination", "Engine", "Omaha", "Slots", "Verification",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(

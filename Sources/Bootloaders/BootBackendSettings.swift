@@ -29,7 +29,10 @@ public struct BootBackendSettings: Sendable, Equatable {
             }
             return GPTPrioBackend(storage: opened, esp: esp)
         case .grubEnv:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let esp else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "the ESP holding tandem/grubenv is not known (ESP= or --esp)"))
+            }
+            return GrubEnvironmentBackend(pair: pair, esp: esp)
         case .systemdBoot:
             throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
         case .custom:

@@ -18,6 +18,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case coordinatorConf = "coordinator-conf"
     /// The daemon's saved state, state.json.
     case stateJSON = "state-json"
+    /// The grub-env backend's GRUB environment block, <ESP>/tandem/grubenv.
+    case grubEnv = "grub-env"
 
     /// Runs one input through the target's entry point.
     public func run(_ input: [UInt8]) -> FuzzOutcome {
@@ -29,6 +31,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .updateConf: UpdateConfTarget.run(input)
         case .coordinatorConf: CoordinatorConfTarget.run(input)
         case .stateJSON: StateJSONTarget.run(input)
+        case .grubEnv: GrubEnvTarget.run(input)
         }
     }
 }
