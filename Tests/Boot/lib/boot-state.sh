@@ -41,6 +41,24 @@ model_after_boot() {
     rm -rf "$model"
 }
 
+# flip_states DISK ESPDIR BOOTED: the states one round of the guest's flips (guest/flips) passes
+# through from the current one, the current one first, one a line: what a power cut in the middle
+# of the flips may leave, and nothing else.
+flip_states() {
+    local model="$scenario_dir/flips" other line
+    other=$(other_slot "$3")
+    rm -rf "$model" && mkdir -p "$model"
+    cp --sparse=always "$1" "$model/disk.img"
+    cp -a "$2" "$model/esp"
+    tandem_view "$model/disk.img" "$model/esp"
+    while read -r line; do
+        # shellcheck disable=SC2046 # the words of the line are the arguments
+        tandem "$model/disk.img" "$model/esp" $(sed "s/OTHER/$other/g; s/BOOTED/$3/g" <<< "$line") > /dev/null
+        tandem_view "$model/disk.img" "$model/esp"
+    done < "$boot_test_dir/guest/flips"
+    rm -rf "$model"
+}
+
 other_slot() { if [ "$1" = A ]; then echo B; else echo A; fi; }
 
 # oracle_view DISK ESPDIR: the state as the bootloader's own files say it (oracle.sh).

@@ -90,17 +90,19 @@ cut_boot() {
     log="$scenario_dir/boot-$number.serial"
     esp_pull "$disk" "$esp"
     predicted=$(next_boot "$disk" "$esp")
+    flip_states "$disk" "$esp" "$predicted" > "$scenario_dir/flip-states"
     echo "  boot $number: flips until the power is cut; before: $(tandem_view "$disk" "$esp")"
     count_boot
     power_cut_during_flips "$disk" "$vars" "$log" "$backend" || { relevant_serial_lines "$log"; cat "$log.qemu"; fail "boot $number never started flipping"; }
     relevant_serial_lines "$log" | grep -v 'TANDEM-FLIP'
-    note "$(tail -n1 "$log.qemu"), after $(serial_lines "$log" | grep -c '^TANDEM-FLIP-ROUND') complete rounds of 4 flips," \
+    note "$(tail -n1 "$log.qemu"), after $(serial_lines "$log" | grep -c '^TANDEM-FLIP-ROUND') complete rounds of 5 flips," \
         "during or after: $(serial_lines "$log" | grep '^TANDEM-FLIP ' | tail -n1 | cut -d' ' -f2-)"
     check_booted "$log" "$predicted" "$predicted"
     damage=$(esp_damage "$disk")
     if [ -z "$damage" ]; then
         note "fsck.vfat -n: the ESP's FAT is sound after the cut"
         esp_pull "$disk" "$esp"
+        check_flip_state "$(tandem_view "$disk" "$esp")"
         check_oracle "$(tandem_view "$disk" "$esp")"
         checked_boot poweroff "$(next_boot "$disk" "$esp")"
     else
@@ -108,6 +110,19 @@ cut_boot() {
         sed 's/^/      # /' <<< "$damage"
         echo "FAT damaged by the power cut of boot $number" >> "$scenario_dir/findings"
         boot_damaged_esp
+        check_flip_state "$last_state"
+    fi
+}
+
+# check_flip_state STATE: a power cut leaves a state the flips pass through (the one before the
+# flip it interrupted, or the one after), never a mixture.
+check_flip_state() {
+    if grep -qxF "$1" "$scenario_dir/flip-states"; then
+        echo "    ok: the cut left a state the flips pass through: $1"
+    else
+        echo "    the flips pass through:"
+        sed 's/^/      /' "$scenario_dir/flip-states"
+        fail "the power cut left a state that no flip passes through: $1"
     fi
 }
 

@@ -1,4 +1,5 @@
-# The guest's initramfs: busybox, the kernel modules /init loads (in order), and /init itself.
+# The guest's initramfs: busybox, the kernel modules /init loads (in order), /init itself and
+# the flips it makes until the power is cut.
 # Shared by both slots: which slot booted comes from the kernel command line, not the initramfs.
 
 # build_initramfs KERNEL_DIR OUT: KERNEL_DIR as fetch-kernel.sh leaves it.
@@ -10,6 +11,7 @@ build_initramfs() {
     cp "$kernel"/modules/*.ko "$root/lib/modules/"
     cp "$kernel/modules.load" "$root/etc/modules.load"
     cp "$boot_test_dir/guest/init" "$root/init"
+    cp "$boot_test_dir/guest/flips" "$root/etc/flips"
     chmod 0755 "$root/init"
     # The kernel opens /dev/console for init before devtmpfs is mounted.
     mknod -m 0600 "$root/dev/console" c 5 1
