@@ -111,6 +111,9 @@ cut_boot() {
         echo "FAT damaged by the power cut of boot $number" >> "$scenario_dir/findings"
         boot_damaged_esp
         check_flip_state "$last_state"
+        # Booting was the first question; a file system Tandem's writes left damaged fails the
+        # scenario all the same: its crash safety rests on the ESP's files.
+        fail "the power cut of boot $number left the ESP's FAT damaged (see the FINDING above)"
     fi
 }
 

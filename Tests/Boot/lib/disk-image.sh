@@ -92,14 +92,16 @@ esp_names() {
 }
 
 # esp_damage DISK: what fsck.vfat (dosfstools, read-only) finds wrong with the ESP's FAT, one
-# problem a line; nothing when it is sound. The dirty bit and a stale free-cluster count are not
-# damage: every mounted or power-cut FAT has them.
+# problem a line; nothing when it is sound. Not damage: the dirty bit and a stale free-cluster
+# count, which every mounted or power-cut FAT has, and lost clusters ("Reclaimed N unused
+# clusters": allocated for a file whose directory entry never reached the disk), which only
+# waste space until fsck frees them.
 esp_damage() {
     local copy="$1.esp-check"
     dd if="$1" of="$copy" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
         count=$((esp_mib * 1024 * 1024)) status=none
     fsck.vfat -n "$copy" 2>&1 | sed -n '2,$p' \
-        | grep -v -E 'Dirty bit|unmounted|removing dirty bit|Free cluster summary|Auto-correcting|Leaving filesystem unchanged|files, .* clusters|boot sector and its backup|mostly harmless|^ *[0-9]+:[0-9a-f]+/[0-9a-f]+$|Not automatically fixing' \
+        | grep -v -E 'Reclaimed [0-9]+ unused clusters|Dirty bit|unmounted|removing dirty bit|Free cluster summary|Auto-correcting|Leaving filesystem unchanged|files, .* clusters|boot sector and its backup|mostly harmless|^ *[0-9]+:[0-9a-f]+/[0-9a-f]+$|Not automatically fixing' \
         || true
     rm -f "$copy"
 }
