@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Slots
+import SystemPackage
 
 /// What the boot backend needs besides the disk: `Backend=`, `ESP=` and `Hook=` under
 /// `[Slots]` in tandem.conf, or updatectl's `--backend`, `--esp` and `--hook`.
@@ -34,9 +38,23 @@ public struct BootBackendSettings: Sendable, Equatable {
             }
             return GrubEnvironmentBackend(pair: pair, esp: esp)
         case .systemdBoot:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let esp else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "no ESP given (ESP= in tandem.conf, or --esp)"))
+            }
+            return SystemdBootBackend(esp: esp)
         case .custom:
-            throw .bootBackend(.notConfigured(backend: kind, detail: "under construction"))
+            guard let hook, !hook.isEmpty else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "no hook: set Hook= under [Slots] or pass --hook PATH"))
+            }
+            var info = stat()
+            guard stat(hook, &info) == 0 else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "the hook \(hook) is not executable: \(Errno(rawValue: errno))"))
+            }
+            guard info.st_mode & S_IFMT == S_IFREG, access(hook, X_OK) == 0 else {
+                throw .bootBackend(.notConfigured(backend: kind, detail: "the hook \(hook) is not executable: "
+                    + (info.st_mode & S_IFMT == S_IFREG ? "\(Errno(rawValue: errno))" : "not a regular file")))
+            }
+            return CustomHookBackend(hook: CustomHook(path: hook), esp: esp)
         }
     }
 }

@@ -20,6 +20,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case stateJSON = "state-json"
     /// The grub-env backend's GRUB environment block, <ESP>/tandem/grubenv.
     case grubEnv = "grub-env"
+    /// systemd-boot's loader entry names and contents, loader.conf and a loader variable.
+    case systemdBoot = "systemd-boot"
 
     /// Runs one input through the target's entry point.
     public func run(_ input: [UInt8]) -> FuzzOutcome {
@@ -32,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .coordinatorConf: CoordinatorConfTarget.run(input)
         case .stateJSON: StateJSONTarget.run(input)
         case .grubEnv: GrubEnvTarget.run(input)
+        case .systemdBoot: SystemdBootTarget.run(input)
         }
     }
 }

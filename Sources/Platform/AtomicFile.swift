@@ -9,8 +9,9 @@ import SystemPackage
 /// holds either the old contents or the new, never a mixture; see `ReplacementFile`, which
 /// does the work and also takes content streamed in pieces.
 public enum AtomicFile {
+    /// Nil `permissions`: whatever the file system gives (for FAT, which has no modes).
     public static func write(
-        _ bytes: [UInt8], to path: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+        _ bytes: [UInt8], to path: String, permissions: FilePermissions? = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws(Errno) {
         let replacement = try ReplacementFile(destination: FilePath(path), permissions: permissions)
         try replacement.descriptor.writeExactly(toAbsoluteOffset: 0, bytes)

@@ -19,13 +19,16 @@ public final class ReplacementFile {
     /// Creates the temporary file with exactly `permissions` (the umask does not apply). It is
     /// in the destination's directory because `rename` is atomic only within one file system,
     /// and mkstemp names it uniquely and creates it with mode 0600, so that nobody else can
-    /// open it in between, even when `permissions` are private.
-    public init(destination: FilePath, permissions: FilePermissions) throws(Errno) {
+    /// open it in between, even when `permissions` are private. Nil `permissions` keep what the
+    /// file system gives: FAT (the ESP) has no modes, and refuses fchmod to most of them.
+    public init(destination: FilePath, permissions: FilePermissions?) throws(Errno) {
         var template = Array((destination.string + ".tmp-XXXXXX").utf8CString)
         let raw = try Errno.retryingOnInterrupt { mkstemp(&template) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
-            try Errno.retryingOnInterrupt { fchmod(raw, permissions.rawValue) }
+            if let permissions {
+                try Errno.retryingOnInterrupt { fchmod(raw, permissions.rawValue) }
+            }
         } catch {
             close(raw)
             unlink(temporary)
@@ -44,7 +47,7 @@ public final class ReplacementFile {
 
     /// Flushes the file, gives it the destination's name and flushes the directory, so that the
     /// new name survives a crash too. Without `replacing`, an existing destination is left alone
-    /// and the error is `Errno.fileExists`.
+    /// and the error is `Errno.fileExists`; that needs link(2), which FAT lacks.
     public func commit(replacing: Bool = true) throws(Errno) {
         try descriptor.synchronize()
         if replacing {
