@@ -12,7 +12,8 @@ readonly boot_deadline_seconds=${TANDEM_BOOT_DEADLINE:-120}
 # disk; the action reaches the guest's /init through fw_cfg, not through the disk under test.
 qemu_command() {
     local disk=$1 vars=$2 log=$3 action=$4 backend=$5
-    qemu_argv=(qemu-system-x86_64 -machine q35 -m 512 -smp 1 -nodefaults -display none -monitor none -no-reboot
+    # TCG always: a /dev/kvm that exists can still fail at the first instruction (it does here).
+    qemu_argv=(qemu-system-x86_64 -machine q35 -accel tcg -m 512 -smp 1 -nodefaults -display none -monitor none -no-reboot
         -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code"
         -drive "if=pflash,format=raw,file=$vars"
         -drive "if=none,id=target,format=raw,file=$disk" -device virtio-blk-pci,drive=target,bootindex=0,addr=0x4
