@@ -91,6 +91,12 @@ esp_names() {
     mdir -b -i "$(esp_of "$1")" "::/$2" 2> /dev/null | sed 's|.*/||' | sort
 }
 
+# esp_image DISK OUT: a copy of the ESP's bytes, for fsck.vfat.
+esp_image() {
+    dd if="$1" of="$2" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
+        count=$((esp_mib * 1024 * 1024)) status=none
+}
+
 # esp_damage DISK: what fsck.vfat (dosfstools, read-only) finds wrong with the ESP's FAT, one
 # problem a line; nothing when it is sound. Not damage: the dirty bit and a stale free-cluster
 # count, which every mounted or power-cut FAT has, and lost clusters ("Reclaimed N unused
@@ -98,8 +104,7 @@ esp_names() {
 # waste space until fsck frees them.
 esp_damage() {
     local copy="$1.esp-check"
-    dd if="$1" of="$copy" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
-        count=$((esp_mib * 1024 * 1024)) status=none
+    esp_image "$1" "$copy"
     fsck.vfat -n "$copy" 2>&1 | sed -n '2,$p' \
         | grep -v -E 'Reclaimed [0-9]+ unused clusters|Dirty bit|unmounted|removing dirty bit|Free cluster summary|Auto-correcting|Leaving filesystem unchanged|files, .* clusters|boot sector and its backup|mostly harmless|^ *[0-9]+:[0-9a-f]+/[0-9a-f]+$|Not automatically fixing' \
         || true
@@ -110,8 +115,7 @@ esp_damage() {
 # Linux boots after a power cut.
 esp_repair() {
     local copy="$1.esp-repair"
-    dd if="$1" of="$copy" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" 1)" \
-        count=$((esp_mib * 1024 * 1024)) status=none
+    esp_image "$1" "$copy"
     fsck.vfat -a "$copy" > /dev/null 2>&1 || true
     write_partition "$1" 1 "$copy"
     rm -f "$copy"
