@@ -41,21 +41,24 @@ model_after_boot() {
     rm -rf "$model"
 }
 
-# flip_states DISK ESPDIR BOOTED: the states one round of the guest's flips (guest/flips) passes
-# through from the current one, the current one first, one a line: what a power cut in the middle
-# of the flips may leave, and nothing else.
+# flip_states DISK ESPDIR BOOTED COUNT: the states the guest's flips (guest/flips, cycled) pass
+# through from the current one: COUNT + 1 lines, the current state first, then the state after
+# each flip.
 flip_states() {
-    local model="$scenario_dir/flips" other line
+    local model="$scenario_dir/flips" other count=0 line
     other=$(other_slot "$3")
     rm -rf "$model" && mkdir -p "$model"
     cp --sparse=always "$1" "$model/disk.img"
     cp -a "$2" "$model/esp"
     tandem_view "$model/disk.img" "$model/esp"
-    while read -r line; do
-        # shellcheck disable=SC2046 # the words of the line are the arguments
-        tandem "$model/disk.img" "$model/esp" $(sed "s/OTHER/$other/g; s/BOOTED/$3/g" <<< "$line") > /dev/null
-        tandem_view "$model/disk.img" "$model/esp"
-    done < "$boot_test_dir/guest/flips"
+    while [ "$count" -lt "$4" ]; do
+        while read -r line && [ "$count" -lt "$4" ]; do
+            # shellcheck disable=SC2046 # the words of the line are the arguments
+            tandem "$model/disk.img" "$model/esp" $(sed "s/OTHER/$other/g; s/BOOTED/$3/g" <<< "$line") < /dev/null > /dev/null
+            tandem_view "$model/disk.img" "$model/esp" < /dev/null
+            count=$((count + 1))
+        done < "$boot_test_dir/guest/flips"
+    done
     rm -rf "$model"
 }
 
