@@ -64,4 +64,6 @@ for name in "${order[@]}"; do
     cp "${path_of[$name]}" "$kernel/modules/$name.ko"
     echo "$name" >> "$kernel/modules.load"
 done
+# One kernel in the cache, the one boot-test.sh boots: an older one leaves when Debian moves on.
+find "$cache/kernel" -mindepth 1 -maxdepth 1 ! -name "$package" -exec rm -rf {} +
 echo "guest kernel: $package, modules: ${order[*]}"
