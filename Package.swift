@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
         .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport", "Slots"]),
+        .testTarget(name: "EngineTests", dependencies: ["Bootloaders", "Engine", "TestSupport", "Slots"]),
         .testTarget(name: "OmahaTests", dependencies: ["Omaha", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Bootloaders
 import FoundationEssentials
 import Omaha
 import Slots
@@ -15,6 +16,9 @@ public struct Configuration: Sendable, Equatable {
     /// The booted slot (A, B or a label); nil: detected from the kernel command line or /usr.
     public var bootedSlot: String?
     public var layout = SlotLayout.flatcar
+    /// Which bootloader interface holds the slots' boot state (`Backend=`), where its files
+    /// live (`ESP=`; nil: found mounted) and the custom backend's executable (`Hook=`).
+    public var boot = BootBackendSettings()
 
     // [Update]
     /// Where `Check()` and `updatectl update` without a source look: a bundle path or URL.
@@ -73,7 +77,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// The sections and keys the file may contain, for error messages and the parser.
     public static let knownKeys: [String: [String]] = [
-        "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB"],
+        "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB", "Backend", "ESP", "Hook"],
         "Update": ["Source", "KeysDirectory", "VerifyReadback", "DirectIO", "CheckpointInterval", "TrialTries",
                    "CABundle", "ConnectTimeoutSec", "Server", "Group", "AppID", "MachineAlias", "Strategy",
                    "CheckIntervalSec", "CheckJitterSec", "FirstCheckDelaySec", "RequestTimeoutSec"],
@@ -99,6 +103,10 @@ public struct Configuration: Sendable, Equatable {
             try configuration.apply(entry)
         }
         try configuration.reboot.validated(path: path)
+        if configuration.boot.kind == .custom, configuration.boot.hook == nil {
+            throw .conflict(path: path, message: "Backend=custom in [Slots] needs Hook=, the executable that reads and "
+                + "writes the boot state (docs/slots.md)")
+        }
         if configuration.source != nil, case .url? = configuration.server {
             throw .conflict(path: path, message: "Source= and Server= are both set in [Update]; set one: Source= for a bundle "
                 + "path or URL, Server= for an Omaha server such as Nebraska")
@@ -122,6 +130,17 @@ public struct Configuration: Sendable, Equatable {
         case ("Slots", "LabelB"):
             guard !value.isEmpty else { throw invalid("a partition label") }
             layout.labelB = value
+        case ("Slots", "Backend"):
+            guard let kind = BootBackendKind(rawValue: value) else {
+                throw invalid("one of " + BootBackendKind.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            boot.kind = kind
+        case ("Slots", "ESP"):
+            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("an absolute path, or nothing to find the ESP mounted") }
+            boot.esp = optional(value)
+        case ("Slots", "Hook"):
+            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("the absolute path of an executable") }
+            boot.hook = optional(value)
         case ("Update", "Source"): source = optional(value)
         case ("Update", "KeysDirectory"):
             let directories = value.split(separator: " ").map(String.init)

@@ -8,20 +8,27 @@ import Slots
 /// `exclusive` is the one way tandemd changes boot flags: the disk's lock (`DiskLock`) is held
 /// from the probe to the write, so that no other writer, in tandemd (an install's own flag
 /// changes lock the same disk) or outside it, comes between what was read and what is written.
+///
+/// The boot state is read and written through the configured backend (`bootBackend`), opened
+/// afresh for each operation; its failures are the disk's problem like any other.
 final class SlotDisk: @unchecked Sendable {
     private let configuredDisk: String?
     private let configuredSlot: String?
     private let layout: SlotLayout
     private let lockTimeout: Double
+    /// Opens the configured boot backend (`[Slots] Backend=`) for the probed pair.
+    let bootBackend: BootBackendFactory
     private let state = Condition()
     // Guarded by `state`.
     private var lastBooted: BootedSlot?
     private var lastProblem: SlotError?
 
-    init(disk: String?, bootedSlot: String?, layout: SlotLayout, lockTimeout: Double = DiskLock.defaultTimeout) {
+    init(disk: String?, bootedSlot: String?, layout: SlotLayout, bootBackend: @escaping BootBackendFactory,
+         lockTimeout: Double = DiskLock.defaultTimeout) {
         configuredDisk = disk
         configuredSlot = bootedSlot
         self.layout = layout
+        self.bootBackend = bootBackend
         self.lockTimeout = lockTimeout
     }
 
@@ -44,14 +51,16 @@ final class SlotDisk: @unchecked Sendable {
         return booted
     }
 
-    /// Probes the disk and reads its boot flags as the GPT holds them.
-    func readTable() throws(SlotError) -> (booted: BootedSlot, table: BootTable) {
+    /// Probes the disk and reads the boot state as the backend holds it, with what its
+    /// bootloader recorded about the running boot (nil when it records nothing).
+    func readTable() throws(SlotError) -> (booted: BootedSlot, table: BootTable, lastBoot: LastBoot?) {
         let booted = try probe()
         // Read-only: closing a descriptor opened for writing makes udev re-probe the disk, and
         // status is read often.
-        return (booted, try recording { () throws(SlotError) in
-            try BootControl(pair: booted.pair, storage: DiskFile(path: booted.pair.disk.path)).read().table
-        })
+        return try recording { () throws(SlotError) in
+            let backend = try bootBackend(booted.pair, true)
+            return (booted, try BootControl(pair: booted.pair, backend: backend).read().table, backend.lastBoot(booted.pair))
+        }
     }
 
     /// Runs `body` holding the disk's lock, with the disk probed under it.
@@ -59,7 +68,9 @@ final class SlotDisk: @unchecked Sendable {
         let path = try configuredDisk ?? state.locked({ lastBooted })?.pair.disk.path ?? probe().pair.disk.path
         let lock = try recording { () throws(SlotError) in try DiskLock.acquire(path, timeout: lockTimeout) }
         let booted = try probe()
-        let control = try recording { () throws(SlotError) in try BootControl(pair: booted.pair, holding: lock) }
+        let control = try recording { () throws(SlotError) in
+            BootControl(pair: booted.pair, backend: try bootBackend(booted.pair, false), holding: lock)
+        }
         return try body(booted, control)
     }
 

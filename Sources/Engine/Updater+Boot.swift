@@ -25,6 +25,7 @@ extension Updater {
             // The update expected to boot now: installed during an earlier boot, or already
             // tried during an earlier boot that did not bless it.
             var expected: (slot: String, version: String, installBootID: String)?
+            var restored = false
             let (pendingBefore, trialBefore) = (saved.pendingReboot, saved.trial)
             if let pending = saved.pendingReboot, pending.bootID != bootID {
                 expected = (pending.slot, pending.version, pending.bootID)
@@ -35,6 +36,7 @@ extension Updater {
                 // tandemd restarted during this boot: what it found at its first start stands.
                 // A kind written by a newer tandemd is not trusted: this boot is assessed again.
                 report = earlier
+                restored = true
             }
             if let expected {
                 let tried = flags(expected.slot)
@@ -88,6 +90,9 @@ extension Updater {
                     }
                 }
             }
+            if let recorded = recordedBoot, !restored {
+                report.message += (report.message.isEmpty ? "" : "; ") + bootloaderRecord(recorded, booted: bootedSlot.slot.name, kind: report.kind)
+            }
             if saved.omaha.alephVersion == nil { saved.omaha.alephVersion = host.version }
             // Remember what runs here, so that once the other slot is booted this one's version
             // is still known (it is the fallback, and `status` should say what it holds).
@@ -123,6 +128,22 @@ extension Updater {
         // tandemd restarted while an update waits for its reboot: the way there resumes.
         if let pending = lock.locked({ pendingRebootLocked() }) { coordinator.updateReady(version: pending.version) }
         return report
+    }
+
+    /// What the bootloader's own record of this boot (grub-env's and systemd-boot's, not the GPT
+    /// bits') adds to the assessment: a confirmation, or a contradiction worth a look. The
+    /// assessment itself rests on the booted slot and the flags, as for every backend.
+    private func bootloaderRecord(_ recorded: LastBoot, booted: SlotName, kind: BootReport.Kind) -> String {
+        guard recorded.slot == booted else {
+            log.error("the bootloader recorded booting slot \(recorded.slot.rawValue), but slot \(booted.rawValue) is running")
+            return "the bootloader recorded booting slot \(recorded.slot.rawValue), not \(booted.rawValue): check its configuration"
+        }
+        switch (kind, recorded.consumedTry) {
+        case (.trial, true): return "the bootloader counted this boot as a try of slot \(booted.rawValue)"
+        case (.trial, false): return "the bootloader did not count this boot as a try of slot \(booted.rawValue)"
+        default: return "the bootloader recorded booting slot \(booted.rawValue)"
+                + (recorded.consumedTry ? ", using up one try" : "")
+        }
     }
 
     /// A boot that could not be assessed at start-up, the disk being unreadable, is assessed once

@@ -212,6 +212,7 @@ extension Updater {
         options.http = httpOptions
         options.directIO = configuration.directIO
         options.activate = record.stageOnly != true
+        options.bootBackend = slotDisk.bootBackend
         if let offer = record.offer, let digest = Data(base64Encoded: offer.sha256) {
             options.expectedPayload = PayloadExpectation(size: offer.size, sha256: [UInt8](digest))
         }

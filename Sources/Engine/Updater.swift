@@ -39,6 +39,9 @@ public final class Updater: @unchecked Sendable {
     var running: RunningTransaction?
     var progress = ProgressReport.none
     var table: BootTable
+    /// What the bootloader recorded about the running boot, as last read with `table` (nil
+    /// for backends whose bootloader records nothing).
+    var recordedBoot: LastBoot?
     var tableReadAt = 0.0
     var worker: JoinableThread?
     var shuttingDown = false
@@ -68,7 +71,10 @@ public final class Updater: @unchecked Sendable {
     /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
     /// the daemon with a message saying what to fix, except the disk's: a disk that cannot be
     /// probed or read is reported in `status` and refuses installs and marks until it can.
-    public init(configuration: Configuration, logger: Logger) throws(UpdaterError) {
+    ///
+    /// `bootBackend` opens the boot backend; nil: the one configured (`[Slots] Backend=`).
+    /// Tests pass backends of their own.
+    public init(configuration: Configuration, logger: Logger, bootBackend: BootBackendFactory? = nil) throws(UpdaterError) {
         self.configuration = configuration
         log = logger
         policy = AdminPolicy(groupName: configuration.adminGroup)
@@ -76,11 +82,13 @@ public final class Updater: @unchecked Sendable {
             throw .startup("BootedSlot= (or --booted-slot) needs Disk= (or --disk): naming the booted slot is for disks "
                 + "that are not running anything, such as image files; on a running system leave both unset")
         }
-        slotDisk = SlotDisk(disk: configuration.disk, bootedSlot: configuration.bootedSlot, layout: configuration.layout)
+        slotDisk = SlotDisk(disk: configuration.disk, bootedSlot: configuration.bootedSlot, layout: configuration.layout,
+                            bootBackend: bootBackend ?? configuration.boot.factory)
         do {
-            table = try slotDisk.readTable().table
+            (_, table, recordedBoot) = try slotDisk.readTable()
         } catch {
             table = BootTable(attributes: [:], bootPartitions: [])
+            recordedBoot = nil
             let consequence = "tandemd runs, but refuses installs and boot-flag changes until the disk can be read "
                 + "(each attempt probes it again); updatectl status shows the problem"
             logger.critical("\(error); \(consequence)")
@@ -186,7 +194,8 @@ public final class Updater: @unchecked Sendable {
                     lastCheck: saved.lastCheck, nextCheckTime: armCheckTimer != nil ? scheduler.nextCheckTime ?? 0 : 0,
                     staged: saved.staged),
                 coordination: coordinator.status,
-                stateRecovery: saved.stateRecovery?.bootID == bootID ? saved.stateRecovery : nil)
+                stateRecovery: saved.stateRecovery?.bootID == bootID ? saved.stateRecovery : nil,
+                bootBackend: configuration.boot.kind)
         }
     }
 
@@ -222,11 +231,11 @@ public final class Updater: @unchecked Sendable {
         let now = MonotonicClock.now()
         guard lock.locked({ now - tableReadAt >= maximumAge }) else { return }
         let problemBefore = slotDisk.current.problem
-        let fresh = try? slotDisk.readTable().table
+        let fresh = try? slotDisk.readTable()
         let changed = lock.locked {
             tableReadAt = now
-            guard let fresh, fresh != table else { return false }
-            table = fresh
+            guard let fresh, fresh.table != table || fresh.lastBoot != recordedBoot else { return false }
+            (table, recordedBoot) = (fresh.table, fresh.lastBoot)
             return true
         }
         if changed || slotDisk.current.problem != problemBefore { notifyChanged() }
@@ -236,8 +245,8 @@ public final class Updater: @unchecked Sendable {
     /// The flags as the disk holds them now, for the cache `status` shows; kept as they were
     /// when the disk cannot be read (its problem is then in `status`).
     func rereadTable() {
-        guard let fresh = try? slotDisk.readTable().table else { return }
-        lock.locked { table = fresh }
+        guard let fresh = try? slotDisk.readTable() else { return }
+        lock.locked { (table, recordedBoot) = (fresh.table, fresh.lastBoot) }
     }
 
     /// Saves `state` with the lock held; the caller decides what a failure means.

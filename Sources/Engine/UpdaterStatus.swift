@@ -58,13 +58,18 @@ public struct UpdaterStatus: Sendable, Equatable {
     public var coordination: CoordinationStatus
     /// The saved state was unreadable and set aside during this boot.
     public var stateRecovery: StateRecovery?
+    /// The bootloader interface the boot state goes through (`[Slots] Backend=`); nil when a
+    /// newer tandemd names one this client does not know.
+    public var bootBackend: BootBackendKind?
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
                 newSize: UInt64, bootedSlot: SlotName?, bootedVersion: String?, nextBootSlot: SlotName?,
                 slots: [SlotStatus], diskProblem: String? = nil, lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
                 boot: BootReport? = nil, quarantined: [QuarantinedVersion] = [], updates: AutomaticUpdates = AutomaticUpdates(),
-                coordination: CoordinationStatus = CoordinationStatus(), stateRecovery: StateRecovery? = nil) {
+                coordination: CoordinationStatus = CoordinationStatus(), stateRecovery: StateRecovery? = nil,
+                bootBackend: BootBackendKind? = .default) {
         self.stateRecovery = stateRecovery
+        self.bootBackend = bootBackend
         self.updates = updates
         self.coordination = coordination
         self.boot = boot

@@ -16,7 +16,8 @@ public struct BootedPartition: Sendable, Equatable {
 
 /// Finds the booted partition: first from the kernel command line (`verity.usr=`, `usr=`,
 /// `mount.usr=` naming `PARTUUID=`, `PARTLABEL=` or a device), then from the device behind
-/// the `/usr` mount, followed through device-mapper to the partition underneath.
+/// the `/usr` mount, followed through device-mapper to the partition underneath. The command
+/// line's `tandem.slot=` names the slot itself (`namedSlot`).
 public struct BootedPartitionDetector {
     public var paths: SystemPaths
 
@@ -33,6 +34,34 @@ public struct BootedPartitionDetector {
         if let found = try fromCommandLine(attempts: &attempts) { return found }
         if let found = try fromUsrMount(attempts: &attempts) { return found }
         throw .bootedSlotUnknown(detail: attempts.joined(separator: "; "))
+    }
+
+    /// What the running system says about its boot: the partition named on the command line
+    /// (`usr=`, `mount.usr=`, `verity.usr=`), the slot named there (`tandem.slot=`), or both.
+    /// Only when the command line names neither is the device behind `/usr` asked: where a
+    /// bootloader names the slot, `/usr` may well not be a slot at all.
+    public func detectEvidence() throws(SlotError) -> (partition: BootedPartition?, slot: NamedSlot?) {
+        var attempts: [String] = []
+        let named = try namedSlot()
+        if let found = try fromCommandLine(attempts: &attempts) { return (found, named) }
+        if let named { return (nil, named) }
+        if let found = try fromUsrMount(attempts: &attempts) { return (found, nil) }
+        throw .bootedSlotUnknown(detail: attempts.joined(separator: "; "))
+    }
+
+    /// The kernel command line's `tandem.slot=a|b`, which Tandem's grub-env, systemd-boot and
+    /// custom setups pass. Nil when absent; an error when it names no slot, since a bootloader
+    /// that says something unreadable about the boot must not be guessed around.
+    public func namedSlot() throws(SlotError) -> NamedSlot? {
+        guard let text = try? String(contentsOfFile: paths.proc + "/cmdline", encoding: .utf8),
+              let value = BootedPartitionDetector.parseCommandLine(text)[NamedSlot.commandLineKey]
+        else { return nil }
+        guard let name = SlotName(rawValue: value.uppercased()) else {
+            let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
+            throw .bootedSlotUnknown(detail: "the kernel command line's \(NamedSlot.commandLineKey)=\(shown) names no slot; "
+                + "it must be a or b (check the bootloader's configuration)")
+        }
+        return NamedSlot(name: name, evidence: "kernel command line \(NamedSlot.commandLineKey)=\(value)")
     }
 
     // MARK: Kernel command line
@@ -113,6 +142,14 @@ public struct BootedPartitionDetector {
             throw .bootedSlotUnknown(detail: "\(evidence) matches several partitions (\(places))")
         }
         return found.first
+    }
+
+    /// The whole disks the kernel knows that hold both slots of `layout`, probed.
+    func disksHolding(_ layout: SlotLayout) -> [SlotPair] {
+        wholeDiskNames().compactMap { name in
+            guard let disk = try? Disk.probe(paths.dev + "/" + name) else { return nil }
+            return try? SlotPair(disk: disk, layout: layout)
+        }
     }
 
     private func wholeDiskNames() -> [String] {

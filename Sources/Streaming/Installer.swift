@@ -33,6 +33,9 @@ public struct InstallOptions: Sendable {
     public var activate = true
     /// Seconds to wait for another writer's lock on the disk (`DiskLock`) before giving up.
     public var diskLockTimeout = DiskLock.defaultTimeout
+    /// Opens the boot backend the trial flips go through (`[Slots] Backend=`, `--backend`):
+    /// invalidating the target before the first byte, putting it on trial after the last.
+    public var bootBackend: BootBackendFactory = gptprioBackendFactory
 
     public init(host: HostIdentity) {
         self.host = host
@@ -125,7 +128,7 @@ public final class Installer: @unchecked Sendable {
         if let usage = pair.usage(of: target) {
             throw InstallError.targetInUse(slot: target.name.rawValue, detail: usage)
         }
-        let control = try BootControl(pair: pair, holding: diskLock)
+        let control = BootControl(pair: pair, backend: try options.bootBackend(pair, false), holding: diskLock)
         // The target as probed under the lock: its extent is where the writer may write.
         let confirmedTarget = pair[target.name]
         let slotOffset = confirmedTarget.extent.offset
@@ -242,7 +245,8 @@ public final class Installer: @unchecked Sendable {
                 throw InstallError.stagedImageChanged(slot: name.rawValue, expected: hexString(imageSHA256),
                                                       actual: hexString(stored))
             }
-            try BootControl(pair: pair, holding: diskLock).setTrial(name, tries: options.trialTries)
+            try BootControl(pair: pair, backend: try options.bootBackend(pair, false), holding: diskLock)
+                .setTrial(name, tries: options.trialTries)
             return slot
         } catch {
             throw InstallError.wrap(error)

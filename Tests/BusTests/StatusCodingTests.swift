@@ -58,6 +58,19 @@ import Testing
         #expect(try StatusCoding.status(from: properties) == status)
     }
 
+    /// Every backend's name crosses the bus; one this client does not know reads as unknown.
+    @Test(arguments: BootBackendKind.allCases)
+    func theBootBackendRoundTrips(kind: BootBackendKind) throws {
+        var status = Self.populated()
+        status.bootBackend = kind
+        let properties = StatusCoding.properties(status)
+        #expect(properties["BootBackend"] == .string(kind.rawValue))
+        #expect(try StatusCoding.status(from: properties) == status)
+        var newer = properties
+        newer["BootBackend"] = .string("barebox-state")
+        #expect(try StatusCoding.status(from: newer).bootBackend == nil)
+    }
+
     @Test(arguments: UpdateOperation.allCases)
     func everyOperationRoundTrips(operation: UpdateOperation) throws {
         var status = Self.populated()

@@ -1,3 +1,4 @@
+import Bootloaders
 import Coordination
 @testable import Engine
 import TestSupport
@@ -97,6 +98,9 @@ import Testing
         BootedSlot=B
         LabelA=ROOT-A
         LabelB=ROOT-B
+        Backend=custom
+        ESP=/boot/efi
+        Hook=/usr/libexec/board-boot-hook
 
         [Update]
         Source=https://updates.example.com/stable/bundle.tandem
@@ -155,6 +159,7 @@ import Testing
         #expect(configuration.bootedSlot == "B")
         #expect(configuration.layout.labelA == "ROOT-A")
         #expect(configuration.layout.labelB == "ROOT-B")
+        #expect(configuration.boot == BootBackendSettings(kind: .custom, esp: "/boot/efi", hook: "/usr/libexec/board-boot-hook"))
         // Only the labels change: the type GUID and the minimum size stay Flatcar's.
         #expect(configuration.layout.typeGUID == SlotLayout.flatcar.typeGUID)
         #expect(configuration.layout.minimumSize == SlotLayout.flatcar.minimumSize)
@@ -199,6 +204,33 @@ import Testing
 
     /// The all-keys file above really has every key `knownKeys` lists, and nothing else, so the
     /// test above covers the whole list, and the list (used in error messages) matches the parser.
+    @Test func theBootBackendDefaultsToGPTPrioAndTakesEveryKind() throws {
+        #expect(Configuration().boot == BootBackendSettings(kind: .gptprio, esp: nil, hook: nil))
+        for kind in BootBackendKind.allCases where kind != .custom {
+            #expect(try Self.load("[Slots]\nBackend=\(kind.rawValue)\n").boot.kind == kind)
+        }
+    }
+
+    @Test(arguments: ["grub", "GPTPRIO", "", "systemd_boot", "gptprio,grub-env"])
+    func anUnknownBackendIsRefusedNamingTheAllowedOnes(_ value: String) throws {
+        let refusal = try #require(try Self.refusal("[Slots]\nBackend=\(value)\n"))
+        let text = "\(refusal.error)"
+        #expect(text.contains("Backend=") && text.contains("gptprio, grub-env, systemd-boot, custom"), "\(text)")
+        #expect(text.hasPrefix(refusal.path + ":2:"), "\(text)")
+    }
+
+    @Test func theCustomBackendNeedsItsHook() throws {
+        let refusal = try #require(try Self.refusal("[Slots]\nBackend=custom\n"))
+        #expect("\(refusal.error)".contains("Backend=custom in [Slots] needs Hook="), "\(refusal.error)")
+        #expect(try Self.load("[Slots]\nBackend=custom\nHook=/opt/hook\n").boot.hook == "/opt/hook")
+    }
+
+    @Test(arguments: [("ESP", "boot/efi"), ("Hook", "hook.sh")])
+    func theESPAndTheHookAreAbsolutePaths(_ key: String, _ value: String) throws {
+        let refusal = try #require(try Self.refusal("[Slots]\n\(key)=\(value)\n"))
+        #expect("\(refusal.error)".contains("absolute path"), "\(refusal.error)")
+    }
+
     @Test func theAllKeysFileCoversKnownKeysExactly() throws {
         let entries = try ConfigurationFile.parse(Self.everyKey, path: "all.conf")
         var seen: [String: [String]] = [:]
@@ -505,7 +537,7 @@ import Testing
         let refusal = try #require(try Self.refusal("# tandem\n[Slots]\nDsik=/dev/sda\n"))
         #expect(refusal.error == .unknownKey(path: refusal.path, line: 3, section: "Slots", key: "Dsik"))
         #expect(refusal.error.description == "\(refusal.path):3: [Slots] has no key Dsik; it has "
-            + "Disk, BootedSlot, LabelA, LabelB (see docs/configuration.md)")
+            + "Disk, BootedSlot, LabelA, LabelB, Backend, ESP, Hook (see docs/configuration.md)")
     }
 
     @Test func aKeyInTheWrongSectionIsUnknownThere() throws {

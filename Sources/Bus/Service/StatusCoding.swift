@@ -23,6 +23,7 @@ public enum StatusCoding {
             "NewSize": .uint64(status.newSize),
             "BootedSlot": .string(status.bootedSlot?.rawValue ?? ""),
             "DiskProblem": .string(status.diskProblem ?? ""),
+            "BootBackend": .string(status.bootBackend?.rawValue ?? ""),
             "BootedVersion": .string(status.bootedVersion ?? ""),
             "NextBootSlot": .string(status.nextBootSlot?.rawValue ?? ""),
             "Slots": .array(elementSignature: "(sssuyybs)", status.slots.map { slot in
@@ -181,6 +182,8 @@ public enum StatusCoding {
             nextBootSlot: SlotName(rawValue: next), slots: slots,
             diskProblem: nonEmpty(try field("DiskProblem") { $0.stringValue }), lastResult: last,
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
-            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery)
+            boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery,
+            // A kind this client does not know (a newer tandemd's) is shown as unknown.
+            bootBackend: try field("BootBackend") { value -> BootBackendKind?? in value.stringValue.map(BootBackendKind.init(rawValue:)) })
     }
 }

@@ -36,6 +36,7 @@ public enum UpdaterAPI {
             .init("NewSize", "t"),
             .init("BootedSlot", "s"),
             .init("DiskProblem", "s"),
+            .init("BootBackend", "s"),
             .init("BootedVersion", "s"),
             .init("NextBootSlot", "s"),
             .init("Slots", "a(sssuyybs)"),

@@ -1,4 +1,5 @@
 import Engine
+import Slots
 import FoundationEssentials
 
 /// `updatectl status --json`: schema `tandem.status/1` (docs/cli-json.md). Fields are only
@@ -102,6 +103,9 @@ struct StatusReport: Encodable {
     var bootedSlot: String?
     /// Why the disk holding the slots cannot be probed or read; absent when it can.
     var diskProblem: String?
+    /// The bootloader interface (`gptprio`, `grub-env`, `systemd-boot`, `custom`); absent when
+    /// tandemd named one this updatectl does not know.
+    var bootBackend: String?
     var bootedVersion: String?
     var nextBootSlot: String?
     var rebootPending: Bool
@@ -126,6 +130,7 @@ struct StatusReport: Encodable {
         newSize = status.newSize
         bootedSlot = status.bootedSlot?.rawValue
         diskProblem = status.diskProblem
+        bootBackend = status.bootBackend?.rawValue
         bootedVersion = status.bootedVersion
         nextBootSlot = status.nextBootSlot?.rawValue
         rebootPending = status.rebootPending
@@ -176,6 +181,7 @@ struct StatusReport: Encodable {
                                slot.successful ? "yes" : "no", slot.version ?? "-", markers.joined(separator: ", ")])
         }
         var lines = [table.render(), ""]
+        lines.append("Boot backend: " + (status.bootBackend?.displayName ?? "unknown to this updatectl"))
         if let problem = status.diskProblem {
             lines.append("Disk:         UNUSABLE: installs and boot-flag changes are refused until this is fixed")
             lines.append("              \(problem)")

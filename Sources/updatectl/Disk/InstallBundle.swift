@@ -87,6 +87,7 @@ struct InstallBundle: ParsableCommand {
         installOptions.stateDirectory = stateDirectory
         installOptions.checkpointInterval = checkpointMiB << 20
         installOptions.trialTries = tries
+        installOptions.bootBackend = options.bootSettings.factory
         installOptions.http.caBundle = caBundle
         if let expectedSize, let digest = expectedDigest.flatMap(payloadDigest) {
             installOptions.expectedPayload = PayloadExpectation(size: expectedSize, sha256: digest)
@@ -112,7 +113,7 @@ struct InstallBundle: ParsableCommand {
         if let running = try? BootedSlot.locate(disk: options.disk, layout: options.layout) {
             return running
         }
-        return try BootedSlot.offline(disk: options.disk, layout: options.layout)
+        return try BootedSlot.offline(disk: options.disk, layout: options.layout, bootBackend: options.bootSettings.factory)
     }
 }
 

@@ -37,7 +37,7 @@ struct MarkSlot: ParsableCommand {
     func run() throws {
         let pair = try options.slotPair()
         let name = try pair.resolve(slot).name
-        let control = try BootControl(pair: pair)
+        let control = try options.bootControl(pair)
         let change = switch state {
         case .good: try control.markGood(name)
         case .bad: try control.markBad(name)

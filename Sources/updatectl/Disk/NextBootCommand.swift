@@ -4,7 +4,7 @@ import Slots
 struct NextBootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "next-boot",
-        abstract: "Say which slot the bootloader (GRUB gptprio.next) picks next.",
+        abstract: "Say which slot the bootloader (GRUB gptprio.next, or the chosen backend's bootloader) picks next.",
         discussion: """
             With --commit, also do what the bootloader does at power-on: use up one try of a slot on trial and write the table back. Exits 1, loudly, when no slot is bootable.
             """
@@ -30,9 +30,10 @@ struct NextBootCommand: ParsableCommand {
 
     func run() throws {
         let pair = try options.slotPair()
-        let next = try BootControl(pair: pair).nextBoot(commit: commit)
+        let control = try options.bootControl(pair)
+        let next = try control.nextBoot(commit: commit)
         let number = next.slot.partition.number
-        let triesLeft = next.change?.after[number].tries ?? next.slot.partition.attributes.tries
+        let triesLeft = try next.change?.after[number].tries ?? control.read().table[number].tries
         let report = Report(slot: next.slot.name.rawValue, partition: number, label: next.slot.partition.label,
                             trial: next.consumesTry, committed: commit, triesLeft: triesLeft)
         if json {

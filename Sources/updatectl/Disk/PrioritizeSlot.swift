@@ -15,6 +15,6 @@ struct PrioritizeSlot: ParsableCommand {
     func run() throws {
         let pair = try options.slotPair()
         let name = try pair.resolve(slot).name
-        print(describe(try BootControl(pair: pair).prioritize(name), on: pair))
+        print(describe(try options.bootControl(pair).prioritize(name), on: pair))
     }
 }

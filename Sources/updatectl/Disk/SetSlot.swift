@@ -40,7 +40,7 @@ struct SetSlot: ParsableCommand {
     func run() throws {
         let pair = try options.slotPair()
         let number = try pair.resolve(slot).partition.number
-        let change = try BootControl(pair: pair).update { table in
+        let change = try options.bootControl(pair).update { table in
             if let priority { table[number].priority = priority }
             if let tries { table[number].tries = tries }
             if let successful { table[number].successful = successful == 1 }

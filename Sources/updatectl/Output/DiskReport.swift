@@ -3,6 +3,10 @@ import Slots
 
 /// What `updatectl disk show` prints. The JSON form is a stable interface
 /// (schema `tandem.disk/1`, documented in docs/cli-json.md): fields are only ever added.
+///
+/// The slots' priority, tries and good state are the backend's view: the GPT bits for
+/// gptprio (exactly as before backends existed), else what the backend read from the
+/// bootloader's files, with the next boot as its bootloader picks it.
 struct DiskReport: Encodable {
     struct DiskInfo: Encodable {
         var path: String
@@ -36,6 +40,13 @@ struct DiskReport: Encodable {
     }
 
     var schema = "tandem.disk/1"
+    /// `BootBackendKind`'s name: where the slots' boot state below was read from.
+    var backend: String
+    /// Damage the backend found in its stored state (its next write repairs it).
+    var backendProblems: [String]
+    /// Why the backend could not read its state (no ESP, unreadable files); the slots then
+    /// show no boot state.
+    var backendError: String?
     var disk: DiskInfo
     var tableProblems: [String]
     var partitions: [PartitionInfo]
@@ -43,7 +54,19 @@ struct DiskReport: Encodable {
     var slotError: String?
     var nextBoot: String?
 
-    init(disk: Disk, problems: [GPTProblem], pair: Result<SlotPair, SlotError>) {
+    /// The backend's reading and its bootloader's pick, for the backends other than gptprio.
+    struct BackendView {
+        var kind: BootBackendKind
+        var reading: Result<BootReading, SlotError>
+        var choice: (BootTable) -> BootChoice?
+    }
+
+    /// `view`: nil for gptprio, whose state is the partitions' attribute bits.
+    init(disk: Disk, problems: [GPTProblem], pair: Result<SlotPair, SlotError>, view: BackendView? = nil) {
+        backend = (view?.kind ?? .gptprio).rawValue
+        let reading = try? view?.reading.get()
+        backendProblems = reading?.problems.map(\.description) ?? []
+        if case let .failure(error)? = view?.reading { backendError = error.description }
         self.disk = DiskInfo(path: disk.path, sectorSize: disk.sectorSize, sizeBytes: disk.sizeInBytes,
                              guid: disk.diskGUID?.description)
         tableProblems = problems.map(\.description)
@@ -56,11 +79,12 @@ struct DiskReport: Encodable {
                 attributes: DiskReport.hex(partition.attributes.rawValue),
                 slot: slotPair?.slot(partition: partition.number)?.name.rawValue)
         }
-        if let slotPair {
-            let next = slotPair.bootTable.nextBoot()
+        if let slotPair, view == nil || reading != nil {
+            let table = reading?.table ?? slotPair.bootTable
+            let next = view.map { $0.choice(table)?.partition } ?? table.nextBoot()
             nextBoot = next.flatMap { slotPair.slot(partition: $0)?.name.rawValue }
             slots = slotPair.slots.map { slot in
-                let attributes = slot.partition.attributes
+                let attributes = table[slot.partition.number]
                 return SlotInfo(
                     name: slot.name.rawValue, partition: slot.partition.number, label: slot.partition.label,
                     device: disk.partitionDevicePath(number: slot.partition.number),
@@ -76,6 +100,12 @@ struct DiskReport: Encodable {
     var text: String {
         var lines = ["Disk \(disk.path): \(formatBytes(disk.sizeBytes)), \(disk.sectorSize)-byte sectors, GPT \(disk.guid ?? "?")"]
         lines.append(tableProblems.isEmpty ? "GPT: both copies valid" : tableProblems.map { "GPT: \($0)" }.joined(separator: "\n"))
+        if backend != BootBackendKind.gptprio.rawValue {
+            // gptprio's output stays as it always was; the others say where the flags come from.
+            lines.append("Boot state: \(BootBackendKind(rawValue: backend)?.displayName ?? backend)")
+            lines += backendProblems.map { "Boot state: \($0)" }
+            if let backendError { lines.append("Boot state: UNREADABLE: \(backendError)") }
+        }
         lines.append("")
         var table = TextTable(header: ["SLOT", "PART", "LABEL", "PRIORITY", "TRIES", "SUCCESSFUL", "SIZE", "NEXT BOOT"])
         for partition in partitions {
