@@ -20,6 +20,11 @@ APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
 	libcurl4-openssl-dev libxml2-dev gdisk fdisk util-linux mount e2fsprogs dbus systemd openssl coreutils python3 curl time gcc \
 	etcd-server etcd-client grub-common dosfstools cgpt
 
+# `make boot-test` (docs/boot-test.md): QEMU with OVMF, stock GRUB and systemd-boot, and what
+# builds the guest's disk and initramfs.
+APT_PACKAGES += qemu-system-x86 ovmf grub-efi-amd64-bin grub-common systemd-boot systemd-boot-efi \
+	busybox-static dosfstools mtools cpio zstd jq binutils
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md). Each target has
@@ -30,7 +35,13 @@ FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD_FLAGS := -c release --product tandem-fuzz --scratch-path $(FUZZ_SCRATCH) \
 	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DTANDEM_LIBFUZZER
 
-.PHONY: all deps build test demo bench install clean fuzz
+# `make boot-test`: updatectl runs in the guest too, so it is built with the Swift runtime linked
+# in; the guest kernel (Debian's, fetched as a package, never installed) is cached in BOOT_CACHE.
+BOOT_SCRATCH := .build-static
+BOOT_CACHE := .build-boot
+BOOT_BUILD_FLAGS := -c release --static-swift-stdlib --product updatectl --scratch-path $(BOOT_SCRATCH)
+
+.PHONY: all deps build test demo bench install clean fuzz boot-deps boot-test
 
 all: build
 
@@ -53,6 +64,13 @@ fuzz: deps
 	$(SWIFT) build $(FUZZ_BUILD_FLAGS)
 	Fuzz/Scripts/run-fuzzers.sh "$$($(SWIFT) build $(FUZZ_BUILD_FLAGS) --show-bin-path)/tandem-fuzz" \
 		$(FUZZ_SECONDS) $(FUZZ_SCRATCH) $(FUZZ_TARGETS)
+
+boot-deps: deps
+	Tests/Boot/fetch-kernel.sh $(BOOT_CACHE)
+
+boot-test: boot-deps
+	$(SWIFT) build $(BOOT_BUILD_FLAGS)
+	Tests/Boot/boot-test.sh $(BOOT_TEST_FLAGS) "$$($(SWIFT) build $(BOOT_BUILD_FLAGS) --show-bin-path)/updatectl" $(BOOT_CACHE)
 
 demo: build
 	Tests/Scripts/demo.sh "$(BIN_DIR)"

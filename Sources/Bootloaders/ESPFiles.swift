@@ -55,14 +55,15 @@ final class ESPFiles {
         try ioStep(path, "replace") { () throws(Errno) in try replacement.commit() }
     }
 
-    /// Renames within one directory, then syncs the directory so the new name survives.
+    /// Renames within one directory, then syncs the file and the directory so the new name
+    /// survives (on FAT the directory alone is not enough: `synchronizeRenamed(to:)`).
     func rename(_ from: String, to: String) throws {
         try beforeStep(.rename(from: from, to: to))
         let source = root + "/" + from
         let target = root + "/" + to
         try ioStep(source, "rename") { () throws(Errno) in
             _ = try Errno.retryingOnInterrupt { renameFile(source, target) }
-            try FileDescriptor.synchronizeDirectory(containing: FilePath(target))
+            try FileDescriptor.synchronizeRenamed(to: FilePath(target))
         }
     }
 

@@ -45,9 +45,10 @@ public final class ReplacementFile {
         if !committed { unlink(temporary) }
     }
 
-    /// Flushes the file, gives it the destination's name and flushes the directory, so that the
-    /// new name survives a crash too. Without `replacing`, an existing destination is left alone
-    /// and the error is `Errno.fileExists`; that needs link(2), which FAT lacks.
+    /// Flushes the file, gives it the destination's name and flushes it and the directory again,
+    /// so that the new name survives a crash too (`synchronizeRenamed(to:)` says why both).
+    /// Without `replacing`, an existing destination is left alone and the error is
+    /// `Errno.fileExists`; that needs link(2), which FAT lacks.
     public func commit(replacing: Bool = true) throws(Errno) {
         try descriptor.synchronize()
         if replacing {
@@ -59,6 +60,6 @@ public final class ReplacementFile {
             unlink(temporary)
         }
         committed = true
-        try FileDescriptor.synchronizeDirectory(containing: destination)
+        try FileDescriptor.synchronizeRenamed(to: destination)
     }
 }
