@@ -22,8 +22,8 @@ APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
 
 # `make boot-test` (docs/boot-test.md): QEMU with OVMF, stock GRUB and systemd-boot, and what
 # builds the guest's disk and initramfs.
-APT_PACKAGES += qemu-system-x86 ovmf grub-efi-amd64-bin grub-common systemd-boot systemd-boot-efi \
-	busybox-static dosfstools mtools cpio zstd jq binutils
+APT_PACKAGES += qemu-system-x86 ovmf grub-efi-amd64-bin systemd-boot systemd-boot-efi \
+	busybox-static mtools cpio zstd jq binutils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

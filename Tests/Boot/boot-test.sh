@@ -61,14 +61,15 @@ build_initramfs "$guest_kernel_dir" "$guest_initrd"
 tools_disk="$work/tools.img"
 build_tools_disk "$updatectl" "$tools_disk"
 
-echo "== A signing key and signed bundles of versions 2 to 5"
+echo "== A signing key and signed bundles of versions 2 to 5, each carrying the kernel and initramfs"
 bundles="$work/bundles"
 mkdir -p "$bundles/keys.d"
 "$updatectl" image keygen --private "$bundles/key.pem" --public "$bundles/keys.d/boot-test.pem" > /dev/null
 for version in 2 3 4 5; do
     slot_image "$version" "$bundles/v$version.img"
     "$updatectl" image create --key "$bundles/key.pem" --version "$version" --compatible tandem-boot-test \
-        --image "$bundles/v$version.img" --out "$bundles/v$version.tandem" > /dev/null
+        --image "$bundles/v$version.img" --kernel "$guest_kernel" --initrd "$guest_initrd" \
+        --out "$bundles/v$version.tandem" > /dev/null
 done
 
 # run_backend: every chosen scenario of $backend, one after another; a failed scenario is

@@ -15,8 +15,9 @@ slot_image() {
 }
 
 # create_disk DISK BOOTX64_EFI KERNEL INITRD: EFI-SYSTEM, BIOS-BOOT, USR-A (version 1), USR-B
-# (empty), OEM, ROOT. The ESP holds the bootloader as the removable-media path and each slot's
-# kernel and initramfs in the fixed layout, <ESP>/tandem/<a|b>/.
+# (empty), OEM, ROOT. The ESP holds the bootloader as the removable-media path and slot A's
+# kernel and initramfs in the fixed layout, <ESP>/tandem/a/. Slot B's directory is empty: its
+# kernel and initramfs come in the bundles, so B boots only if Tandem installed them.
 create_disk() {
     local disk=$1 loader=$2 kernel=$3 initrd=$4 esp slot
     rm -f "$disk"
@@ -38,11 +39,9 @@ create_disk() {
     mkfs.vfat -C -F 32 -n EFI-SYSTEM "$esp" $((esp_mib * 1024)) > /dev/null
     mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/tandem
     mcopy -i "$esp" "$loader" ::/EFI/BOOT/BOOTX64.EFI
-    for slot in a b; do
-        mmd -i "$esp" ::/tandem/$slot
-        mcopy -i "$esp" "$kernel" ::/tandem/$slot/vmlinuz
-        mcopy -i "$esp" "$initrd" ::/tandem/$slot/initrd.img
-    done
+    mmd -i "$esp" ::/tandem/a ::/tandem/b
+    mcopy -i "$esp" "$kernel" ::/tandem/a/vmlinuz
+    mcopy -i "$esp" "$initrd" ::/tandem/a/initrd.img
     write_partition "$disk" 1 "$esp"
     rm -f "$esp"
 }
