@@ -69,7 +69,8 @@ extension GrubEnvironmentBackend {
 
     private static func writeFile(_ bytes: [UInt8], to path: String) throws(SlotError) {
         do {
-            try AtomicFile.write(bytes, to: path)
+            // The ESP is FAT, which has no modes to set (fchmod may fail there).
+            try AtomicFile.write(bytes, to: path, permissions: nil)
         } catch {
             throw .bootBackend(.ioFailed(backend: .grubEnv, path: path, operation: "write", errno: error))
         }

@@ -58,7 +58,8 @@ public final class GrubEnvironmentFile: GrubEnvironmentStorage {
     }
 
     public func replace(with bytes: [UInt8]) throws(Errno) {
-        try AtomicFile.write(bytes, to: path)
+        // The ESP is FAT, which has no modes to set (fchmod may fail there).
+        try AtomicFile.write(bytes, to: path, permissions: nil)
     }
 
     /// A regular file only, never through a symbolic link: GRUB reads the file's own blocks.
