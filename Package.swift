@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "OmahaTests", dependencies: ["Omaha", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Bus", "Engine", "TestSupport", "Slots", "Verification"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Bootloaders", "Bus", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "BootloadersTests", dependencies: ["Bootloaders", "Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
