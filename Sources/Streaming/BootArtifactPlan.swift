@@ -33,8 +33,8 @@ struct BootArtifactPlan {
         let bootedPlacement = try backend.artifactPlacement(for: booted)
         var steps: [Step] = []
         for (artifact, offset) in preamble.artifactRanges {
-            guard let kind = BootArtifactKind(rawValue: artifact.kind.rawValue), let name = placement.fileNames[kind] else {
-                let kind = BootArtifactKind(rawValue: artifact.kind.rawValue) ?? .kernel
+            let kind = Self.kind(of: artifact)
+            guard let name = placement.fileNames[kind] else {
                 throw InstallError.bootArtifactsRefused(kinds: kinds, reason: .unsupportedKind(backend: backend.kind, kind: kind))
             }
             let destination = placement.directory + "/" + name
@@ -83,6 +83,16 @@ struct BootArtifactPlan {
             } catch {
                 throw StreamError.syncFailed(path: step.destination, detail: "\(error)")
             }
+        }
+    }
+
+    /// The bundle's name for an artifact kind, as the boot backends know it (Verification does
+    /// not depend on Slots, so each module has its own enum).
+    private static func kind(of artifact: BundleArtifact) -> BootArtifactKind {
+        switch artifact.kind {
+        case .kernel: .kernel
+        case .initrd: .initrd
+        case .uki: .uki
         }
     }
 }

@@ -116,4 +116,20 @@ struct BootArtifactInstallTests {
         }
         #expect(result.payloadSHA256 == announced.expectation.sha256)
     }
+
+    /// A UKI for a bootloader that loads a kernel and an initrd only (grub-env's fragment).
+    @Test func aKindTheBootloaderCannotLoadIsRefusedBeforeAnyWrite() throws {
+        let setup = try Self.setup()
+        let uki = try setup.harness.fixture.randomImage("uki.efi", size: 50_001)
+        let bundle = try setup.harness.fixture.bundle("uki.tandem", image: setup.scenario.image, artifacts: [.uki: uki])
+        let stateBefore = try String(contentsOfFile: setup.backend.path, encoding: .utf8)
+        #expect { try setup.harness.install(bundle) { $0.bootBackend = setup.backend.factory } } throws: { error in
+            guard case InstallError.bootArtifactsRefused(kinds: ["uki"], reason: .unsupportedKind(backend: .grubEnv, kind: .uki)) = error
+            else { return false }
+            return "\(error)".contains("cannot load a uki")
+        }
+        #expect(try setup.harness.disk.identical(to: setup.scenario.snapshot))
+        #expect(try String(contentsOfFile: setup.backend.path, encoding: .utf8) == stateBefore)
+        #expect(!FileManager.default.fileExists(atPath: setup.esp.file("tandem")))
+    }
 }
