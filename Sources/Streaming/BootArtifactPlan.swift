@@ -30,7 +30,9 @@ struct BootArtifactPlan {
         guard let placement = try backend.artifactPlacement(for: target) else {
             throw InstallError.bootArtifactsRefused(kinds: kinds, reason: .noPlacement(backend: backend.kind))
         }
-        let bootedPlacement = try backend.artifactPlacement(for: booted)
+        let bootedFiles = try backend.artifactPlacement(for: booted).map { booted in
+            booted.fileNames.values.map { booted.directory + "/" + $0 }
+        } ?? []
         var steps: [Step] = []
         for (artifact, offset) in preamble.artifactRanges {
             let kind = Self.kind(of: artifact)
@@ -38,7 +40,6 @@ struct BootArtifactPlan {
                 throw InstallError.bootArtifactsRefused(kinds: kinds, reason: .unsupportedKind(backend: backend.kind, kind: kind))
             }
             let destination = placement.directory + "/" + name
-            let bootedFiles = bootedPlacement.map { booted in booted.fileNames.values.map { booted.directory + "/" + $0 } } ?? []
             guard !bootedFiles.contains(destination) else {
                 throw InstallError.bootArtifactsRefused(kinds: kinds, reason: .sharedWithBootedSlot(path: destination))
             }
