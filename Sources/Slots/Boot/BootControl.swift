@@ -127,7 +127,9 @@ public final class BootControl {
         }
         guard commit else { return NextBoot(slot: slot, consumesTry: choice.consumesTry, change: nil) }
         let change = try unlockedUpdate { table in
-            if choice.consumesTry { table[choice.partition].tries -= 1 }
+            // A backend's choice comes from its own model of the bootloader: never trust it to
+            // leave a try to take.
+            if choice.consumesTry, table[choice.partition].tries > 0 { table[choice.partition].tries -= 1 }
         }
         return NextBoot(slot: slot, consumesTry: choice.consumesTry, change: change)
     }
