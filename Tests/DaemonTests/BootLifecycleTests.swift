@@ -226,8 +226,15 @@ import Testing
     func cut(at cut: Cut) throws {
         let harness = try DaemonHarness(kind: .loopDevice)
         let image = try harness.fixture.randomImage("image.raw", size: 12 << 20)
+        // Cuts inside the stream pause the transfer just past their byte count, so that the kill
+        // lands there and not after the install has raced to its end on a loaded machine.
+        let pauseAt: Int? = switch cut {
+        case .midStream: 6 << 20
+        case .lateStream: 23 << 19
+        default: nil
+        }
         let server = try BundleServer(file: try harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0"),
-                                      arguments: ["--rate", "\(4 << 20)"])
+                                      arguments: ["--rate", "\(4 << 20)"] + (pauseAt.map { ["--pause-at", "\($0)"] } ?? []))
         let slotA = try harness.install.slotDigest(partition: 3, count: UInt64(TestDisk.slotMiB) << 20)
         try harness.start()
         func progress() throws -> (operation: String, done: UInt64) {

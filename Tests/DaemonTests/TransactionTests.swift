@@ -6,18 +6,20 @@ import Testing
 /// One install at a time, cancel, a crash and a stop in the middle of streaming. The bundle is
 /// served slowly over HTTP so that there is a middle to be in.
 @Suite("tandemd transactions") struct TransactionTests {
-    /// A 12 MiB image at 3 MiB/s: about four seconds of streaming.
+    /// A 12 MiB image at 3 MiB/s: about four seconds of streaming. With `pauseAt`, the first
+    /// transfer also stops at that offset, so a test that interrupts the install at a byte count
+    /// below it cannot race the install to its end on a loaded machine.
     final class SlowInstall {
         let harness: DaemonHarness
         let image: String
         let server: BundleServer
         let snapshot: String
 
-        init(rate: Int = 3 << 20) throws {
+        init(rate: Int = 3 << 20, pauseAt: Int? = nil) throws {
             harness = try DaemonHarness()
             image = try harness.fixture.randomImage("image.raw", size: 12 << 20)
             let bundle = try harness.fixture.bundle("v2.tandem", image: image)
-            server = try BundleServer(file: bundle, arguments: ["--rate", "\(rate)"])
+            server = try BundleServer(file: bundle, arguments: ["--rate", "\(rate)"] + (pauseAt.map { ["--pause-at", "\($0)"] } ?? []))
             snapshot = try harness.disk.snapshot()
         }
 
@@ -81,7 +83,7 @@ import Testing
 
     @Test("killed mid-install and restarted: LastResult reports the interruption, then the install resumes and completes")
     func killedAndRestarted() throws {
-        let slow = try SlowInstall()
+        let slow = try SlowInstall(pauseAt: 7 << 20)
         try slow.harness.start()
         let transaction = try slow.startInstall()
         try slow.waitForBytes(5 << 20)
@@ -106,7 +108,7 @@ import Testing
 
     @Test("interrupted and not resumed: LastResult says exactly what happened")
     func interruptionReported() throws {
-        let slow = try SlowInstall()
+        let slow = try SlowInstall(pauseAt: 5 << 20)
         try slow.harness.start()
         let transaction = try slow.startInstall()
         try slow.waitForBytes(3 << 20)

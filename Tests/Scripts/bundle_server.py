@@ -30,6 +30,9 @@ parser.add_argument("--from", dest="threshold", type=int, default=0,
                     help="misbehave only for requests whose range starts at or beyond this offset")
 parser.add_argument("--status", type=int, default=500)
 parser.add_argument("--rate", type=int, default=0, help="bytes per second to send at most (0: unlimited)")
+parser.add_argument("--pause-at", type=int, default=0,
+                    help="the first request that reaches this offset stops sending there for 120 s, so that a "
+                         "test can interrupt an install at a known point without racing the transfer")
 parser.add_argument("--etag", default=None, help="ETag to send (default: from size and mtime)")
 parser.add_argument("--log", default=None)
 parser.add_argument("--tls-cert", default=None)
@@ -41,6 +44,7 @@ stat = os.stat(args.file)
 etag = args.etag or '"%x-%x"' % (stat.st_size, int(stat.st_mtime))
 lock = threading.Lock()
 drops_left = [args.drop_count]
+pause_pending = [args.pause_at > 0]
 
 
 def log(entry):
@@ -98,12 +102,23 @@ class Handler(BaseHTTPRequestHandler):
                     drops_left[0] -= 1
                     limit = min(length, args.drop_after)
         with open(args.file, "rb") as source:
-            if limit > 0 and args.rate > 0:
-                self.send_throttled(source, start, limit)
-            elif limit > 0:
-                self.connection.sendfile(source, offset=start, count=limit)
+            paused = 0
+            with lock:
+                if pause_pending[0] and start < args.pause_at < start + limit:
+                    pause_pending[0] = False
+                    paused = args.pause_at - start
+            if paused:
+                self.send(source, start, paused)
+                time.sleep(120)
+            self.send(source, start + paused, limit - paused)
         if limit < length:
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def send(self, source, start, count):
+        if count > 0 and args.rate > 0:
+            self.send_throttled(source, start, count)
+        elif count > 0:
+            self.connection.sendfile(source, offset=start, count=count)
 
     def send_throttled(self, source, start, count):
         piece = max(1, args.rate // 50)
