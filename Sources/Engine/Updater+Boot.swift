@@ -8,12 +8,18 @@ extension Updater {
     /// expected before the reboot (a pending update, or a slot on trial) and records exactly
     /// one of a normal boot, a trial boot, or a fallback, with its reason. A fallback
     /// quarantines the version that failed.
-    /// Nil, and nothing recorded, when the disk could not be read: which slot booted is then
-    /// unknown, and a wrong guess would quarantine a good version.
+    /// Nil, and nothing recorded, when the disk or its boot state could not be read: which slot
+    /// booted, or what the bootloader did, is then unknown, and a wrong guess would quarantine a
+    /// good version. (An ESP mounted after tandemd started, as with `nofail` in fstab, reads as
+    /// no boot state at all: every slot would look marked bad.)
     @discardableResult
     public func assessBoot() -> BootReport? {
         guard let bootedSlot = self.booted else {
             log.error("cannot tell what this boot is (normal, trial or fallback): \(bootedEvidence)")
+            return nil
+        }
+        if let problem = slotDisk.current.problem {
+            log.warning("what this boot is (normal, trial or fallback) is decided once the boot state can be read: \(problem)")
             return nil
         }
         let booted = bootedSlot.slot.name.rawValue
@@ -158,7 +164,7 @@ extension Updater {
         }
         guard claimed else { return }
         rereadTable()
-        assessBoot()
+        if assessBoot() == nil { lock.locked { bootAssessed = false } }
     }
 
     /// Whether `slot` still holds, byte for byte, the image tandemd installed and verified there

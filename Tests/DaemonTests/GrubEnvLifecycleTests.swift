@@ -78,6 +78,39 @@ import Testing
         setup.harness.stop()
     }
 
+    /// Found by `make vm-test`: with the ESP in fstab as `nofail`, systemd starts tandemd before
+    /// mounting it. tandemd then read no boot state at all, judged the trial boot of B a fallback
+    /// ("marked bad", every slot having priority 0) and quarantined a good version.
+    @Test("an ESP mounted after tandemd started: the trial boot is assessed once the grubenv reads, never as a fallback")
+    func espMountedLate() throws {
+        let setup = try Self.setup()
+        _ = try Self.install(setup, version: "2.0.0")
+        setup.harness.stop()
+        let pair = try SlotPair(disk: try Disk.probe(setup.harness.disk.path))
+        let chosen = try BootControl(pair: pair, backend: GrubEnvironmentBackend(pair: pair, esp: setup.esp.path))
+            .nextBoot(commit: true).slot.name
+        #expect(chosen == .b)
+        let mounted = setup.esp.file("tandem"), unmounted = setup.esp.file("tandem-not-yet-mounted")
+        try FileManager.default.moveItem(atPath: mounted, toPath: unmounted)
+        _ = try setup.harness.reboot(versions: [.b: "2.0.0"], choosing: chosen)
+        let early = try setup.harness.updatectlJSON(["status", "--json"])
+        #expect(early["diskProblem"] != nil && early["boot"] == nil, "nothing is decided without the boot state: \(early)")
+
+        try FileManager.default.moveItem(atPath: unmounted, toPath: mounted)
+        // A look at the slots reads the boot state again (at most twice a second), and the boot
+        // is assessed then.
+        #expect(try DaemonHarness.eventually(timeout: 10) {
+            (try setup.harness.updatectlJSON(["status", "--json"])["boot"] as? [String: Any])?["kind"] != nil
+        })
+        let boot = try BootLifecycleTests.bootJSON(setup.harness)
+        #expect(boot["kind"] as? String == "trial" && boot["version"] as? String == "2.0.0", "\(boot)")
+        let status = try setup.harness.updatectlJSON(["status", "--json"])
+        #expect((status["quarantined"] as? [Any])?.isEmpty == true, "\(status)")
+        #expect(try setup.harness.updatectl(["mark-good"]).status == 0)
+        #expect(try Self.environment(setup).isSuperset(of: ["TANDEM_B_GOOD=1"]))
+        setup.harness.stop()
+    }
+
     @Test("B fails its trial: GRUB falls back to A, tandemd reports tries exhausted and quarantines the version")
     func fallbackAndQuarantine() throws {
         let setup = try Self.setup()
