@@ -25,6 +25,9 @@ APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
 APT_PACKAGES += qemu-system-x86 ovmf grub-efi-amd64-bin systemd-boot systemd-boot-efi \
 	busybox-static mtools cpio zstd jq binutils
 
+# `make vm-test` (docs/vm-test.md): a debootstrapped Debian guest under QEMU with a real systemd.
+APT_PACKAGES += debootstrap squashfs-tools
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # `make fuzz`: every libFuzzer target for FUZZ_SECONDS each (docs/fuzzing.md). Each target has
@@ -41,7 +44,13 @@ BOOT_SCRATCH := .build-static
 BOOT_CACHE := .build-boot
 BOOT_BUILD_FLAGS := -c release --static-swift-stdlib --product updatectl --scratch-path $(BOOT_SCRATCH)
 
-.PHONY: all deps build test demo bench install clean fuzz boot-deps boot-test
+# `make vm-test`: tandemd and updatectl run in the Debian guest, so both are built with the Swift
+# runtime linked in and installed with `make install DESTDIR=` as a distribution would; the
+# debootstrapped tree is cached in VM_CACHE.
+VM_CACHE := .build-vm
+VM_BUILD_FLAGS := -c release --static-swift-stdlib --scratch-path $(BOOT_SCRATCH)
+
+.PHONY: all deps build test demo bench install clean fuzz boot-deps boot-test vm-test
 
 all: build
 
@@ -53,8 +62,11 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The two installed programs only: the test-support targets need the Testing module, which a
+# --static-swift-stdlib build (make vm-test) does not have.
 build: deps
-	$(SWIFT) build $(BUILD_FLAGS)
+	$(SWIFT) build $(BUILD_FLAGS) --product tandemd
+	$(SWIFT) build $(BUILD_FLAGS) --product updatectl
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -71,6 +83,11 @@ boot-deps: deps
 boot-test: boot-deps
 	$(SWIFT) build $(BOOT_BUILD_FLAGS)
 	Tests/Boot/boot-test.sh $(BOOT_TEST_FLAGS) "$$($(SWIFT) build $(BOOT_BUILD_FLAGS) --show-bin-path)/updatectl" $(BOOT_CACHE)
+
+vm-test: deps
+	rm -rf $(VM_CACHE)/install
+	$(MAKE) install DESTDIR="$(abspath $(VM_CACHE))/install" PREFIX=/usr BUILD_FLAGS="$(VM_BUILD_FLAGS)"
+	Tests/VM/vm-test.sh $(VM_TEST_FLAGS) $(VM_CACHE)/install $(VM_CACHE)
 
 demo: build
 	Tests/Scripts/demo.sh "$(BIN_DIR)"

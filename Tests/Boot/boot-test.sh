@@ -11,7 +11,7 @@
 set -euo pipefail
 
 boot_test_dir=$(cd "$(dirname "$0")" && pwd)
-for part in common initramfs tools-disk bootloader disk-image qemu-boot boot-state oracle boot-step scenarios; do
+for part in common initramfs tools-disk bootloader partition-file disk-image qemu-boot boot-state oracle boot-step scenarios; do
     # shellcheck source=/dev/null
     source "$boot_test_dir/lib/$part.sh"
 done
