@@ -68,9 +68,12 @@ def install(boot, version, extra=""):
     return output
 
 
-def reboot(boot, why="updatectl reboot through logind"):
-    boot.shell("updatectl reboot", timeout=60)
-    boot.wait_power_off(why)
+def reboot(boot, command="updatectl reboot"):
+    """Reboots through tandemd and logind; --force where no update waits for the reboot."""
+    status, output = boot.shell(command, timeout=60)
+    if status != 0:
+        raise ScenarioFailed(f"boot {boot.label}: '{command}' exited {status}: {output.strip()}")
+    boot.wait_power_off(f"{command} through logind")
 
 
 # 1. Healthy update, then 5. rollback and mark-bad from the shell on the same machine.
@@ -113,7 +116,7 @@ def healthy_update(run):
            "boot-complete.target was reached and tandem-bless-boot.service blessed B")
     expect(int(bless["InactiveExitTimestampMonotonic"]) >= int(target["ActiveEnterTimestampMonotonic"]),
            "the blessing started after boot-complete.target")
-    reboot(trial)
+    reboot(trial, "updatectl reboot --force")
     state = machine.boot_state()
     expect(state is not None, "the disk reads back after the trial")
 
@@ -128,8 +131,7 @@ def healthy_update(run):
 def rollback_and_mark_bad(run, machine, boot):
     output = boot.check("updatectl rollback")
     expect("1.0.0" in output and "slot A" in output, f"updatectl rollback: {output.strip()}")
-    boot.shell("updatectl reboot --force", timeout=60)
-    boot.wait_power_off("updatectl reboot --force after the rollback")
+    reboot(boot, "updatectl reboot --force")
     next_boot_verifies(run, machine, {"A": "1.0.0"})
 
     back = machine.boot_to_shell()
@@ -143,7 +145,7 @@ def rollback_and_mark_bad(run, machine, boot):
     expect(status["boot"]["kind"] == "trial", "the reinstalled 2.0.0 boots on trial")
     output = trial.check("updatectl mark-bad booted")
     expect("A" in output, f"updatectl mark-bad booted: {output.strip()}")
-    reboot(trial)
+    reboot(trial, "updatectl reboot --force")
     next_boot_verifies(run, machine, {"A": "1.0.0"})
 
     last = machine.boot_to_shell()
