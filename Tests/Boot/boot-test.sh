@@ -41,14 +41,7 @@ for file in "$ovmf_code" "$ovmf_vars" "$systemd_boot_efi" /bin/busybox "$updatec
 done
 guest_kernel_dir=$(ls -d "$cache"/kernel/*/ 2> /dev/null | head -n1 || true)
 [ -n "$guest_kernel_dir" ] || missing+=("the guest kernel in $cache/kernel (make boot-deps)")
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "${TANDEM_REQUIRE_INTEGRATION:-}" = 1 ]; then
-        echo "boot-test: FAILED: missing ${missing[*]}" >&2
-        exit 1
-    fi
-    echo "boot-test: skipped: missing ${missing[*]} (make boot-deps installs them)"
-    exit 0
-fi
+skip_or_fail_missing boot-test "${missing[@]}"
 guest_kernel="$guest_kernel_dir/vmlinuz"
 
 work="$cache/run"

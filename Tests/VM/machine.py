@@ -44,17 +44,23 @@ def partition_extent(disk, number):
     return first * 512, sectors * 512
 
 
-def sha256_of(path, offset=0, length=None):
-    digest = hashlib.sha256()
+def blocks_of(path, offset=0, length=None):
+    """The bytes of path from offset on (to its end, or length of them), a block at a time."""
     with open(path, "rb") as source:
         source.seek(offset)
         left = os.path.getsize(path) - offset if length is None else length
         while left > 0:
-            block = source.read(min(left, 1 << 20))
+            block = source.read(min(left, 4 << 20))
             if not block:
-                break
-            digest.update(block)
+                return
+            yield block
             left -= len(block)
+
+
+def sha256_of(path, offset=0, length=None):
+    digest = hashlib.sha256()
+    for block in blocks_of(path, offset, length):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -272,15 +278,9 @@ class Machine:
         """The guest's journal for one boot (default: the last), read from the /var partition."""
         offset, size = partition_extent(self.disk, VAR_PARTITION)
         copy = os.path.join(self.directory, "var.img")
-        with open(self.disk, "rb") as source, open(copy, "wb") as target:
-            source.seek(offset)
-            left = size
-            while left > 0:
-                block = source.read(min(left, 4 << 20))
-                if not block:
-                    break
+        with open(copy, "wb") as target:
+            for block in blocks_of(self.disk, offset, size):
                 target.write(block)
-                left -= len(block)
         directory = os.path.join(self.directory, "journal")
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory)

@@ -40,14 +40,7 @@ done
 for file in "$ovmf_code" "$ovmf_vars" "$updatectl" "$staged/usr/sbin/tandemd"; do
     [ -f "$file" ] || missing+=("$file")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "${TANDEM_REQUIRE_INTEGRATION:-}" = 1 ]; then
-        echo "vm-test: FAILED: missing ${missing[*]}" >&2
-        exit 1
-    fi
-    echo "vm-test: skipped: missing ${missing[*]} (make vm-deps installs them)"
-    exit 0
-fi
+skip_or_fail_missing vm-test "${missing[@]}"
 [ "$(id -u)" = 0 ] || { echo "vm-test: FAILED: debootstrap and chroot need root" >&2; exit 1; }
 
 work="$cache/run"
