@@ -218,8 +218,10 @@ class Boot:
 class Machine:
     """A scenario's guest: its own disk and firmware variables, copied from the prepared ones."""
 
-    # Every machine made, so that whatever a scenario left running is powered off at its end.
+    # Every machine made, so that whatever a scenario left running is powered off at its end,
+    # and the one that booted last, whose console and journal a failure shows.
     made = []
+    last_booted = None
 
     def __init__(self, work, name, bundles, updatectl):
         self.work = work
@@ -237,6 +239,10 @@ class Machine:
         Machine.made.append(self)
 
     @classmethod
+    def total_boots(cls):
+        return sum(machine.boots for machine in cls.made)
+
+    @classmethod
     def power_off_all(cls):
         for machine in cls.made:
             if machine.current:
@@ -244,6 +250,7 @@ class Machine:
 
     def power_on(self, label=None):
         self.boots += 1
+        Machine.last_booted = self
         self.current = Boot(self, label or str(self.boots))
         return self.current
 

@@ -144,7 +144,7 @@ def rollback_and_mark_bad(run, machine, boot):
     status = booted(trial, "B", "2.0.0")
     expect(status["boot"]["kind"] == "trial", "the reinstalled 2.0.0 boots on trial")
     output = trial.check("updatectl mark-bad booted")
-    expect("A" in output, f"updatectl mark-bad booted: {output.strip()}")
+    expect("marked slot B bad" in output, f"updatectl mark-bad booted: {output.strip()}")
     reboot(trial, "updatectl reboot --force")
     next_boot_verifies(run, machine, {"A": "1.0.0"})
 
@@ -302,6 +302,7 @@ def main():
             continue
         print(f"== {name}", flush=True)
         started = time.monotonic()
+        boots_before = Machine.total_boots()
         try:
             if name == "healthy-update":
                 machine, boot = healthy_update(run)
@@ -327,10 +328,9 @@ def main():
         finally:
             if name != "healthy-update" or result != "PASS":
                 Machine.power_off_all()
-        boots = sum(1 for entry in os.listdir(os.path.join(args.work, "scenarios", name))
-                    if entry.endswith("-serial.log")) if os.path.isdir(os.path.join(args.work, "scenarios", name)) else 0
-        if result == "FAIL":
-            print_failure_evidence(args.work, name)
+        boots = Machine.total_boots() - boots_before
+        if result == "FAIL" and Machine.last_booted:
+            print_failure_evidence(Machine.last_booted)
         results.append((name, boots, result, time.monotonic() - started))
 
     Machine.power_off_all()
@@ -344,19 +344,14 @@ def main():
     return 1 if failed else 0
 
 
-def print_failure_evidence(work, name):
-    """The failed boot's serial console and the guest's journal of its last boot."""
-    directory = os.path.join(work, "scenarios", name)
-    logs = sorted((entry for entry in os.listdir(directory) if entry.endswith("-serial.log")),
-                  key=lambda entry: int(entry.split("-")[1]))
-    if logs:
-        with open(os.path.join(directory, logs[-1]), errors="replace") as log:
+def print_failure_evidence(machine):
+    """The serial console of the machine's last boot and the guest's journal of that boot."""
+    if machine.current:
+        with open(machine.current.log, errors="replace") as log:
             tail = log.read().replace("\r", "").splitlines()[-60:]
-        print(f"--- {logs[-1]} (last 60 lines)")
+        print(f"--- {os.path.basename(machine.current.log)} (last 60 lines)")
         print("\n".join(tail))
     try:
-        machine = Machine.__new__(Machine)
-        machine.directory, machine.disk = directory, os.path.join(directory, "disk.img")
         print("--- the guest's journal of its last boot (last 150 lines)")
         print(machine.journal(lines=150))
     except Exception as error:  # noqa: BLE001 - evidence is best effort
