@@ -30,7 +30,11 @@ class ScenarioFailed(Exception):
 def expect(condition, message):
     if not condition:
         raise ScenarioFailed(message)
-    print(f"    ok: {message}", flush=True)
+    note(f"ok: {message}")
+
+
+def note(message):
+    print(f"    {message}", flush=True)
 
 
 def run(argv, **options):
@@ -154,7 +158,7 @@ class Boot:
             raise ScenarioFailed(f"boot {self.label}: no shell on the console within {BOOT_SECONDS:.0f} s")
         self.serial.send("stty -echo cols 1000; export PS1= TERM=dumb SYSTEMD_PAGER= SYSTEMD_COLORS=0; dmesg -n 1\n")
         self.shell("true")
-        print(f"    boot {self.label}: shell after {time.monotonic() - self.started:.0f} s", flush=True)
+        note(f"boot {self.label}: shell after {time.monotonic() - self.started:.0f} s")
 
     def shell(self, command, timeout=120):
         """Runs command in the guest's shell: its exit status and output."""
@@ -205,7 +209,7 @@ class Boot:
             self.cut()
             raise ScenarioFailed(f"boot {self.label}: {why} did not end the boot within {timeout:.0f} s")
         self.serial.close()
-        print(f"    boot {self.label}: powered off after {time.monotonic() - self.started:.0f} s ({why})", flush=True)
+        note(f"boot {self.label}: powered off after {time.monotonic() - self.started:.0f} s ({why})")
 
     def cut(self):
         """A power cut: QEMU is killed; what the guest had not written is gone."""

@@ -13,12 +13,3 @@ partition_offset() {
 write_partition() {
     dd if="$3" of="$1" bs=1M oflag=seek_bytes seek="$(partition_offset "$1" "$2")" conv=notrunc,fsync status=none
 }
-
-# read_partition DISK NUMBER OUT: a copy of partition NUMBER's bytes, e.g. for debugfs.
-read_partition() {
-    local sectors
-    sectors=$(sgdisk -i "$2" "$1" | sed -n 's/^Partition size: \([0-9]*\) sectors.*/\1/p')
-    [ -n "$sectors" ] || fail "no partition $2 on $1"
-    dd if="$1" of="$3" bs=1M iflag=skip_bytes,count_bytes skip="$(partition_offset "$1" "$2")" \
-        count=$((sectors * 512)) status=none
-}
