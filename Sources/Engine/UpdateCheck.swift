@@ -9,31 +9,42 @@ struct UpdateCheck {
     var host: HostIdentity
     var http: HTTPOptions
 
-    func run(source: String, pendingVersion: String?, quarantine: [QuarantinedVersion]) throws -> CheckResult {
+    /// What a look at the source found, and how the check is recorded: an offer skipped because
+    /// its version failed to boot here is `deferred`, as over Omaha (docs/cli-json.md), not
+    /// "no update".
+    struct Finding {
+        var result: CheckResult
+        var record: CheckRecord.Result
+    }
+
+    func run(source: String, pendingVersion: String?, quarantine: [QuarantinedVersion]) throws -> Finding {
         let bundle = try openBundle(source, http: http)
         let manifest = try trust.verify(try bundle.readPreamble()).manifest
         guard manifest.compatible == host.compatible else {
             throw InstallError.incompatible(bundle: manifest.compatible, host: host.compatible)
         }
+        let none = { (message: String, record: CheckRecord.Result) in
+            Finding(result: CheckResult(available: false, version: manifest.version, size: manifest.imageSize, message: message),
+                    record: record)
+        }
         let running = host.version.map(OSVersion.init)
         let offered = OSVersion(manifest.version)
         if let pendingVersion, offered <= OSVersion(pendingVersion) {
-            let message = offered == OSVersion(pendingVersion)
+            return none(offered == OSVersion(pendingVersion)
                 ? "version \(manifest.version) is already installed and waits for a reboot: updatectl reboot"
-                : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot"
-            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize, message: message)
+                : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot",
+                .noUpdate)
         }
         if let entry = quarantine.first(where: { OSVersion($0.version) == offered }) {
-            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
-                               message: "no update: \(source) offers version \(manifest.version), which is quarantined since it "
-                                   + "failed to boot (\(entry.reason.rawValue)); it is skipped until a newer version appears "
-                                   + "(override: updatectl update --force, or updatectl unquarantine \(manifest.version))")
+            return none("no update: \(source) offers version \(manifest.version), which is quarantined since it "
+                + "failed to boot (\(entry.reason.rawValue)); it is skipped until a newer version appears "
+                + "(override: updatectl update --force, or updatectl unquarantine \(manifest.version))", .deferred)
         }
         if let running, offered <= running {
-            return CheckResult(available: false, version: manifest.version, size: manifest.imageSize,
-                               message: "no update: \(source) offers version \(manifest.version) and this system runs \(running)")
+            return none("no update: \(source) offers version \(manifest.version) and this system runs \(running)", .noUpdate)
         }
-        return CheckResult(available: true, version: manifest.version, size: manifest.imageSize,
-                           message: "version \(manifest.version) (\(manifest.imageSize) bytes) is available from \(source)")
+        return Finding(result: CheckResult(available: true, version: manifest.version, size: manifest.imageSize,
+                                           message: "version \(manifest.version) (\(manifest.imageSize) bytes) is available from \(source)"),
+                       record: .updateAvailable)
     }
 }

@@ -84,9 +84,9 @@ extension Updater {
 
     private func checkBundle(_ source: String, force: Bool) throws(CheckFailure) -> CheckFinding {
         let (pending, quarantine) = lock.locked { (pendingRebootLocked()?.version, force ? [] : saved.quarantine) }
-        let result: CheckResult
+        let finding: UpdateCheck.Finding
         do {
-            result = try UpdateCheck(trust: trust, host: host, http: httpOptions)
+            finding = try UpdateCheck(trust: trust, host: host, http: httpOptions)
                 .run(source: source, pendingVersion: pending, quarantine: quarantine)
         } catch {
             let wrapped = InstallError.wrap(error)
@@ -103,7 +103,8 @@ extension Updater {
             saved.lastCheckTime = HostFacts.now()
             do { try persistLocked() } catch { log.error("\(error)") }
         }
-        return CheckFinding(result: result, record: result.available ? .updateAvailable : .noUpdate,
+        let result = finding.result
+        return CheckFinding(result: result, record: finding.record,
                             installSource: result.available ? source : nil, offer: nil,
                             outcome: result.available ? .success : .noUpdate, pollInterval: nil)
     }

@@ -79,6 +79,10 @@ import Testing
         // The next automatic check skips it; an explicit one is refused; forced, it installs.
         let again = try harness.updatectl(["update"])
         #expect(again.status == 2 && again.stderr.contains("quarantined"), "\(again.stderr)")
+        // Recorded as docs/cli-json.md says, and as over Omaha: an offer skipped, not "no update".
+        let check = try #require((try harness.updatectlJSON(["status", "--json"])["updates"] as? [String: Any])?["lastCheck"]
+            as? [String: Any])
+        #expect(check["result"] as? String == "deferred" && check["version"] as? String == "3.0.0", "\(check)")
         let explicit = try harness.updatectl(["update", bundle])
         #expect(explicit.status == 1 && explicit.stderr.contains("quarantined"), "\(explicit.stderr)")
         #expect(try harness.disk.sgdiskAttributes(4) == BootAttributes(priority: 2, tries: 0, successful: false).rawValue,
