@@ -6,6 +6,7 @@ and systemd say, on its journal, or on the disk after power-off."""
 
 import argparse
 import os
+import re
 import sys
 import time
 import traceback
@@ -176,9 +177,11 @@ def failed_health_check(run):
     machine = run.machine("failed-health-check", "bundles-auto.img")
     first = machine.boot_to_shell()
     booted(first, "A", "1.0.0")
-    first.wait_until("the automatic install of 3.0.0 from Source=", lambda: (
-        lambda status: status.get("rebootPending") is True and status.get("newVersion") == "3.0.0")(first.status()),
-        timeout=600, interval=5)
+
+    def installed_on_its_own():
+        status = first.status()
+        return status.get("rebootPending") is True and status.get("newVersion") == "3.0.0"
+    first.wait_until("the automatic install of 3.0.0 from Source=", installed_on_its_own, timeout=600, interval=5)
     note("the scheduled check installed 3.0.0 from /bundles/auto.tandem on its own")
     reboot(first)
     for attempt in (1, 2):
@@ -190,9 +193,12 @@ def failed_health_check(run):
         expect("Starting tandem-bless-boot.service" not in journal and "Reached target boot-complete.target" not in journal,
                f"trial {attempt}: boot-complete.target was never reached, so nothing blessed the slot")
     boot, status = assert_fallback(run, machine, "3.0.0")
-    boot.wait_until("a scheduled check after the fallback", lambda: (
-        lambda check: check and check.get("version") == "3.0.0" and check.get("result") == "deferred")(
-        boot.status()["updates"].get("lastCheck")), timeout=240, interval=5)
+    fell_back_at = status["boot"]["time"]
+
+    def skipped_since_fallback():
+        check = boot.status()["updates"].get("lastCheck") or {}
+        return check.get("time", 0) >= fell_back_at and check.get("version") == "3.0.0" and check.get("result") == "deferred"
+    boot.wait_until("a scheduled check after the fallback that skips 3.0.0", skipped_since_fallback, timeout=150, interval=5)
     status = boot.status()
     expect(status["operation"] == "idle" and not status.get("rebootPending") and status.get("nextBootSlot") == "A",
            "the automatic update skipped the quarantined 3.0.0: nothing installed, A boots next")
@@ -241,6 +247,7 @@ def power_cuts(run):
     boot = machine.boot_to_shell()
     booted(boot, "A", "1.0.0")
     boot.check("updatectl update --no-wait /bundles/v2.0.0.tandem")
+    saved = 0
     for label, fraction in (("early", 0.15), ("half-way", 0.5), ("late", 0.85)):
         boot.wait_until(f"{fraction:.0%} written", lambda: progress_fraction(boot) >= fraction, timeout=300, interval=0.5)
         boot.cut()
@@ -248,8 +255,15 @@ def power_cuts(run):
         next_boot_verifies(run, machine, {"A": "1.0.0"})
         boot = machine.boot_to_shell()
         status = booted(boot, "A", "1.0.0")
+        # What tandemd found at start-up, from its own journal of this boot.
+        found = re.search(r"the machine restarted \(power loss or reset\) during transaction \w+, installing version 2\.0\.0.*?; "
+                          r"(\d+) of (\d+) bytes were safely written; slot B was left unbootable; resuming",
+                          boot.check("journalctl -b -u tandemd -o cat --no-pager"))
+        expect(found is not None and int(found.group(1)) >= saved,
+               f"tandemd reported the power cut and resumed from its checkpoint ({found.group(1) if found else '?'} bytes)")
+        saved = int(found.group(1))
         expect(status["operation"] != "idle" or status.get("rebootPending"),
-               f"tandemd resumed the interrupted install ({status['operation']})")
+               f"the install runs again, or has already finished ({status['operation']})")
     cut_when_grubenv_says(boot, "TANDEM_B_TRIES=2", "during the trial flip")
     chosen, _ = next_boot_verifies(run, machine, {"A": "1.0.0", "B": "2.0.0"})
     if chosen == "A":
