@@ -38,6 +38,12 @@ extension Updater {
                 saved.pendingReboot = nil
             } else if let trial = saved.trial, trial.bootID != bootID {
                 expected = (trial.slot, trial.version, trial.installBootID)
+            } else if let interrupted = saved.transaction, interrupted.bootID != bootID, interrupted.targetSlot == booted,
+                      let version = interrupted.version, interrupted.stageOnly != true {
+                // A power cut after the install put its slot on trial but before it recorded its
+                // end: the bootloader booted the slot, so this is that update's trial
+                // (recoverInterruptedTransaction then settles the transaction).
+                expected = (booted, version, interrupted.bootID)
             } else if let earlier = saved.lastBoot, earlier.bootID == bootID, !earlier.kind.isUnknown {
                 // tandemd restarted during this boot: what it found at its first start stands.
                 // A kind written by a newer tandemd is not trusted: this boot is assessed again.

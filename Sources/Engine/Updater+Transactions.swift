@@ -122,6 +122,10 @@ extension Updater {
     /// what happened, then resumes it if so configured.
     public func recoverInterruptedTransaction() {
         guard let interrupted = lock.locked({ saved.transaction }) else { return }
+        if let target = interrupted.targetSlot, target == booted?.slot.name.rawValue {
+            settleTransactionThatBooted(interrupted, slot: target)
+            return
+        }
         let checkpoint = CheckpointStore(stateDirectory: configuration.stateDirectory).load()
         let cause = if interrupted.stoppedAt != nil {
             "tandemd was stopped"
@@ -149,11 +153,38 @@ extension Updater {
         log.warning("\(message)", metadata: ["transaction": "\(interrupted.id)"])
         notify(.completed(result))
         guard resume else { return }
+        // A resume writes the slot that is not running, like any install: while the running slot
+        // is unproven, that slot holds the only system known to boot.
+        if interrupted.force != true, let refusal = trialGuardRefusal() {
+            log.error("the interrupted install is not resumed: \(refusal)", metadata: ["transaction": "\(interrupted.id)"])
+            return
+        }
         do {
             _ = try resumeTransaction(interrupted)
         } catch {
             log.error("cannot resume: \(error)")
         }
+    }
+
+    /// An interrupted transaction whose slot is the one running: the install had put the slot on
+    /// trial (only a verified image is), and the machine restarted into it before the end was
+    /// recorded. Nothing is left to do, and resuming would overwrite the other slot, the fallback.
+    private func settleTransactionThatBooted(_ interrupted: TransactionRecord, slot: String) {
+        let version = interrupted.version ?? ""
+        let message = "the machine restarted during transaction \(interrupted.id) after it had put version \(version) in "
+            + "slot \(slot) on trial, before tandemd recorded the end of the install; slot \(slot) is running it now, "
+            + "so nothing is resumed"
+        let result = ResultRecord(transaction: interrupted.id, code: .success, message: message, version: version,
+                                  time: HostFacts.now(), bootID: bootID)
+        lock.locked {
+            saved.transaction = nil
+            saved.lastResult = result
+            do { try persistLocked() } catch { log.error("\(error)") }
+        }
+        // Its checkpoint names the running slot, so it could never be resumed from again.
+        try? CheckpointStore(stateDirectory: configuration.stateDirectory).remove()
+        log.notice("\(message)", metadata: ["transaction": "\(interrupted.id)"])
+        notify(.completed(result))
     }
 
     /// Continues an interrupted install with everything it was started with: the server's

@@ -106,6 +106,43 @@ import Testing
         slow.harness.stop()
     }
 
+    /// Found by `make vm-test`: a power cut after the install put B on trial but before it
+    /// recorded its end. The machine booted B; tandemd "resumed" the transaction into the slot
+    /// that was not running, A, invalidating the only system known to boot.
+    @Test("power cut between the trial flip and the end of the install: B's boot is its trial, and A is never touched")
+    func powerCutAfterTheFlip() throws {
+        let slow = try SlowInstall(pauseAt: 5 << 20)
+        try slow.harness.start()
+        _ = try slow.startInstall()
+        try slow.waitForBytes(3 << 20)
+        slow.harness.kill9()
+        // The state file as the install left it once it knew its version and slot.
+        let interrupted = try #require(try slow.harness.savedState()["transaction"] as? [String: Any])
+        #expect(interrupted["targetSlot"] as? String == "B" && interrupted["version"] as? String == "2.0.0")
+        try slow.harness.start()
+        #expect(try DaemonHarness.eventually(timeout: 60) { try slow.property("RebootPending") == "b true" }, "\(slow.harness.log)")
+        slow.harness.stop()
+        // Put it back as a power cut right after the flip leaves it: the transaction still open, no
+        // pending reboot recorded, B on trial on disk.
+        var state = try slow.harness.savedState()
+        state["transaction"] = interrupted
+        state["pendingReboot"] = nil
+        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: slow.harness.stateDirectory + "/state.json"))
+        let goodA = try slow.harness.disk.sgdiskAttributes(3)
+
+        #expect(try slow.harness.reboot(versions: [.b: "2.0.0"]) == .b)
+        let status = try slow.harness.updatectlJSON(["status", "--json"])
+        let boot = try #require(status["boot"] as? [String: Any])
+        #expect(boot["kind"] as? String == "trial" && boot["version"] as? String == "2.0.0", "\(boot)")
+        let last = try #require(status["lastResult"] as? [String: Any])
+        #expect(last["result"] as? String == "success" && (last["message"] as? String)?.contains("nothing is resumed") == true,
+                "\(last)")
+        #expect(status["operation"] as? String == "idle" && status["transaction"] == nil, "\(status)")
+        #expect(try slow.harness.disk.sgdiskAttributes(3) == goodA, "A, the fallback, is untouched")
+        #expect(try slow.harness.updatectl(["mark-good"]).status == 0)
+        slow.harness.stop()
+    }
+
     @Test("interrupted and not resumed: LastResult says exactly what happened")
     func interruptionReported() throws {
         let slow = try SlowInstall(pauseAt: 5 << 20)
