@@ -278,6 +278,8 @@ def power_cuts(run):
     trial = machine.boot_to_shell()
     status = booted(trial, "B", "2.0.0")
     expect(status["boot"]["kind"] == "trial", "B boots on trial")
+    expect(status["operation"] == "idle" and slot(status, "A")["successful"] and slot(status, "A")["priority"] > 0,
+           "nothing resumed into A: the fallback stays good")
     trial.cut()
     note("power cut during the trial boot, before blessing")
     next_boot_verifies(run, machine, {"B": "2.0.0"})
