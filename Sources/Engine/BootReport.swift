@@ -23,11 +23,26 @@ public enum FallbackReason: Sendable, Hashable {
 extension FallbackReason: RawRepresentable, Codable, CaseIterable {
     public static let allCases: [FallbackReason] = [.triesExhausted, .markedBad, .verificationFailed, .notChosen]
 
+    /// A stable identifier (`tries-exhausted`), or what tandemd wrote before it had them: the
+    /// display text (`tries exhausted`). Anything else is a reason of a newer tandemd, `unknown`.
     public init(rawValue: String) {
-        self = Self.allCases.first { $0.rawValue == rawValue } ?? .unknown(rawValue)
+        self = Self.allCases.first { $0.rawValue == rawValue || $0.displayText == rawValue } ?? .unknown(rawValue)
     }
 
+    /// The machine identifier, as kept in state.json. An older tandemd, which knows only the
+    /// display texts, reads one as `unknown` with this text: shown, never acted on.
     public var rawValue: String {
+        switch self {
+        case .triesExhausted: "tries-exhausted"
+        case .markedBad: "marked-bad"
+        case .verificationFailed: "verification-failed"
+        case .notChosen: "not-chosen"
+        case let .unknown(text): text
+        }
+    }
+
+    /// For people: in messages, `updatectl status` and the D-Bus `Boot` and `Quarantined` properties.
+    public var displayText: String {
         switch self {
         case .triesExhausted: "tries exhausted"
         case .markedBad: "marked bad"

@@ -1,3 +1,5 @@
+import Slots
+
 /// What tandemd keeps across restarts and reboots, in `state.json` in the state directory.
 public struct DaemonState: Sendable, Equatable {
     /// The install in progress. Present on start-up only if tandemd stopped during one.
@@ -56,7 +58,7 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     /// Known once the bundle is verified.
     public var version: String?
     public var imageSize: UInt64?
-    public var targetSlot: String?
+    public var targetSlot: SlotName?
     /// Set when a service stop (SIGTERM) ended the transaction: it was checkpointed on purpose.
     /// Absent after a crash or kill.
     public var stoppedAt: Int64?
@@ -92,7 +94,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
 }
 
 public struct PendingReboot: Codable, Sendable, Equatable {
-    public var slot: String
+    public var slot: SlotName
     public var version: String
     public var imageSize: UInt64?
     /// The boot during which the slot was put on trial; a different boot id means the reboot happened.
@@ -109,7 +111,7 @@ public struct InstalledImage: Codable, Sendable, Equatable {
 }
 
 public struct TrialBoot: Codable, Sendable, Equatable {
-    public var slot: String
+    public var slot: SlotName
     public var version: String
     /// The boot being tried; the boot during which the slot was installed.
     public var bootID: String
@@ -120,12 +122,12 @@ public struct TrialBoot: Codable, Sendable, Equatable {
 public struct QuarantinedVersion: Codable, Sendable, Equatable {
     public var version: String
     public var reason: FallbackReason
-    public var slot: String
+    public var slot: SlotName
     /// The boot that fell back.
     public var bootID: String
     public var time: Int64
 
-    public init(version: String, reason: FallbackReason, slot: String, bootID: String, time: Int64) {
+    public init(version: String, reason: FallbackReason, slot: SlotName, bootID: String, time: Int64) {
         self.version = version
         self.reason = reason
         self.slot = slot

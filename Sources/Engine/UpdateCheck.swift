@@ -37,7 +37,7 @@ struct UpdateCheck {
         }
         if let entry = quarantine.first(where: { OSVersion($0.version) == offered }) {
             return none("no update: \(source) offers version \(manifest.version), which is quarantined since it "
-                + "failed to boot (\(entry.reason.rawValue)); it is skipped until a newer version appears "
+                + "failed to boot (\(entry.reason.displayText)); it is skipped until a newer version appears "
                 + "(override: updatectl update --force, or updatectl unquarantine \(manifest.version))", .deferred)
         }
         if let running, offered <= running {

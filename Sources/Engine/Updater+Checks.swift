@@ -75,15 +75,14 @@ extension Updater {
     }
 
     private func recordCheck(_ record: CheckRecord) {
-        lock.locked {
-            saved.lastCheck = record
-            do { try persistLocked() } catch { log.error("\(error)") }
-        }
+        commitInBackground("the outcome of the check") { $0.lastCheck = record }
         notifyChanged()
     }
 
     private func checkBundle(_ source: String, force: Bool) throws(CheckFailure) -> CheckFinding {
-        let (pending, quarantine) = lock.locked { (pendingRebootLocked()?.version, force ? [] : saved.quarantine) }
+        let saved = book.state
+        let pending = lock.locked { pendingRebootLocked(saved)?.version }
+        let quarantine = force ? [] : saved.quarantine
         let finding: UpdateCheck.Finding
         do {
             finding = try UpdateCheck(trust: trust, host: host, http: httpOptions)
@@ -99,10 +98,8 @@ extension Updater {
             }
             throw CheckFailure(error: .failed("cannot check \(source): \(wrapped)"), outcome: outcome)
         }
-        lock.locked {
-            saved.lastCheckTime = HostFacts.now()
-            do { try persistLocked() } catch { log.error("\(error)") }
-        }
+        let now = HostFacts.now()
+        commitInBackground("the time of the check") { $0.lastCheckTime = now }
         let result = finding.result
         return CheckFinding(result: result, record: finding.record,
                             installSource: result.available ? source : nil, offer: nil,
@@ -116,7 +113,7 @@ extension Updater {
         } catch {
             throw CheckFailure(error: .failed("cannot check for updates: \(error)"), outcome: .failed)
         }
-        let aleph = lock.locked { saved.omaha.alephVersion } ?? settings.version ?? "0.0.0"
+        let aleph = book.state.omaha.alephVersion ?? settings.version ?? "0.0.0"
         let client = OmahaClient(server: settings.server, caBundle: configuration.caBundle,
                                  connectTimeoutSeconds: configuration.connectTimeoutSeconds,
                                  timeoutSeconds: configuration.requestTimeoutSeconds)
@@ -125,17 +122,17 @@ extension Updater {
 
     private func checkOmaha(_ settings: OmahaSettings, trigger: CheckTrigger, force: Bool) throws(CheckFailure) -> CheckFinding {
         let session = try omahaSession(settings)
-        let (pending, onTrial, reporting, staged) = lock.locked {
-            (pendingRebootLocked(), saved.trial.map { $0.slot == booted?.slot.name.rawValue && $0.bootID == bootID } ?? false,
-             saved.omaha, saved.staged)
-        }
+        let saved = book.state
+        let pending = lock.locked { pendingRebootLocked(saved) }
+        let onTrial = saved.trial.map { $0.slot == booted?.slot.name && $0.bootID == bootID } ?? false
+        let (reporting, staged) = (saved.omaha, saved.staged)
 
         // update_engine only pings while an update waits for its reboot. Tandem also only pings
         // while the running version is on trial: its "3/2 previousversion" would tell the server
         // the update is complete before this boot has proven it.
         if pending != nil || onTrial {
             let message = if let pending {
-                "version \(pending.version) is installed in slot \(pending.slot) and waits for a reboot (updatectl reboot); "
+                "version \(pending.version) is installed in slot \(pending.slot.rawValue) and waits for a reboot (updatectl reboot); "
                     + "the update server was only pinged"
             } else {
                 "the running version is on trial; the update server was only pinged, and checks resume once this boot is "
@@ -166,12 +163,13 @@ extension Updater {
             }
             throw CheckFailure(error: .failed("cannot check for updates: \(error)"), outcome: outcome(of: error))
         }
-        lock.locked {
-            saved.lastCheckTime = HostFacts.now()
-            saved.omaha.rollbackPending = false
+        let now = HostFacts.now()
+        // Not recorded: the server hears the previous version or the fallback again next time.
+        commitInBackground("what the update server was told") { state in
+            state.lastCheckTime = now
+            state.omaha.rollbackPending = false
             // Told once, as update_engine clears its previous-version after sending it.
-            if previous != nil || rolledBack { saved.omaha.previousVersion = "" }
-            do { try persistLocked() } catch { log.error("\(error)") }
+            if previous != nil || rolledBack { state.omaha.previousVersion = "" }
         }
 
         switch response {
@@ -200,9 +198,9 @@ extension Updater {
                                     message: "no update: \(server) offers version \(update.version) and this system runs \(session.version)"),
                 record: .noUpdate, outcome: .noUpdate, pollInterval: update.pollInterval)
         }
-        if !force, let entry = lock.locked({ quarantineEntryLocked(update.version) }) {
+        if !force, let entry = quarantineEntry(update.version) {
             return declined("skipped: \(server) offers version \(update.version), which is quarantined since it failed to boot "
-                + "(\(entry.reason.rawValue)); it is skipped until a newer version appears (override: updatectl update "
+                + "(\(entry.reason.displayText)); it is skipped until a newer version appears (override: updatectl update "
                 + "--force, or updatectl unquarantine \(update.version))")
         }
         if let staged, OSVersion(staged.version) == offered {

@@ -83,7 +83,14 @@ extension Updater {
             }
         }
         // Only the booted slot can be marked good: the boot it runs is blessed.
-        if state == .good { recordBlessing() }
+        if state == .good {
+            do throws(UpdaterError) {
+                try recordBlessing()
+            } catch {
+                guard case let .state(stateError) = error else { throw error }
+                throw .notRecorded(done: outcome.message, stateError)
+            }
+        }
         return outcome
     }
 
@@ -95,7 +102,7 @@ extension Updater {
             let other = booted.pair[booted.slot.name.other]
             let flags = current[other.partition.number]
             if flags.successful {
-                let version = lock.locked { saved.slotVersions[other.partition.uniqueGUID.description]?.version }
+                let version = book.state.slotVersions[other.partition.uniqueGUID.description]?.version
                 let what = version.map { "version \($0) in slot \(other.name.rawValue)" } ?? "slot \(other.name.rawValue)"
                 return ({ $0.prioritize(other.partition.number) }, "\(what) boots next; reboot to roll back: updatectl reboot --force")
             }
@@ -106,11 +113,14 @@ extension Updater {
             throw .refused("slot \(other.name.rawValue) has no system that booted successfully (\(flags)): it was never "
                 + "installed, an install was interrupted, or it was marked bad; there is nothing to roll back to")
         }
-        lock.locked {
-            if saved.trial?.slot == booted?.slot.name.rawValue {
-                saved.trial = nil
-                do { try persistLocked() } catch { log.error("\(error)") }
+        let slot = booted?.slot.name
+        do throws(StateError) {
+            // The trial ended by choice: the next boot is not a failed one.
+            try book.commit { state in
+                if state.trial?.slot == slot { state.trial = nil }
             }
+        } catch {
+            throw .notRecorded(done: outcome.message, error)
         }
         return outcome
     }
@@ -155,34 +165,46 @@ extension Updater {
         } catch {
             throw .failed("\(error)")
         }
-        lock.locked {
-            table = after
-            // An update that no longer boots next was dropped on purpose (mark-bad, mark-active):
-            // it must not be mistaken for a failed boot after the reboot. One that boots next
-            // again (mark-active) is pending again, so that its trial is recognised.
-            let before = saved.pendingReboot
-            if saved.pendingReboot?.bootID == bootID, pendingRebootLocked() == nil {
-                saved.pendingReboot = nil
+        lock.locked { table = after }
+        let (bootID, now) = (bootID, HostFacts.now())
+        do throws(StateError) {
+            try book.commit { state in
+                state.pendingReboot = Self.pendingReboot(after: after, booted: booted, state: state, bootID: bootID, now: now)
             }
-            let other = booted.pair[booted.slot.name.other]
-            let otherFlags = after[other.partition.number]
-            if saved.pendingReboot == nil, after.nextBoot() == other.partition.number, otherFlags.tries > 0, !otherFlags.successful,
-               let installed = saved.slotVersions[other.partition.uniqueGUID.description], installed.sha256 != nil {
-                saved.pendingReboot = PendingReboot(slot: other.name.rawValue, version: installed.version, imageSize: installed.size,
-                                                    bootID: bootID, time: HostFacts.now())
-            }
-            if saved.pendingReboot != before {
-                do { try persistLocked() } catch { log.error("\(error)") }
-            }
+        } catch {
+            log.notice("\(decision.message)")
+            notifyChanged()
+            throw .notRecorded(done: decision.message, error)
         }
         log.notice("\(decision.message)")
         notifyChanged()
-        if let pending = lock.locked({ pendingRebootLocked() }) {
+        if let pending = lock.locked({ pendingRebootLocked(book.state) }) {
             coordinator.updateReady(version: pending.version)
         } else {
             coordinator.updateDropped()
         }
         let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } ?? booted.slot.name
         return (next, decision.message)
+    }
+
+    /// The update waiting for a reboot once the flags are `after`. One that no longer boots next
+    /// was dropped on purpose (mark-bad, mark-active): it must not be mistaken for a failed boot
+    /// after the reboot. One that boots next again (mark-active) is pending again, so that its
+    /// trial is recognised.
+    static func pendingReboot(after: BootTable, booted: BootedSlot, state: DaemonState, bootID: String,
+                              now: Int64) -> PendingReboot? {
+        var pending = state.pendingReboot
+        let next = after.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
+        if let current = pending, current.bootID == bootID, next != current.slot {
+            pending = nil
+        }
+        let other = booted.pair[booted.slot.name.other]
+        let otherFlags = after[other.partition.number]
+        if pending == nil, next == other.name, otherFlags.tries > 0, !otherFlags.successful,
+           let installed = state.slotVersions[other.partition.uniqueGUID.description], installed.sha256 != nil {
+            pending = PendingReboot(slot: other.name, version: installed.version, imageSize: installed.size,
+                                    bootID: bootID, time: now)
+        }
+        return pending
     }
 }

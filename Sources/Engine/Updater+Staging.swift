@@ -9,7 +9,7 @@ extension Updater {
     /// worker thread; returns the transaction id, and the end is announced as `.completed`.
     public func activate() throws(UpdaterError) -> String {
         try requireReadableDisk()
-        guard let staged = lock.locked({ saved.staged }) else {
+        guard let staged = book.state.staged else {
             throw .refused("nothing is staged: Strategy=download-only downloads updates into the other slot for "
                 + "updatectl activate to enable; see updatectl status")
         }
@@ -21,7 +21,7 @@ extension Updater {
             slotChoice: staged.slot, verifyReadback: true, offer: staged.offer)
         record.version = staged.version
         record.imageSize = staged.size
-        record.targetSlot = staged.slot
+        record.targetSlot = slot
         try begin(record, operation: .verifying, persisted: false) { [self, record] in
             runActivation(record, staged: staged, slot: slot, digest: digest)
         }
@@ -50,23 +50,24 @@ extension Updater {
         } catch .stream(.cancelled) {
             return stopped(record.id, reason: lock.locked { running?.stopReason } ?? .cancelled(uid: nil))
         } catch {
-            if case .stagedImageChanged = error {
-                lock.locked { saved.staged = nil }
+            let changed: Bool = if case .stagedImageChanged = error { true } else { false }
+            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)") { state in
+                // What the slot holds is no longer what was staged.
+                if changed { state.staged = nil }
             }
-            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)")
         }
         rereadTable()
-        lock.locked {
-            saved.staged = nil
-            recordActivationLocked(slot: staged.slot, version: staged.version, size: staged.size)
-        }
+        let activation = activationChange(slot: slot, version: staged.version, size: staged.size)
         if let offer = staged.offer, case var .omaha(settings) = refreshChannel() {
             settings.server = offer.server
             if let session = try? omahaSession(settings) { session.report(.installed, .onDemand) }
         }
         finish(record.id, code: .success,
                message: "activated version \(staged.version) in slot \(staged.slot) after verifying it again; it boots on "
-                   + "trial at the next reboot: updatectl reboot", version: staged.version)
+                   + "trial at the next reboot: updatectl reboot", version: staged.version) { state in
+            state.staged = nil
+            activation(&state)
+        }
         coordinator.updateReady(version: staged.version)
     }
 }

@@ -121,8 +121,8 @@ extension Updater {
     /// Deals with a transaction that a crash, a kill or a stop left behind: reports exactly
     /// what happened, then resumes it if so configured.
     public func recoverInterruptedTransaction() {
-        guard let interrupted = lock.locked({ saved.transaction }) else { return }
-        if let target = interrupted.targetSlot, target == booted?.slot.name.rawValue {
+        guard let interrupted = book.state.transaction else { return }
+        if let target = interrupted.targetSlot, target == booted?.slot.name {
             settleTransactionThatBooted(interrupted, slot: target)
             return
         }
@@ -142,13 +142,13 @@ extension Updater {
         let resume = configuration.resumeInterrupted
         let next = resume ? "resuming" : "run updatectl update \(interrupted.source) to resume"
         let message = "\(cause) during transaction \(interrupted.id), installing \(what) from \(interrupted.source); "
-            + "\(saving); \(interrupted.targetSlot.map { "slot \($0) was left unbootable" } ?? "no slot was changed"); \(next)"
+            + "\(saving); \(interrupted.targetSlot.map { "slot \($0.rawValue) was left unbootable" } ?? "no slot was changed"); \(next)"
         let result = ResultRecord(transaction: interrupted.id, code: .interrupted, message: message,
                                   version: interrupted.version ?? "", time: HostFacts.now(), bootID: bootID)
-        lock.locked {
-            saved.transaction = nil
-            saved.lastResult = result
-            do { try persistLocked() } catch { log.error("\(error)") }
+        // Not recorded: the record stays, and the next start reports it again.
+        commitInBackground("the end of interrupted transaction \(interrupted.id)") { state in
+            state.transaction = nil
+            state.lastResult = result
         }
         log.warning("\(message)", metadata: ["transaction": "\(interrupted.id)"])
         notify(.completed(result))
@@ -169,18 +169,18 @@ extension Updater {
     /// An interrupted transaction whose slot is the one running: the install had put the slot on
     /// trial (only a verified image is), and the machine restarted into it before the end was
     /// recorded. Nothing is left to do, and resuming would overwrite the other slot, the fallback.
-    private func settleTransactionThatBooted(_ interrupted: TransactionRecord, slot: String) {
+    private func settleTransactionThatBooted(_ interrupted: TransactionRecord, slot name: SlotName) {
+        let slot = name.rawValue
         let version = interrupted.version ?? ""
         let message = "the machine restarted during transaction \(interrupted.id) after it had put version \(version) in "
             + "slot \(slot) on trial, before tandemd recorded the end of the install; slot \(slot) is running it now, "
             + "so nothing is resumed"
         let result = ResultRecord(transaction: interrupted.id, code: .success, message: message, version: version,
                                   time: HostFacts.now(), bootID: bootID)
-        lock.locked {
-            saved.transaction = nil
-            saved.lastResult = result
-            do { try persistLocked() } catch { log.error("\(error)") }
-        }
+        guard commitInBackground("the end of interrupted transaction \(interrupted.id)", { state in
+            state.transaction = nil
+            state.lastResult = result
+        }) else { return }
         // Its checkpoint names the running slot, so it could never be resumed from again.
         try? CheckpointStore(stateDirectory: configuration.stateDirectory).remove()
         log.notice("\(message)", metadata: ["transaction": "\(interrupted.id)"])
@@ -204,28 +204,35 @@ extension Updater {
 
     func begin(_ record: TransactionRecord, operation first: UpdateOperation, persisted: Bool,
                        work: @escaping @Sendable () -> Void) throws(UpdaterError) {
+        // Claimed first, so that no second transaction starts while this one's record is written.
         let refusal = lock.locked { () -> UpdaterError? in
             if shuttingDown { return .startup("tandemd is stopping; try again once it has restarted") }
             if let busy = busyErrorLocked() { return busy }
-            if persisted {
-                saved.transaction = record
-                do throws(UpdaterError) { try persistLocked() } catch {
-                    saved.transaction = nil
-                    return error
-                }
-            }
             running = RunningTransaction(record: record, isCheck: !persisted)
             operation = first
             progress = .none
+            return nil
+        }
+        if let refusal { throw refusal }
+        if persisted {
+            do throws(UpdaterError) {
+                try commitByCaller { $0.transaction = record }
+            } catch {
+                lock.locked {
+                    running = nil
+                    operation = .idle
+                }
+                throw error
+            }
+        }
+        lock.locked {
             // The previous worker has finished its transaction; it may still be returning.
             let previous = worker
             worker = JoinableThread {
                 previous?.join()
                 work()
             }
-            return nil
         }
-        if let refusal { throw refusal }
         notifyChanged()
     }
 
@@ -267,11 +274,13 @@ extension Updater {
             }
             record.source = source
             record.offer = found.offer
-            lock.locked {
-                running?.record = record
-                saved.transaction = record
-                do { try persistLocked() } catch { log.error("\(error)") }
+            do throws(UpdaterError) {
+                // Before anything is written: a restart must know what to resume, and from where.
+                try commitByCaller { [record] in $0.transaction = record }
+            } catch {
+                return finish(record.id, code: .failed, message: "cannot install version \(found.result.version): \(error); nothing was written")
             }
+            lock.locked { running?.record = record }
         }
         let session = record.offer.flatMap(eventSession)
         let trigger: CheckTrigger = record.scheduled == true ? .scheduled : .onDemand
@@ -285,10 +294,17 @@ extension Updater {
             return finish(record.id, code: .failed, message: "cannot install: \(error); nothing was written")
         }
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
+        // The install is about to write the slot a pending (or staged) update sits in: that update is gone.
+        do throws(UpdaterError) {
+            try commitByCaller { state in
+                state.pendingReboot = nil
+                state.staged = nil
+            }
+        } catch {
+            session?.report(.failed(.error), trigger.installSource)
+            return finish(record.id, code: .failed, message: "cannot install: \(error); nothing was written")
+        }
         let stop = lock.locked {
-            // The install is about to write the slot a pending (or staged) update sits in: that update is gone.
-            saved.pendingReboot = nil
-            saved.staged = nil
             running?.installer = installer
             if running?.stopReason == nil { operation = .preparing }
             return running?.stopReason
@@ -303,19 +319,24 @@ extension Updater {
                 }
                 notifyChanged()
             }, accepted: { [self, force = record.force == true] manifest, slot throws(InstallError) in
-                if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }), force {
-                    log.warning("installing quarantined version \(manifest.version) (--force); it failed to boot before (\(entry.reason.rawValue))")
-                } else if let entry = lock.locked({ quarantineEntryLocked(manifest.version) }) {
-                    throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot) "
-                        + "(\(entry.reason.rawValue)); nothing was written; install it anyway with --force, or "
+                if let entry = quarantineEntry(manifest.version), force {
+                    log.warning("installing quarantined version \(manifest.version) (--force); it failed to boot before (\(entry.reason.displayText))")
+                } else if let entry = quarantineEntry(manifest.version) {
+                    throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot.rawValue) "
+                        + "(\(entry.reason.displayText)); nothing was written; install it anyway with --force, or "
                         + "updatectl unquarantine \(manifest.version)")
                 }
-                lock.locked {
+                let verified = lock.locked { () -> TransactionRecord? in
                     running?.record.version = manifest.version
                     running?.record.imageSize = manifest.imageSize
-                    running?.record.targetSlot = slot.name.rawValue
-                    saved.transaction = running?.record
-                    do { try persistLocked() } catch { log.error("\(error)") }
+                    running?.record.targetSlot = slot.name
+                    return running?.record
+                }
+                do throws(StateError) {
+                    // Before the slot is written: a restart must know which slot the install invalidated.
+                    try book.commit { $0.transaction = verified }
+                } catch {
+                    throw .declined("cannot record which slot the install writes: \(error); nothing was written")
                 }
                 log.info("bundle verified", metadata: ["version": "\(manifest.version)", "slot": "\(slot.name.rawValue)"])
                 notifyChanged()
@@ -361,43 +382,44 @@ extension Updater {
         notifyChanged()
         rereadTable()
         let version = result.manifest.version
-        let slot = result.slot.name.rawValue
+        let slot = result.slot.name
         let resumed = result.resumedFrom > 0 ? " (resumed after \(result.resumedFrom) bytes already written)" : ""
         let checked = record.offer.map { " and matched the update server's size and SHA-256 (\($0.server))" } ?? ""
         let message = result.activated
-            ? "installed version \(version) into slot \(slot)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
-            : "downloaded and verified version \(version) into slot \(slot)\(resumed)\(checked); it stays unbootable until "
+            ? "installed version \(version) into slot \(slot.rawValue)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
+            : "downloaded and verified version \(version) into slot \(slot.rawValue)\(resumed)\(checked); it stays unbootable until "
                 + "updatectl activate"
-        lock.locked {
-            saved.slotVersions[result.slot.partition.uniqueGUID.description] = InstalledImage(
-                version: version, sha256: hexString(result.manifest.imageSHA256), size: result.manifest.imageSize,
-                time: HostFacts.now())
-            if result.activated {
-                recordActivationLocked(slot: slot, version: version, size: result.manifest.imageSize)
-            } else {
-                saved.staged = StagedUpdate(slot: slot, version: version, size: result.manifest.imageSize,
-                                            sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(),
-                                            offer: record.offer)
-            }
+        let installed = InstalledImage(version: version, sha256: hexString(result.manifest.imageSHA256),
+                                       size: result.manifest.imageSize, time: HostFacts.now())
+        let activation = result.activated ? activationChange(slot: slot, version: version, size: result.manifest.imageSize) : nil
+        let staged = StagedUpdate(slot: slot.rawValue, version: version, size: result.manifest.imageSize,
+                                  sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(), offer: record.offer)
+        finish(record.id, code: .success, message: message, version: version) { state in
+            state.slotVersions[result.slot.partition.uniqueGUID.description] = installed
+            if let activation { activation(&state) } else { state.staged = staged }
         }
-        finish(record.id, code: .success, message: message, version: version)
         if result.activated { coordinator.updateReady(version: version) }
     }
 
     /// The slot is on trial: an update waits for the reboot, and the server will hear which
     /// version it replaced (update_engine's previous-version).
-    func recordActivationLocked(slot: String, version: String, size: UInt64) {
-        saved.pendingReboot = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
-        saved.omaha.previousVersion = requestVersionLocked
+    func activationChange(slot: SlotName, version: String, size: UInt64) -> @Sendable (inout DaemonState) -> Void {
+        let pending = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
+        let previous = lock.locked { requestVersionLocked }
+        return { state in
+            state.pendingReboot = pending
+            state.omaha.previousVersion = previous
+        }
     }
 
     func stopped(_ id: String, reason: StopReason) {
         switch reason {
         case .shutdown:
             // Not the end of the transaction: the next start resumes it.
+            let now = HostFacts.now()
+            // Not recorded: the next start calls it a crash instead of a stop; it resumes all the same.
+            commitInBackground("the stop of transaction \(id)") { $0.transaction?.stoppedAt = now }
             lock.locked {
-                saved.transaction?.stoppedAt = HostFacts.now()
-                do { try persistLocked() } catch { log.error("\(error)") }
                 running = nil
                 operation = .idle
                 progress = .none
@@ -407,31 +429,44 @@ extension Updater {
         case let .cancelled(uid):
             let target = lock.locked { running?.record.targetSlot }
             let who = uid.map { " by uid \($0)" } ?? ""
-            let slotNote = target.map { "slot \($0) was left unbootable" } ?? "no slot was changed"
+            let slotNote = target.map { "slot \($0.rawValue) was left unbootable" } ?? "no slot was changed"
             let bootedNote = booted.map { "the booted slot \($0.slot.name.rawValue)" } ?? "the booted slot"
             finish(id, code: .cancelled, message: "cancelled\(who); \(slotNote); \(bootedNote) was not touched")
         }
     }
 
-    /// Ends the running transaction: records the result, clears the transaction and tells the observer.
-    func finish(_ id: String, code: ResultCode, message: String, version: String? = nil) {
+    /// Ends the running transaction: records the result, with what else it changed (`change`), in
+    /// one commit; clears the transaction and tells the observer.
+    ///
+    /// When the record cannot be written, memory stays as the disk has it (the transaction still
+    /// recorded, so the next start reports it as interrupted) and the result says so.
+    func finish(_ id: String, code: ResultCode, message: String, version: String? = nil,
+                change: (inout DaemonState) -> Void = { _ in }) {
         rereadTable()
+        let version = version ?? lock.locked { running?.record.version } ?? ""
+        var record = ResultRecord(transaction: id, code: code, message: message, version: version, time: HostFacts.now(),
+                                  bootID: bootID)
+        do throws(StateError) {
+            try book.commit { [record] state in
+                state.transaction = nil
+                state.lastResult = record
+                change(&state)
+            }
+        } catch {
+            record.code = .failed
+            record.message = message + "; but tandemd could not record the end of the transaction (it is reported as "
+                + "interrupted at the next start): \(error)"
+        }
         let result = lock.locked {
-            let record = ResultRecord(
-                transaction: id, code: code, message: message,
-                version: version ?? running?.record.version ?? "", time: HostFacts.now(), bootID: bootID)
-            saved.transaction = nil
-            saved.lastResult = record
-            do { try persistLocked() } catch { log.error("\(error)") }
             running = nil
             operation = .idle
             progress = .none
             return record
         }
-        if code == .success || code == .noUpdate {
-            log.info("\(message)", metadata: ["transaction": "\(id)", "result": "\(code.name)"])
+        if result.code == .success || result.code == .noUpdate {
+            log.info("\(result.message)", metadata: ["transaction": "\(id)", "result": "\(result.code.name)"])
         } else {
-            log.error("\(message)", metadata: ["transaction": "\(id)", "result": "\(code.name)"])
+            log.error("\(result.message)", metadata: ["transaction": "\(id)", "result": "\(result.code.name)"])
         }
         notify(.completed(result))
         notifyChanged()

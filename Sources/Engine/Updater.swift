@@ -26,7 +26,8 @@ public final class Updater: @unchecked Sendable {
     let slotDisk: SlotDisk
     let host: HostIdentity
     let trust: TrustStore
-    let store: StateStore
+    /// The persisted state: every change to it is one `commit` that writes before memory moves.
+    let book: StateBook
     let bootID: String
     let log: Logger
     /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
@@ -34,7 +35,6 @@ public final class Updater: @unchecked Sendable {
 
     let lock = Condition()
     // Everything below is guarded by `lock`.
-    var saved: DaemonState
     var operation = UpdateOperation.idle
     var running: RunningTransaction?
     var progress = ProgressReport.none
@@ -108,14 +108,14 @@ public final class Updater: @unchecked Sendable {
         }
         if let version = configuration.version { identity.version = version }
         host = identity
-        store = StateStore(directory: configuration.stateDirectory)
+        let store = StateStore(directory: configuration.stateDirectory)
         let loaded: StateStore.Loaded
         do {
             loaded = try store.load()
         } catch {
             throw .state(error)
         }
-        saved = loaded.state
+        var saved = loaded.state
         guard let bootID = HostFacts.bootID(file: configuration.bootIDFile) else {
             throw .startup("cannot read the boot id from \(configuration.bootIDFile): without it a reboot cannot be told "
                 + "from a restart, so trial boots and fallbacks would go unnoticed; check BootIDFile= in [Host]")
@@ -127,6 +127,8 @@ public final class Updater: @unchecked Sendable {
                 + "starting afresh: the record of an interrupted install, pending reboot or trial is lost"
             log.error("\(text)")
         }
+        // The recovery is in memory only until the next commit writes it with the rest.
+        book = StateBook(store: store, state: saved)
         scheduler = UpdateScheduler(schedule: CheckSchedule(
             intervalSeconds: configuration.checkIntervalSeconds, jitterSeconds: configuration.checkJitterSeconds,
             initialDelaySeconds: configuration.firstCheckDelaySeconds))
@@ -139,9 +141,8 @@ public final class Updater: @unchecked Sendable {
     }
 
     private func recordRebootLock(held: Bool) {
-        lock.locked {
-            saved.rebootLockHeld = held
-            do { try persistLocked() } catch { log.error("\(error)") }
+        commitInBackground(held ? "holding the fleet's reboot lock" : "releasing the fleet's reboot lock") {
+            $0.rebootLockHeld = held
         }
     }
 
@@ -171,6 +172,8 @@ public final class Updater: @unchecked Sendable {
 
     public func status() -> UpdaterStatus {
         let (booted, diskProblem) = slotDisk.current
+        let saved = book.state
+        let stateProblem = book.problem
         return lock.locked {
             let next = booted.flatMap { booted in table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } }
             let slots = (booted?.pair.slots ?? []).map { slot in
@@ -178,9 +181,9 @@ public final class Updater: @unchecked Sendable {
                 return SlotStatus(
                     name: slot.name, device: device(of: slot, on: booted?.pair.disk), label: slot.partition.label,
                     partition: slot.partition.number, priority: flags.priority, tries: flags.tries, successful: flags.successful,
-                    version: version(of: slot, booted: booted), booted: slot.name == booted?.slot.name, nextBoot: slot.name == next)
+                    version: version(of: slot, booted: booted, saved: saved), booted: slot.name == booted?.slot.name, nextBoot: slot.name == next)
             }
-            let pending = pendingRebootLocked() != nil
+            let pending = pendingRebootLocked(saved) != nil
             return UpdaterStatus(
                 operation: operation, transaction: running?.record.id, progress: progress,
                 newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
@@ -195,17 +198,17 @@ public final class Updater: @unchecked Sendable {
                     staged: saved.staged),
                 coordination: coordinator.status,
                 stateRecovery: saved.stateRecovery?.bootID == bootID ? saved.stateRecovery : nil,
-                bootBackend: configuration.boot.kind)
+                bootBackend: configuration.boot.kind, stateProblem: stateProblem.map { "\($0)" })
         }
     }
 
     /// The update waiting for a reboot: the slot put on trial during this boot, while it is
     /// still the bootloader's next choice. A reboot since, a rollback, a mark or an install
     /// that invalidated the slot again ends it.
-    func pendingRebootLocked() -> PendingReboot? {
+    func pendingRebootLocked(_ saved: DaemonState) -> PendingReboot? {
         guard let pending = saved.pendingReboot, pending.bootID == bootID, let booted else { return nil }
         let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
-        return next?.rawValue == pending.slot ? pending : nil
+        return next == pending.slot ? pending : nil
     }
 
     private func device(of slot: Slot, on disk: Disk?) -> String {
@@ -216,7 +219,7 @@ public final class Updater: @unchecked Sendable {
         return disk.path + separator + String(slot.partition.number)
     }
 
-    private func version(of slot: Slot, booted: BootedSlot?) -> String? {
+    private func version(of slot: Slot, booted: BootedSlot?, saved: DaemonState) -> String? {
         if slot.name == booted?.slot.name { return host.version }
         let flags = table[slot.partition.number]
         // A slot invalidated since tandemd wrote it (an interrupted install) no longer holds that version.
@@ -249,12 +252,28 @@ public final class Updater: @unchecked Sendable {
         lock.locked { (table, recordedBoot) = (fresh.table, fresh.lastBoot) }
     }
 
-    /// Saves `state` with the lock held; the caller decides what a failure means.
-    func persistLocked() throws(UpdaterError) {
+    /// Commits a change someone asked for: a failed write is their error (`.state`).
+    @discardableResult
+    func commitByCaller<T>(_ change: (inout DaemonState) -> T) throws(UpdaterError) -> T {
         do {
-            try store.save(saved)
+            return try book.commit(change)
         } catch {
             throw .state(error)
+        }
+    }
+
+    /// Commits a change of a background path (a boot assessment, the end of a transaction), whose
+    /// only caller is the daemon itself: a failed write is logged and stays in `status`
+    /// (`StateProblem`) until a later write succeeds; memory keeps what the disk holds.
+    /// Returns whether the change was recorded.
+    @discardableResult
+    func commitInBackground(_ what: String, _ change: (inout DaemonState) -> Void) -> Bool {
+        do {
+            try book.commit(change)
+            return true
+        } catch {
+            log.error("\(what) was not recorded: \(error)")
+            return false
         }
     }
 

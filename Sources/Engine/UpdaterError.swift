@@ -14,6 +14,9 @@ public enum UpdaterError: Error, CustomStringConvertible, Equatable {
     case failed(String)
     case slots(SlotError)
     case state(StateError)
+    /// What was asked for was done (the message says what), but the state that goes with it could
+    /// not be saved: memory, like the disk, still holds the state from before.
+    case notRecorded(done: String, StateError)
     case startup(String)
 
     public var description: String {
@@ -38,6 +41,8 @@ public enum UpdaterError: Error, CustomStringConvertible, Equatable {
             "\(error)"
         case let .state(error):
             "\(error)"
+        case let .notRecorded(done, error):
+            "\(done); but tandemd could not record it: \(error)"
         case let .startup(message):
             message
         }

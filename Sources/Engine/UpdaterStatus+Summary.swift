@@ -7,7 +7,7 @@ extension UpdaterStatus {
         if status.diskProblem != nil { booted += "; THE SLOT DISK IS UNUSABLE (updatectl status)" }
         switch status.boot?.kind {
         case .trial?: booted += " on trial, not yet blessed"
-        case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.rawValue ?? "?"))"
+        case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.displayText ?? "?"))"
         case .noBootableSlot?: booted += "; NO SLOT IS BOOTABLE"
         default: break
         }

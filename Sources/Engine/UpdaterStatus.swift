@@ -61,14 +61,18 @@ public struct UpdaterStatus: Sendable, Equatable {
     /// The bootloader interface the boot state goes through (`[Slots] Backend=`); nil when a
     /// newer tandemd names one this client does not know.
     public var bootBackend: BootBackendKind?
+    /// Why the last change of the saved state could not be written, while none has been since:
+    /// memory kept what the disk holds, so that change did not happen. Daemon-side only for now.
+    public var stateProblem: String?
 
     public init(operation: UpdateOperation, transaction: String?, progress: ProgressReport, newVersion: String?,
                 newSize: UInt64, bootedSlot: SlotName?, bootedVersion: String?, nextBootSlot: SlotName?,
                 slots: [SlotStatus], diskProblem: String? = nil, lastResult: ResultRecord?, rebootPending: Bool, lastCheckTime: Int64,
                 boot: BootReport? = nil, quarantined: [QuarantinedVersion] = [], updates: AutomaticUpdates = AutomaticUpdates(),
                 coordination: CoordinationStatus = CoordinationStatus(), stateRecovery: StateRecovery? = nil,
-                bootBackend: BootBackendKind? = .default) {
+                bootBackend: BootBackendKind? = .default, stateProblem: String? = nil) {
         self.stateRecovery = stateRecovery
+        self.stateProblem = stateProblem
         self.bootBackend = bootBackend
         self.updates = updates
         self.coordination = coordination

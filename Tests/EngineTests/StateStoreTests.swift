@@ -9,12 +9,12 @@ import Testing
         var state = DaemonState()
         state.transaction = TransactionRecord(
             id: "00c0ffee12345678", source: "https://updates.example.com/b.tandem", startTime: 1_780_000_000,
-            bootID: "2f1b1d6a-3c5e-4d7f-9a8b-0c1d2e3f4a5b", version: "3975.2.1", imageSize: 1 << 30, targetSlot: "B",
+            bootID: "2f1b1d6a-3c5e-4d7f-9a8b-0c1d2e3f4a5b", version: "3975.2.1", imageSize: 1 << 30, targetSlot: .b,
             stoppedAt: 1_780_000_123, slotChoice: "B", verifyReadback: false)
         state.lastResult = ResultRecord(
             transaction: "0123456789abcdef", code: .interrupted, message: "tandemd was stopped; resuming",
             version: "3975.1.0", time: 1_779_999_000, bootID: "1e2d3c4b-0000-1111-2222-333344445555")
-        state.pendingReboot = PendingReboot(slot: "A", version: "3975.1.0", imageSize: 512 << 20,
+        state.pendingReboot = PendingReboot(slot: .a, version: "3975.1.0", imageSize: 512 << 20,
                                             bootID: "1e2d3c4b-0000-1111-2222-333344445555", time: 1_779_999_500)
         state.lastCheckTime = 1_779_998_000
         state.slotVersions = [
@@ -57,7 +57,7 @@ import Testing
         var state = DaemonState()
         state.transaction = TransactionRecord(id: "1", source: "/b", startTime: 1, bootID: "x", version: nil, imageSize: nil,
                                               targetSlot: nil, stoppedAt: nil, slotChoice: "auto", verifyReadback: true)
-        state.pendingReboot = PendingReboot(slot: "B", version: "2", imageSize: nil, bootID: "x", time: 2)
+        state.pendingReboot = PendingReboot(slot: .b, version: "2", imageSize: nil, bootID: "x", time: 2)
         try store.save(state)
         #expect(try store.load().state == state)
     }
@@ -150,8 +150,8 @@ import Testing
         #expect(loaded.setAside == nil)
         let state = loaded.state
         #expect(state.lastCheckTime == 0 && state.trial == nil && state.lastResult == nil)
-        #expect(state.pendingReboot == PendingReboot(slot: "B", version: "2.0.0", imageSize: nil, bootID: "x", time: 1))
-        #expect(state.quarantine == [QuarantinedVersion(version: "2.0.0", reason: .markedBad, slot: "B", bootID: "y", time: 2)])
+        #expect(state.pendingReboot == PendingReboot(slot: .b, version: "2.0.0", imageSize: nil, bootID: "x", time: 1))
+        #expect(state.quarantine == [QuarantinedVersion(version: "2.0.0", reason: .markedBad, slot: .b, bootID: "y", time: 2)])
         #expect(state.slotVersions == ["u2": InstalledImage(version: "3.0.0", sha256: nil, time: 3)])
     }
 

@@ -40,11 +40,11 @@ public enum StatusCoding {
             "LastCheckTime": .int64(status.lastCheckTime),
             "Boot": .structure([
                 .string(boot?.kind.rawValue ?? ""), .string(boot?.bootedSlot ?? ""), .string(boot?.version ?? ""),
-                .string(boot?.reason?.rawValue ?? ""), .string(boot?.bootID ?? ""), .string(boot?.installBootID ?? ""),
+                .string(boot?.reason?.displayText ?? ""), .string(boot?.bootID ?? ""), .string(boot?.installBootID ?? ""),
                 .int64(boot?.time ?? 0), .string(boot?.message ?? ""),
             ]),
             "Quarantined": .array(elementSignature: "(ssssx)", status.quarantined.map { entry in
-                .structure([.string(entry.version), .string(entry.reason.rawValue), .string(entry.slot), .string(entry.bootID),
+                .structure([.string(entry.version), .string(entry.reason.displayText), .string(entry.slot.rawValue), .string(entry.bootID),
                             .int64(entry.time)])
             }),
             "Strategy": .string(updates.strategy.rawValue),
@@ -132,7 +132,7 @@ public enum StatusCoding {
             var entries: [QuarantinedVersion] = []
             for element in elements {
                 guard let fields = element.structureValue, fields.count == 5, let version = fields[0].stringValue,
-                      let reason = fields[1].stringValue.map(FallbackReason.init(rawValue:)), let slot = fields[2].stringValue,
+                      let reason = fields[1].stringValue.map(FallbackReason.init(rawValue:)), let slot = fields[2].stringValue.flatMap(SlotName.init(rawValue:)),
                       let bootID = fields[3].stringValue, let time = fields[4].int64Value else { return nil }
                 entries.append(QuarantinedVersion(version: version, reason: reason, slot: slot, bootID: bootID, time: time))
             }

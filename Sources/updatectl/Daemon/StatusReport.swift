@@ -145,11 +145,11 @@ struct StatusReport: Encodable {
                      booted: $0.booted, nextBoot: $0.nextBoot)
         }
         boot = status.boot.map {
-            Boot(kind: $0.kind.rawValue, slot: $0.bootedSlot, version: $0.version, reason: $0.reason?.rawValue,
+            Boot(kind: $0.kind.rawValue, slot: $0.bootedSlot, version: $0.version, reason: $0.reason?.displayText,
                  bootID: $0.bootID, installBootID: $0.installBootID, time: $0.time, message: $0.message)
         }
         quarantined = status.quarantined.map {
-            Quarantined(version: $0.version, reason: $0.reason.rawValue, slot: $0.slot, bootID: $0.bootID, time: $0.time)
+            Quarantined(version: $0.version, reason: $0.reason.displayText, slot: $0.slot.rawValue, bootID: $0.bootID, time: $0.time)
         }
         let automatic = status.updates
         updates = Updates(
@@ -191,7 +191,7 @@ struct StatusReport: Encodable {
             case .normal: "normal"
             case .trial: "TRIAL of version \(boot.version ?? "?"), not yet proven good"
             case .blessed: "trial of version \(boot.version ?? "?") succeeded; blessed"
-            case .fallback: "FALLBACK: version \(boot.version ?? "?") did not boot (\(boot.reason?.rawValue ?? "unknown reason"))"
+            case .fallback: "FALLBACK: version \(boot.version ?? "?") did not boot (\(boot.reason?.displayText ?? "unknown reason"))"
             case .noBootableSlot: "NO BOOTABLE SLOT"
             case let .unknown(text): "\(text) (as a newer tandemd called it)"
             }
@@ -225,7 +225,7 @@ struct StatusReport: Encodable {
         if !reboots.message.isEmpty { lines.append("              \(reboots.message)") }
         if !status.quarantined.isEmpty {
             lines.append("Quarantined:  " + status.quarantined.map {
-                "\($0.version) (\($0.reason.rawValue) in slot \($0.slot), \(formatTime($0.time)))"
+                "\($0.version) (\($0.reason.displayText) in slot \($0.slot.rawValue), \(formatTime($0.time)))"
             }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
