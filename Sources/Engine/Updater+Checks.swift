@@ -168,8 +168,9 @@ extension Updater {
         commitInBackground("what the update server was told") { state in
             state.lastCheckTime = now
             state.omaha.rollbackPending = false
-            // Told once, as update_engine clears its previous-version after sending it.
-            if previous != nil || rolledBack { state.omaha.previousVersion = "" }
+            // Told once, as update_engine clears its previous-version after sending it: the
+            // `0.0.0.0` of a host that never updated included.
+            state.omaha.previousVersion = ""
         }
 
         switch response {

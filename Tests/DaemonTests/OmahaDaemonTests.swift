@@ -186,6 +186,19 @@ import Testing
         setup.harness.stop()
     }
 
+    @Test("a host that never updated sends previousversion 0.0.0.0 once, then \"\", as update_engine does")
+    func previousVersionOfAFreshHostIsSentOnce() throws {
+        let setup = try OmahaFixture(strategy: "off")
+        try setup.serve("noupdate")
+        try setup.harness.start()
+        for _ in 0..<2 {
+            let check = try setup.harness.updatectl(["check"])
+            #expect(check.status == 2 && check.stderr.contains("no update"), "\(check.stderr)")
+        }
+        #expect(try setup.events() == ["3/2 previousversion=0.0.0.0", "3/2 previousversion="])
+        setup.harness.stop()
+    }
+
     @Test("an HTTP error is error 2000+status, reported, and the check is retried later, not at once")
     func httpError() throws {
         let setup = try OmahaFixture()
