@@ -275,7 +275,7 @@ public final class RebootCoordinator: @unchecked Sendable {
         do {
             return try lock.status()
         } catch {
-            throw .failed("cannot read the reboot lock: \(error)")
+            throw .rebootLockRead(error)
         }
     }
 
@@ -285,20 +285,21 @@ public final class RebootCoordinator: @unchecked Sendable {
         guard let lock else {
             throw .refused("Strategy=\(settings.strategy) in [Reboot] uses no lock; there is nothing to release")
         }
-        do {
+        if holder != nil, lock is FleetLockClient {
+            throw .refused("a FleetLock server releases only its own client's slot; release another machine's on the server")
+        }
+        do throws(RebootLockError) {
             if let holder, let locksmith = lock as? LocksmithLock, holder != locksmith.holder {
                 return try locksmith.unlock(holder: holder)
                     ? "released \(holder)'s slot of the reboot lock" : "\(holder) holds no slot of the reboot lock"
             }
-            if holder != nil, lock is FleetLockClient {
-                throw UpdaterError.refused("a FleetLock server releases only its own client's slot; release another "
-                    + "machine's on the server")
-            }
-            let attempt = try lockCalls.locked { () throws(RebootLockError) -> ReleaseAttempt in
-                let attempt = try lock.release()
-                if case .notYet = attempt {} else { recordHeld(false) }
-                return attempt
-            }
+            let attempt = try lockCalls.locked {
+                Result { () throws(RebootLockError) -> ReleaseAttempt in
+                    let attempt = try lock.release()
+                    if case .notYet = attempt {} else { recordHeld(false) }
+                    return attempt
+                }
+            }.get()
             switch attempt {
             case .released, .notHeld:
                 if case .standingDown = role {} else { update(.idle, "") }
@@ -306,10 +307,8 @@ public final class RebootCoordinator: @unchecked Sendable {
             case let .notYet(refusal):
                 return "the lock server did not acknowledge the release yet: \(refusal)"
             }
-        } catch let error as UpdaterError {
-            throw error
         } catch {
-            throw .failed("cannot release the reboot lock: \(error)")
+            throw .rebootLockRelease(error)
         }
     }
 

@@ -42,7 +42,7 @@ extension Updater {
             do {
                 channel = try UpdateChannel.resolve(configuration, runningVersion: host.version)
             } catch {
-                throw CheckFailure(error: .failed("cannot read the update configuration: \(error)"), outcome: .failed)
+                throw CheckFailure(error: .updateConfiguration(error), outcome: .failed)
             }
             lock.locked { self.channel = channel }
             switch channel {
@@ -96,7 +96,7 @@ extension Updater {
             } else {
                 .failed
             }
-            throw CheckFailure(error: .failed("cannot check \(source): \(wrapped)"), outcome: outcome)
+            throw CheckFailure(error: .bundleCheck(source: source, wrapped), outcome: outcome)
         }
         let now = HostFacts.now()
         commitInBackground("the time of the check") { $0.lastCheckTime = now }
@@ -111,7 +111,7 @@ extension Updater {
         do {
             facts = try OmahaHostFacts.gather(root: configuration.root, bootID: bootID)
         } catch {
-            throw CheckFailure(error: .failed("cannot check for updates: \(error)"), outcome: .failed)
+            throw CheckFailure(error: .hostFacts(error), outcome: .failed)
         }
         let aleph = book.state.omaha.alephVersion ?? settings.version ?? "0.0.0"
         let client = OmahaClient(server: settings.server, caBundle: configuration.caBundle,
@@ -141,7 +141,7 @@ extension Updater {
             do {
                 try session.client.send(session.request(.ping, trigger.installSource))
             } catch {
-                throw CheckFailure(error: .failed("cannot ping the update server: \(error)"), outcome: outcome(of: error))
+                throw CheckFailure(error: .updateServer(error, pinging: true), outcome: outcome(of: error))
             }
             let result = CheckResult(available: false, version: pending?.version ?? "", size: 0, message: message)
             return CheckFinding(result: result, record: .pinged, outcome: .noUpdate)
@@ -161,7 +161,7 @@ extension Updater {
                 // As update_engine: the failed check is reported as 3/0 with 2000 + the status.
                 session.report(.failed(error.code), trigger.installSource)
             }
-            throw CheckFailure(error: .failed("cannot check for updates: \(error)"), outcome: outcome(of: error))
+            throw CheckFailure(error: .updateServer(error, pinging: false), outcome: outcome(of: error))
         }
         let now = HostFacts.now()
         // Not recorded: the server hears the previous version or the fallback again next time.

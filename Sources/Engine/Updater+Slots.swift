@@ -163,7 +163,7 @@ extension Updater {
         } catch let error as SlotError {
             throw .slots(error)
         } catch {
-            throw .failed("\(error)")
+            throw .bootState(reason: "\(error)")
         }
         lock.locked { table = after }
         let (bootID, now) = (bootID, HostFacts.now())

@@ -14,7 +14,7 @@ extension Updater {
                 + "updatectl activate to enable; see updatectl status")
         }
         guard let slot = SlotName(rawValue: staged.slot), let digest = bytes(fromHex: staged.sha256) else {
-            throw .failed("the staged update's record is damaged (slot \(staged.slot)); install it again: updatectl update")
+            throw .stagedRecordDamaged(slot: staged.slot)
         }
         var record = TransactionRecord(
             id: HostFacts.transactionID(), source: "slot \(staged.slot) (staged)", startTime: HostFacts.now(), bootID: bootID,

@@ -1,8 +1,11 @@
+import Coordination
+import Omaha
 import Slots
+import Streaming
 
 /// Why tandemd refused or could not do what was asked. The D-Bus layer maps each case to an
 /// error name (docs/dbus.md); the descriptions are shown to users as they are.
-public enum UpdaterError: Error, CustomStringConvertible, Equatable {
+public enum UpdaterError: Error, CustomStringConvertible {
     case busy(transaction: String, operation: UpdateOperation, source: String)
     case notBusy
     case noSource
@@ -11,7 +14,22 @@ public enum UpdaterError: Error, CustomStringConvertible, Equatable {
     /// A mark, rollback or reboot that would leave the machine worse off, with the reason.
     case refused(String)
     case noRebootPending
-    case failed(String)
+    /// update.conf (or the `[Update]` files) could not be read.
+    case updateConfiguration(OmahaHostError)
+    /// The facts an Omaha request carries (machine id, os-release) could not be read.
+    case hostFacts(OmahaHostError)
+    /// The configured bundle could not be looked at.
+    case bundleCheck(source: String, InstallError)
+    /// The update server did not answer a check, or a ping.
+    case updateServer(OmahaClientError, pinging: Bool)
+    /// The record of the staged update names no slot this tandemd knows.
+    case stagedRecordDamaged(slot: String)
+    /// The boot flags could not be written.
+    case bootState(reason: String)
+    case rebootLockRead(RebootLockError)
+    case rebootLockRelease(RebootLockError)
+    /// The bless timer could not be armed on the event loop.
+    case graceTimer(reason: String)
     case slots(SlotError)
     case state(StateError)
     /// What was asked for was done (the message says what), but the state that goes with it could
@@ -35,8 +53,24 @@ public enum UpdaterError: Error, CustomStringConvertible, Equatable {
             reason
         case .noRebootPending:
             "no update is waiting for a reboot; use --force to reboot anyway"
-        case let .failed(message):
-            message
+        case let .updateConfiguration(error):
+            "cannot read the update configuration: \(error)"
+        case let .hostFacts(error):
+            "cannot check for updates: \(error)"
+        case let .bundleCheck(source, error):
+            "cannot check \(source): \(error)"
+        case let .updateServer(error, pinging):
+            pinging ? "cannot ping the update server: \(error)" : "cannot check for updates: \(error)"
+        case let .stagedRecordDamaged(slot):
+            "the staged update's record is damaged (slot \(slot)); install it again: updatectl update"
+        case let .bootState(reason):
+            "cannot change the boot flags: \(reason)"
+        case let .rebootLockRead(error):
+            "cannot read the reboot lock: \(error)"
+        case let .rebootLockRelease(error):
+            "cannot release the reboot lock: \(error)"
+        case let .graceTimer(reason):
+            "cannot wait for the grace period: \(reason)"
         case let .slots(error):
             "\(error)"
         case let .state(error):

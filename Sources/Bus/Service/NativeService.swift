@@ -126,7 +126,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
                         }
                     }
                 } catch {
-                    throw .failed("cannot wait for the grace period: \(error)")
+                    throw .graceTimer(reason: "\(error)")
                 }
             case "Unquarantine":
                 guard authorizer.authorize(call, action: "taking a version out of quarantine") != nil else { return }

@@ -11,7 +11,8 @@ extension UpdaterError {
         case .invalidArgument: BusError.invalidArgs
         case .refused: UpdaterAPI.ErrorName.refused
         case .noRebootPending: UpdaterAPI.ErrorName.noRebootPending
-        case .failed, .slots, .state, .notRecorded, .startup: UpdaterAPI.ErrorName.failed
+        case .updateConfiguration, .hostFacts, .bundleCheck, .updateServer, .stagedRecordDamaged, .bootState, .rebootLockRead,
+             .rebootLockRelease, .graceTimer, .slots, .state, .notRecorded, .startup: UpdaterAPI.ErrorName.failed
         }
         return BusError(name: name, message: description)
     }
