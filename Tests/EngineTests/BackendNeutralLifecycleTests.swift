@@ -28,7 +28,8 @@ struct BackendNeutralLifecycleTests {
         }
 
         static func start(_ harness: InstallHarness, _ backend: FileBootBackend, _ bootIDFile: String,
-                          booted: SlotName, version: String) throws -> Updater {
+                          booted: SlotName, version: String,
+                          adjust: (inout Configuration) -> Void = { _ in }) throws -> Updater {
             try UUID().uuidString.lowercased().write(toFile: bootIDFile, atomically: true, encoding: .utf8)
             var configuration = Configuration()
             configuration.disk = harness.disk.path
@@ -40,6 +41,7 @@ struct BackendNeutralLifecycleTests {
             configuration.bootIDFile = bootIDFile
             configuration.osRelease = harness.fixture.path("os-release")
             configuration.boot.kind = backend.kind
+            adjust(&configuration)
             let updater = try Updater(configuration: configuration, logger: Logger(label: "test"),
                                       bootBackend: backend.factory)
             return updater
