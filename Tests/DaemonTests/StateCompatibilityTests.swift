@@ -50,6 +50,24 @@ import Testing
         harness.stop()
     }
 
+    @Test("state written by the previous version (reasons as prose): read, shown as before, rewritten as identifiers")
+    func thePreviousVersionsState() throws {
+        let harness = try Self.rebootIntoBAfterRewriting { harness, path in
+            var state = try harness.savedState()
+            state["quarantine"] = [["version": "1.9.0", "reason": "tries exhausted", "slot": "B", "bootID": "old", "time": 1]]
+            try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: path))
+        }
+        let status = try harness.updatectlJSON(["status", "--json"])
+        let quarantined = try #require(status["quarantined"] as? [[String: Any]])
+        #expect(quarantined.map { $0["reason"] as? String } == ["tries exhausted"], "display text, as before")
+        #expect(try BootLifecycleTests.bootJSON(harness)["kind"] as? String == "trial")
+        try Self.blessB(harness)
+        let saved = try #require(try harness.savedState()["quarantine"] as? [[String: Any]])
+        #expect(saved.map { $0["reason"] as? String } == ["tries-exhausted"], "the identifier, which an older tandemd reads as unknown")
+        #expect(saved.map { $0["slot"] as? String } == ["B"])
+        harness.stop()
+    }
+
     @Test("a truncated state.json is moved aside: tandemd starts, says so, and mark-good blesses the boot")
     func aTruncatedState() throws {
         var original = Data()

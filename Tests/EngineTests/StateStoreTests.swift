@@ -200,6 +200,49 @@ import Testing
         #expect(try store.load().state == state)
     }
 
+    /// Reasons are machine identifiers in state.json, slots their names; the display text is
+    /// only for people. The previous tandemd wrote the display text, which still reads.
+    @Test func fallbackReasonsAreStableIdentifiersAndTheOldProseStillReads() throws {
+        var state = DaemonState()
+        state.quarantine = FallbackReason.allCases.map {
+            QuarantinedVersion(version: "2.0.0", reason: $0, slot: .b, bootID: "x", time: 1)
+        }
+        let json = try Self.asJSON(state)
+        let written = try #require(json["quarantine"] as? [[String: Any]])
+        #expect(written.map { $0["reason"] as? String } == ["tries-exhausted", "marked-bad", "verification-failed", "not-chosen"])
+        #expect(written.allSatisfy { $0["slot"] as? String == "B" })
+        #expect(FallbackReason.allCases.map(\.displayText)
+                == ["tries exhausted", "marked bad", "verification failed", "not chosen by the bootloader"])
+
+        let directory = try Scratch()
+        _ = try directory.write("""
+            {"quarantine": [{"version": "1.0.0", "reason": "tries exhausted", "slot": "A", "bootID": "y", "time": 2},
+                            {"version": "1.1.0", "reason": "verification failed", "slot": "B", "bootID": "y", "time": 3},
+                            {"version": "1.2.0", "reason": "rolled-back-by-fleet", "slot": "B", "bootID": "y", "time": 4}],
+             "lastBoot": {"kind": "fallback", "bootedSlot": "A", "version": "1.0.0", "reason": "marked bad", "bootID": "y",
+                          "time": 2, "message": "m"}}
+            """, to: "state.json")
+        let loaded = try StateStore(directory: directory.path).load().state
+        #expect(loaded.quarantine.map(\.reason) == [.triesExhausted, .verificationFailed, .unknown("rolled-back-by-fleet")])
+        #expect(loaded.quarantine.map(\.slot) == [.a, .b, .b])
+        #expect(loaded.lastBoot?.reason == .markedBad)
+        // Rewritten with identifiers; a newer tandemd's reason is kept as it was.
+        let rewritten = try #require(try Self.asJSON(loaded)["quarantine"] as? [[String: Any]])
+        #expect(rewritten.map { $0["reason"] as? String } == ["tries-exhausted", "verification-failed", "rolled-back-by-fleet"])
+    }
+
+    /// A slot name this tandemd does not know is never read as A: the record is dropped alone.
+    @Test func anUnknownSlotNameIsNotReadAsA() throws {
+        let directory = try Scratch()
+        _ = try directory.write("""
+            {"pendingReboot": {"slot": "C", "version": "2.0.0", "bootID": "x", "time": 1},
+             "trial": {"slot": "", "version": "2.0.0", "bootID": "x", "installBootID": "w", "since": 1},
+             "quarantine": [{"version": "1.0.0", "reason": "tries-exhausted", "slot": "c", "bootID": "y", "time": 2}]}
+            """, to: "state.json")
+        let loaded = try StateStore(directory: directory.path).load().state
+        #expect(loaded.pendingReboot == nil && loaded.trial == nil && loaded.quarantine.isEmpty)
+    }
+
     static func asJSON(_ state: DaemonState) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(state)) as? [String: Any])
     }
