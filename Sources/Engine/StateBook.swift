@@ -28,6 +28,11 @@ final class StateBook: Sendable {
     /// The last write that failed, while no write has succeeded since.
     var problem: StateError? { lastFailure.withLock { $0 } }
 
+    /// Commits one of the host's transitions (`DaemonState.applying`).
+    func commit(_ event: HostEvent) throws(StateError) {
+        try commit { $0 = $0.applying(event) }
+    }
+
     /// Applies `change` to a copy of the state, writes the copy and then makes it the state in
     /// memory. Returns what `change` returned. A change that changes nothing writes nothing.
     @discardableResult

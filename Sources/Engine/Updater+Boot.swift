@@ -105,10 +105,15 @@ extension Updater {
 
     /// Lets automatic updates offer `version` again.
     public func unquarantine(_ version: String) throws(UpdaterError) -> String {
-        let removed = try commitByCaller { state in
-            let before = state.quarantine.count
-            state.quarantine.removeAll { OSVersion($0.version) == OSVersion(version) }
-            return state.quarantine.count != before
+        let removed: Bool
+        do {
+            removed = try book.commit { state in
+                let before = state
+                state = state.applying(.unquarantined(version: version))
+                return state != before
+            }
+        } catch {
+            throw .state(error)
         }
         guard removed else {
             let listed = status().quarantined.map(\.version)
@@ -147,16 +152,16 @@ extension Updater {
     func recordBlessing() throws(UpdaterError) {
         let slot = booted?.slot.name
         let (bootID, now) = (bootID, HostFacts.now())
-        let blessed: BootReport? = try commitByCaller { state in
-            guard let trial = state.trial, trial.slot == slot else { return nil }
-            state.trial = nil
-            let report = BootReport(
-                kind: .blessed, bootedSlot: trial.slot.rawValue, version: trial.version, reason: nil, bootID: bootID,
-                installBootID: trial.installBootID, time: now,
-                message: "version \(trial.version) in slot \(trial.slot.rawValue) proved itself and was marked good; "
-                    + "the other slot may now be updated")
-            state.lastBoot = report
-            return report
+        guard let slot else { return }
+        let blessed: BootReport?
+        do {
+            blessed = try book.commit { state in
+                let before = state
+                state = state.applying(.blessed(slot: slot, bootID: bootID, now: now))
+                return state != before ? state.lastBoot : nil
+            }
+        } catch {
+            throw .state(error)
         }
         if let blessed {
             log.notice("\(blessed.message)", metadata: ["boot": "blessed", "version": "\(blessed.version ?? "")"])

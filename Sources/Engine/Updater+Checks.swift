@@ -75,7 +75,7 @@ extension Updater {
     }
 
     private func recordCheck(_ record: CheckRecord) {
-        commitInBackground("the outcome of the check") { $0.lastCheck = record }
+        commitInBackground("the outcome of the check", .checked(record))
         notifyChanged()
     }
 
@@ -99,7 +99,7 @@ extension Updater {
             throw CheckFailure(error: .bundleCheck(source: source, wrapped), outcome: outcome)
         }
         let now = HostFacts.now()
-        commitInBackground("the time of the check") { $0.lastCheckTime = now }
+        commitInBackground("the time of the check", .checkTime(now))
         let result = finding.result
         return CheckFinding(result: result, record: finding.record,
                             installSource: result.available ? source : nil, offer: nil,
@@ -165,13 +165,7 @@ extension Updater {
         }
         let now = HostFacts.now()
         // Not recorded: the server hears the previous version or the fallback again next time.
-        commitInBackground("what the update server was told") { state in
-            state.lastCheckTime = now
-            state.omaha.rollbackPending = false
-            // Told once, as update_engine clears its previous-version after sending it: the
-            // `0.0.0.0` of a host that never updated included.
-            state.omaha.previousVersion = ""
-        }
+        commitInBackground("what the update server was told", .serverTold(at: now))
 
         switch response {
         case let .noUpdate(pollInterval):

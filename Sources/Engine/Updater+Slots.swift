@@ -116,9 +116,7 @@ extension Updater {
         let slot = booted?.slot.name
         do throws(StateError) {
             // The trial ended by choice: the next boot is not a failed one.
-            try book.commit { state in
-                if state.trial?.slot == slot { state.trial = nil }
-            }
+            if let slot { try book.commit(.trialEnded(slot: slot)) }
         } catch {
             throw .notRecorded(done: outcome.message, error)
         }
@@ -169,7 +167,8 @@ extension Updater {
         let (bootID, now) = (bootID, HostFacts.now())
         do throws(StateError) {
             try book.commit { state in
-                state.pendingReboot = Self.pendingReboot(after: after, booted: booted, state: state, bootID: bootID, now: now)
+                state = state.applying(.pendingRebootChanged(
+                    Self.pendingReboot(after: after, booted: booted, state: state, bootID: bootID, now: now)))
             }
         } catch {
             log.notice("\(decision.message)")

@@ -50,24 +50,21 @@ extension Updater {
         } catch .stream(.cancelled) {
             return stopped(record.id, reason: lock.locked { running?.stopReason } ?? .cancelled(uid: nil))
         } catch {
-            let changed: Bool = if case .stagedImageChanged = error { true } else { false }
-            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)") { state in
-                // What the slot holds is no longer what was staged.
-                if changed { state.staged = nil }
-            }
+            // What the slot holds is no longer what was staged.
+            let effects: [HostEvent] = if case .stagedImageChanged = error { [.stagedDropped] } else { [] }
+            return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)",
+                          effects: effects)
         }
         rereadTable()
-        let activation = activationChange(slot: slot, version: staged.version, size: staged.size)
+        let activated = activation(slot: slot, version: staged.version, size: staged.size)
         if let offer = staged.offer, case var .omaha(settings) = refreshChannel() {
             settings.server = offer.server
             if let session = try? omahaSession(settings) { session.report(.installed, .onDemand) }
         }
         finish(record.id, code: .success,
                message: "activated version \(staged.version) in slot \(staged.slot) after verifying it again; it boots on "
-                   + "trial at the next reboot: updatectl reboot", version: staged.version) { state in
-            state.staged = nil
-            activation(&state)
-        }
+                   + "trial at the next reboot: updatectl reboot", version: staged.version,
+               effects: [.stagedDropped, activated])
         coordinator.updateReady(version: staged.version)
     }
 }

@@ -146,10 +146,7 @@ extension Updater {
         let result = ResultRecord(transaction: interrupted.id, code: .interrupted, message: message,
                                   version: interrupted.version ?? "", time: HostFacts.now(), bootID: bootID)
         // Not recorded: the record stays, and the next start reports it again.
-        commitInBackground("the end of interrupted transaction \(interrupted.id)") { state in
-            state.transaction = nil
-            state.lastResult = result
-        }
+        commitInBackground("the end of interrupted transaction \(interrupted.id)", .transactionEnded(result))
         log.warning("\(message)", metadata: ["transaction": "\(interrupted.id)"])
         notify(.completed(result))
         guard resume else { return }
@@ -177,10 +174,7 @@ extension Updater {
             + "so nothing is resumed"
         let result = ResultRecord(transaction: interrupted.id, code: .success, message: message, version: version,
                                   time: HostFacts.now(), bootID: bootID)
-        guard commitInBackground("the end of interrupted transaction \(interrupted.id)", { state in
-            state.transaction = nil
-            state.lastResult = result
-        }) else { return }
+        guard commitInBackground("the end of interrupted transaction \(interrupted.id)", .transactionEnded(result)) else { return }
         // Its checkpoint names the running slot, so it could never be resumed from again.
         try? CheckpointStore(stateDirectory: configuration.stateDirectory).remove()
         log.notice("\(message)", metadata: ["transaction": "\(interrupted.id)"])
@@ -216,7 +210,7 @@ extension Updater {
         if let refusal { throw refusal }
         if persisted {
             do throws(UpdaterError) {
-                try commitByCaller { $0.transaction = record }
+                try commitByCaller(.transactionRecorded(record))
             } catch {
                 lock.locked {
                     running = nil
@@ -276,7 +270,7 @@ extension Updater {
             record.offer = found.offer
             do throws(UpdaterError) {
                 // Before anything is written: a restart must know what to resume, and from where.
-                try commitByCaller { [record] in $0.transaction = record }
+                try commitByCaller(.transactionRecorded(record))
             } catch {
                 return finish(record.id, code: .failed, message: "cannot install version \(found.result.version): \(error); nothing was written")
             }
@@ -296,10 +290,7 @@ extension Updater {
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
         // The install is about to write the slot a pending (or staged) update sits in: that update is gone.
         do throws(UpdaterError) {
-            try commitByCaller { state in
-                state.pendingReboot = nil
-                state.staged = nil
-            }
+            try commitByCaller(.targetWillBeWritten)
         } catch {
             session?.report(.failed(.error), trigger.installSource)
             return finish(record.id, code: .failed, message: "cannot install: \(error); nothing was written")
@@ -334,7 +325,7 @@ extension Updater {
                 }
                 do throws(StateError) {
                     // Before the slot is written: a restart must know which slot the install invalidated.
-                    try book.commit { $0.transaction = verified }
+                    if let verified { try book.commit(.transactionRecorded(verified)) }
                 } catch {
                     throw .declined("cannot record which slot the install writes: \(error); nothing was written")
                 }
@@ -391,25 +382,22 @@ extension Updater {
                 + "updatectl activate"
         let installed = InstalledImage(version: version, sha256: hexString(result.manifest.imageSHA256),
                                        size: result.manifest.imageSize, time: HostFacts.now())
-        let activation = result.activated ? activationChange(slot: slot, version: version, size: result.manifest.imageSize) : nil
-        let staged = StagedUpdate(slot: slot.rawValue, version: version, size: result.manifest.imageSize,
-                                  sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(), offer: record.offer)
-        finish(record.id, code: .success, message: message, version: version) { state in
-            state.slotVersions[result.slot.partition.uniqueGUID.description] = installed
-            if let activation { activation(&state) } else { state.staged = staged }
+        let outcome: HostEvent = if result.activated {
+            activation(slot: slot, version: version, size: result.manifest.imageSize)
+        } else {
+            .staged(StagedUpdate(slot: slot.rawValue, version: version, size: result.manifest.imageSize,
+                                 sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(), offer: record.offer))
         }
+        finish(record.id, code: .success, message: message, version: version,
+               effects: [.imageWritten(partitionUUID: result.slot.partition.uniqueGUID.description, image: installed), outcome])
         if result.activated { coordinator.updateReady(version: version) }
     }
 
     /// The slot is on trial: an update waits for the reboot, and the server will hear which
     /// version it replaced (update_engine's previous-version).
-    func activationChange(slot: SlotName, version: String, size: UInt64) -> @Sendable (inout DaemonState) -> Void {
+    func activation(slot: SlotName, version: String, size: UInt64) -> HostEvent {
         let pending = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
-        let previous = lock.locked { requestVersionLocked }
-        return { state in
-            state.pendingReboot = pending
-            state.omaha.previousVersion = previous
-        }
+        return .activated(pending, previousVersion: lock.locked { requestVersionLocked })
     }
 
     func stopped(_ id: String, reason: StopReason) {
@@ -418,7 +406,7 @@ extension Updater {
             // Not the end of the transaction: the next start resumes it.
             let now = HostFacts.now()
             // Not recorded: the next start calls it a crash instead of a stop; it resumes all the same.
-            commitInBackground("the stop of transaction \(id)") { $0.transaction?.stoppedAt = now }
+            commitInBackground("the stop of transaction \(id)", .transactionStopped(at: now))
             lock.locked {
                 running = nil
                 operation = .idle
@@ -435,23 +423,19 @@ extension Updater {
         }
     }
 
-    /// Ends the running transaction: records the result, with what else it changed (`change`), in
+    /// Ends the running transaction: records the result, with what else it changed (`effects`), in
     /// one commit; clears the transaction and tells the observer.
     ///
     /// When the record cannot be written, memory stays as the disk has it (the transaction still
     /// recorded, so the next start reports it as interrupted) and the result says so.
     func finish(_ id: String, code: ResultCode, message: String, version: String? = nil,
-                change: (inout DaemonState) -> Void = { _ in }) {
+                effects: [HostEvent] = []) {
         rereadTable()
         let version = version ?? lock.locked { running?.record.version } ?? ""
         var record = ResultRecord(transaction: id, code: code, message: message, version: version, time: HostFacts.now(),
                                   bootID: bootID)
         do throws(StateError) {
-            try book.commit { [record] state in
-                state.transaction = nil
-                state.lastResult = record
-                change(&state)
-            }
+            try book.commit(.transactionEnded(record, effects: effects))
         } catch {
             record.code = .failed
             record.message = message + "; but tandemd could not record the end of the transaction (it is reported as "

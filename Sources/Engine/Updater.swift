@@ -141,9 +141,7 @@ public final class Updater: @unchecked Sendable {
     }
 
     private func recordRebootLock(held: Bool) {
-        commitInBackground(held ? "holding the fleet's reboot lock" : "releasing the fleet's reboot lock") {
-            $0.rebootLockHeld = held
-        }
+        commitInBackground(held ? "holding the fleet's reboot lock" : "releasing the fleet's reboot lock", .rebootLockHeld(held))
     }
 
     /// Registers the one observer (the D-Bus layer). Called from worker threads and from
@@ -253,10 +251,9 @@ public final class Updater: @unchecked Sendable {
     }
 
     /// Commits a change someone asked for: a failed write is their error (`.state`).
-    @discardableResult
-    func commitByCaller<T>(_ change: (inout DaemonState) -> T) throws(UpdaterError) -> T {
+    func commitByCaller(_ event: HostEvent) throws(UpdaterError) {
         do {
-            return try book.commit(change)
+            try book.commit(event)
         } catch {
             throw .state(error)
         }
@@ -267,9 +264,9 @@ public final class Updater: @unchecked Sendable {
     /// (`StateProblem`) until a later write succeeds; memory keeps what the disk holds.
     /// Returns whether the change was recorded.
     @discardableResult
-    func commitInBackground(_ what: String, _ change: (inout DaemonState) -> Void) -> Bool {
+    func commitInBackground(_ what: String, _ event: HostEvent) -> Bool {
         do {
-            try book.commit(change)
+            try book.commit(event)
             return true
         } catch {
             log.error("\(what) was not recorded: \(error)")

@@ -12,20 +12,21 @@ import TestSupport
     /// Slots A (partition 3) and B (partition 4) of a real GPT image (sgdisk), booted from `booted`.
     let harness: InstallHarness
     let pair: SlotPair
-    let bootedSlot: [SlotName: BootedSlot]
+    let bootedA: BootedSlot
+    let bootedB: BootedSlot
 
     init() throws {
         harness = try InstallHarness()
         pair = try harness.pair()
-        bootedSlot = try [.a: BootedSlot.locate(disk: harness.disk.path, bootedSlot: "A"),
-                          .b: BootedSlot.locate(disk: harness.disk.path, bootedSlot: "B")]
+        bootedA = try BootedSlot.locate(disk: harness.disk.path, bootedSlot: "A")
+        bootedB = try BootedSlot.locate(disk: harness.disk.path, bootedSlot: "B")
     }
 
     func inputs(booted: SlotName, a: BootAttributes, b: BootAttributes, saved: DaemonState,
                 recorded: LastBoot? = nil) -> BootAssessment.Inputs {
         let table = BootTable(attributes: [pair[.a].partition.number: a, pair[.b].partition.number: b],
                               bootPartitions: [pair[.a].partition.number, pair[.b].partition.number])
-        return BootAssessment.Inputs(saved: saved, table: table, booted: bootedSlot[booted]!,
+        return BootAssessment.Inputs(saved: saved, table: table, booted: booted == .a ? bootedA : bootedB,
                                      bootID: Self.thisBoot, hostVersion: booted == .b ? "2.0.0" : "1.5.0",
                                      recordedBoot: recorded, now: Self.now)
     }
