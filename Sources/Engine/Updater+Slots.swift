@@ -126,7 +126,7 @@ extension Updater {
     /// What a reboot would do now; throws when none is pending, unless forced.
     public func rebootPlan(force: Bool) throws(UpdaterError) -> String {
         let current = status()
-        if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+        if let busy = runner.busyError { throw busy }
         guard let next = current.nextBootSlot else {
             throw .refused("no slot is bootable; rebooting now would leave the machine unable to start")
         }
@@ -145,13 +145,13 @@ extension Updater {
         _ decide: (BootedSlot, BootTable) throws(UpdaterError) -> (change: (inout BootTable) -> Void, message: String)
     ) throws(UpdaterError) -> (slot: SlotName, message: String) {
         // At once, rather than after waiting for the lock a running install holds.
-        if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+        if let busy = runner.busyError { throw busy }
         let booted: BootedSlot
         let decision: (change: (inout BootTable) -> Void, message: String)
         let after: BootTable
         do {
             (booted, decision, after) = try slotDisk.exclusive { booted, control in
-                if let busy = lock.locked({ busyErrorLocked() }) { throw busy }
+                if let busy = runner.busyError { throw busy }
                 let current = try control.read().table
                 let decision = try decide(booted, current)
                 return (booted, decision, try control.update(decision.change).after)

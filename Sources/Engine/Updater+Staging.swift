@@ -37,18 +37,14 @@ extension Updater {
             return finish(record.id, code: .failed, message: "cannot activate version \(staged.version): \(error)")
         }
         let installer = Installer(booted: booted, trust: trust, options: installOptions(record))
-        let stop = lock.locked {
-            running?.installer = installer
-            return running?.stopReason
-        }
-        if let stop { return stopped(record.id, reason: stop) }
+        if let stop = runner.attach(installer, operation: nil) { return stopped(record.id, reason: stop) }
         do {
             _ = try installer.activateStaged(slot: slot, imageSize: staged.size, imageSHA256: digest, progress: { [self] report in
-                lock.locked { progress = ProgressReport(report) }
+                runner.report(operation: nil, progress: ProgressReport(report))
                 notifyChanged()
             })
         } catch .stream(.cancelled) {
-            return stopped(record.id, reason: lock.locked { running?.stopReason } ?? .cancelled(uid: nil))
+            return stopped(record.id, reason: runner.stopReason ?? .cancelled(uid: nil))
         } catch {
             // What the slot holds is no longer what was staged.
             let effects: [HostEvent] = if case .stagedImageChanged = error { [.stagedDropped] } else { [] }

@@ -78,10 +78,7 @@ extension Updater {
             } catch {
                 result = .failure(error)
             }
-            lock.locked {
-                running = nil
-                operation = .idle
-            }
+            runner.end()
             notifyChanged()
             rescheduleAfter(result)
             if trigger == .scheduled, case let .success(finding) = result { applyStrategy(to: finding) }
@@ -92,13 +89,7 @@ extension Updater {
     /// Stops the running transaction at the next chunk. The target slot stays invalidated; the
     /// booted slot is never touched. Returns the transaction's id.
     public func cancel(by uid: UInt32?) throws(UpdaterError) -> String {
-        let stopping = lock.locked { () -> (id: String, installer: Installer?)? in
-            guard let current = running, !current.isCheck else { return nil }
-            running?.stopReason = .cancelled(uid: uid)
-            return (current.record.id, current.installer)
-        }
-        guard let (id, installer) = stopping else { throw .notBusy }
-        installer?.cancel()
+        guard let id = runner.cancel(by: uid) else { throw .notBusy }
         log.notice("cancel requested", metadata: ["transaction": "\(id)", "uid": "\(uid.map(String.init) ?? "?")"])
         return id
     }
@@ -106,14 +97,7 @@ extension Updater {
     /// For SIGTERM: stops a running install after checkpointing it, keeps the transaction for
     /// the next start, and returns once the worker has finished.
     public func shutdown() {
-        let (installer, worker) = lock.locked {
-            shuttingDown = true
-            if running != nil { running?.stopReason = .shutdown }
-            // Taken, so that a second SIGTERM cannot join the same thread twice.
-            defer { self.worker = nil }
-            return (running?.installer, self.worker)
-        }
-        installer?.cancel()
+        let worker = runner.stopForShutdown()
         worker?.join()
         coordinator.stop()
     }
@@ -199,34 +183,16 @@ extension Updater {
     func begin(_ record: TransactionRecord, operation first: UpdateOperation, persisted: Bool,
                        work: @escaping @Sendable () -> Void) throws(UpdaterError) {
         // Claimed first, so that no second transaction starts while this one's record is written.
-        let refusal = lock.locked { () -> UpdaterError? in
-            if shuttingDown { return .startup("tandemd is stopping; try again once it has restarted") }
-            if let busy = busyErrorLocked() { return busy }
-            running = RunningTransaction(record: record, isCheck: !persisted)
-            operation = first
-            progress = .none
-            return nil
-        }
-        if let refusal { throw refusal }
+        try runner.claim(record, isCheck: !persisted, operation: first)
         if persisted {
             do throws(UpdaterError) {
                 try commitByCaller(.transactionRecorded(record))
             } catch {
-                lock.locked {
-                    running = nil
-                    operation = .idle
-                }
+                runner.end()
                 throw error
             }
         }
-        lock.locked {
-            // The previous worker has finished its transaction; it may still be returning.
-            let previous = worker
-            worker = JoinableThread {
-                previous?.join()
-                work()
-            }
-        }
+        runner.start(work)
         notifyChanged()
     }
 
@@ -274,7 +240,7 @@ extension Updater {
             } catch {
                 return finish(record.id, code: .failed, message: "cannot install version \(found.result.version): \(error); nothing was written")
             }
-            lock.locked { running?.record = record }
+            runner.updateRecord { [record] in $0 = record }
         }
         let session = record.offer.flatMap(eventSession)
         let trigger: CheckTrigger = record.scheduled == true ? .scheduled : .onDemand
@@ -295,19 +261,12 @@ extension Updater {
             session?.report(.failed(.error), trigger.installSource)
             return finish(record.id, code: .failed, message: "cannot install: \(error); nothing was written")
         }
-        let stop = lock.locked {
-            running?.installer = installer
-            if running?.stopReason == nil { operation = .preparing }
-            return running?.stopReason
-        }
+        let stop = runner.attach(installer, operation: .preparing)
         notifyChanged()
         if let stop { return stopped(record.id, reason: stop) }
         do {
             let result = try installer.install(record.source, progress: { [self] report in
-                lock.locked {
-                    if running?.stopReason == nil { operation = UpdateOperation(report.phase) }
-                    progress = ProgressReport(report)
-                }
+                runner.report(operation: UpdateOperation(report.phase), progress: ProgressReport(report))
                 notifyChanged()
             }, accepted: { [self, force = record.force == true] manifest, slot throws(InstallError) in
                 if let entry = quarantineEntry(manifest.version), force {
@@ -317,11 +276,10 @@ extension Updater {
                         + "(\(entry.reason.displayText)); nothing was written; install it anyway with --force, or "
                         + "updatectl unquarantine \(manifest.version)")
                 }
-                let verified = lock.locked { () -> TransactionRecord? in
-                    running?.record.version = manifest.version
-                    running?.record.imageSize = manifest.imageSize
-                    running?.record.targetSlot = slot.name
-                    return running?.record
+                let verified = runner.updateRecord { record in
+                    record.version = manifest.version
+                    record.imageSize = manifest.imageSize
+                    record.targetSlot = slot.name
                 }
                 do throws(StateError) {
                     // Before the slot is written: a restart must know which slot the install invalidated.
@@ -336,7 +294,7 @@ extension Updater {
             if result.activated { session?.report(.installed, trigger.installSource) }
             succeed(record, result)
         } catch .stream(.cancelled) {
-            let reason = lock.locked { running?.stopReason } ?? .cancelled(uid: nil)
+            let reason = runner.stopReason ?? .cancelled(uid: nil)
             if reason != .shutdown { session?.report(.failed(.error), trigger.installSource) }
             stopped(record.id, reason: reason)
         } catch {
@@ -369,7 +327,7 @@ extension Updater {
     }
 
     private func succeed(_ record: TransactionRecord, _ result: InstallResult) {
-        lock.locked { operation = .finalizing }
+        runner.set(operation: .finalizing)
         notifyChanged()
         rereadTable()
         let version = result.manifest.version
@@ -400,22 +358,18 @@ extension Updater {
         return .activated(pending, previousVersion: lock.locked { requestVersionLocked })
     }
 
-    func stopped(_ id: String, reason: StopReason) {
+    func stopped(_ id: String, reason: TransactionRunner.StopReason) {
         switch reason {
         case .shutdown:
             // Not the end of the transaction: the next start resumes it.
             let now = HostFacts.now()
             // Not recorded: the next start calls it a crash instead of a stop; it resumes all the same.
             commitInBackground("the stop of transaction \(id)", .transactionStopped(at: now))
-            lock.locked {
-                running = nil
-                operation = .idle
-                progress = .none
-            }
+            runner.end()
             log.notice("install stopped for shutdown; it resumes when tandemd starts", metadata: ["transaction": "\(id)"])
             notifyChanged()
         case let .cancelled(uid):
-            let target = lock.locked { running?.record.targetSlot }
+            let target = runner.snapshot.record?.targetSlot
             let who = uid.map { " by uid \($0)" } ?? ""
             let slotNote = target.map { "slot \($0.rawValue) was left unbootable" } ?? "no slot was changed"
             let bootedNote = booted.map { "the booted slot \($0.slot.name.rawValue)" } ?? "the booted slot"
@@ -431,7 +385,7 @@ extension Updater {
     func finish(_ id: String, code: ResultCode, message: String, version: String? = nil,
                 effects: [HostEvent] = []) {
         rereadTable()
-        let version = version ?? lock.locked { running?.record.version } ?? ""
+        let version = version ?? runner.snapshot.record?.version ?? ""
         var record = ResultRecord(transaction: id, code: code, message: message, version: version, time: HostFacts.now(),
                                   bootID: bootID)
         do throws(StateError) {
@@ -441,12 +395,8 @@ extension Updater {
             record.message = message + "; but tandemd could not record the end of the transaction (it is reported as "
                 + "interrupted at the next start): \(error)"
         }
-        let result = lock.locked {
-            running = nil
-            operation = .idle
-            progress = .none
-            return record
-        }
+        runner.end()
+        let result = record
         if result.code == .success || result.code == .noUpdate {
             log.info("\(result.message)", metadata: ["transaction": "\(id)", "result": "\(result.code.name)"])
         } else {

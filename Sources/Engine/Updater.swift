@@ -33,18 +33,16 @@ public final class Updater: @unchecked Sendable {
     /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
     public private(set) var coordinator: RebootCoordinator!
 
+    /// The transaction in flight, its worker thread and what stops it.
+    let runner = TransactionRunner()
+
     let lock = Condition()
     // Everything below is guarded by `lock`.
-    var operation = UpdateOperation.idle
-    var running: RunningTransaction?
-    var progress = ProgressReport.none
     var table: BootTable
     /// What the bootloader recorded about the running boot, as last read with `table` (nil
     /// for backends whose bootloader records nothing).
     var recordedBoot: LastBoot?
     var tableReadAt = 0.0
-    var worker: JoinableThread?
-    var shuttingDown = false
     /// Whether this boot was assessed (`assessBoot`): not yet while the disk has never been read.
     var bootAssessed = false
     /// Where updates come from, as last worked out (`refreshChannel`).
@@ -53,20 +51,6 @@ public final class Updater: @unchecked Sendable {
     /// Arms the daemon's timer for the next automatic check, `delay` seconds from now.
     var armCheckTimer: (@Sendable (Int) -> Void)?
     private var observer: (@Sendable (UpdaterEvent) -> Void)?
-
-    /// The transaction in flight, with what stops it.
-    struct RunningTransaction {
-        var record: TransactionRecord
-        /// A check only: nothing to stop, it ends by itself within the connect timeout.
-        var isCheck = false
-        var installer: Installer?
-        var stopReason: StopReason?
-    }
-
-    enum StopReason: Equatable {
-        case cancelled(uid: UInt32?)
-        case shutdown
-    }
 
     /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
     /// the daemon with a message saying what to fix, except the disk's: a disk that cannot be
@@ -172,6 +156,8 @@ public final class Updater: @unchecked Sendable {
         let (booted, diskProblem) = slotDisk.current
         let saved = book.state
         let stateProblem = book.problem
+        let transaction = runner.snapshot
+        let running = transaction.record
         return lock.locked {
             let next = booted.flatMap { booted in table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } }
             let slots = (booted?.pair.slots ?? []).map { slot in
@@ -183,9 +169,9 @@ public final class Updater: @unchecked Sendable {
             }
             let pending = pendingRebootLocked(saved) != nil
             return UpdaterStatus(
-                operation: operation, transaction: running?.record.id, progress: progress,
-                newVersion: running != nil ? running?.record.version : (pending ? saved.pendingReboot?.version : nil),
-                newSize: running != nil ? running?.record.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
+                operation: transaction.operation, transaction: running?.id, progress: transaction.progress,
+                newVersion: running != nil ? running?.version : (pending ? saved.pendingReboot?.version : nil),
+                newSize: running != nil ? running?.imageSize ?? 0 : (pending ? saved.pendingReboot?.imageSize ?? 0 : 0),
                 bootedSlot: booted?.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
                 diskProblem: diskProblem.map { "\($0)" },
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
@@ -272,10 +258,5 @@ public final class Updater: @unchecked Sendable {
             log.error("\(what) was not recorded: \(error)")
             return false
         }
-    }
-
-    func busyErrorLocked() -> UpdaterError? {
-        guard let running else { return nil }
-        return .busy(transaction: running.record.id, operation: operation, source: running.record.source)
     }
 }
