@@ -23,10 +23,11 @@ extension Updater {
             return nil
         }
         let booted = bootedSlot.slot.name.rawValue
-        var inputs = lock.locked {
-            bootAssessed = true
-            return BootAssessment.Inputs(saved: book.state, table: table, booted: bootedSlot, bootID: bootID,
-                                  hostVersion: host.version, recordedBoot: recordedBoot, now: HostFacts.now())
+        let saved = book.state
+        var inputs = cache.withLock { cache in
+            cache.bootAssessed = true
+            return BootAssessment.Inputs(saved: saved, table: cache.table, booted: bootedSlot, bootID: bootID,
+                                         hostVersion: host.version, recordedBoot: cache.recordedBoot, now: HostFacts.now())
         }
         // The slow part, outside any lock: queries and marks go on while a whole slot is hashed.
         let intact = BootAssessment.slotToVerify(inputs).map { slotHoldsInstalledImage($0, on: bootedSlot.pair.disk, saved: inputs.saved) } ?? true
@@ -61,7 +62,7 @@ extension Updater {
         notifyChanged()
         coordinator.bootAssessed(report.kind)
         // tandemd restarted while an update waits for its reboot: the way there resumes.
-        if let pending = lock.locked({ pendingRebootLocked(book.state) }) { coordinator.updateReady(version: pending.version) }
+        if let pending = pendingReboot(book.state) { coordinator.updateReady(version: pending.version) }
         return report
     }
 
@@ -71,13 +72,13 @@ extension Updater {
     func assessBootIfPending() {
         guard booted != nil else { return }
         // Claimed in one step, so that two callers cannot both assess.
-        let claimed = lock.locked { () -> Bool in
-            defer { bootAssessed = true }
-            return !bootAssessed
+        let claimed = cache.withLock { cache -> Bool in
+            defer { cache.bootAssessed = true }
+            return !cache.bootAssessed
         }
         guard claimed else { return }
         rereadTable()
-        if assessBoot() == nil { lock.locked { bootAssessed = false } }
+        if assessBoot() == nil { cache.withLock { $0.bootAssessed = false } }
     }
 
     /// Whether `slot` still holds, byte for byte, the image tandemd installed and verified there
@@ -129,7 +130,7 @@ extension Updater {
     /// system known to boot, and must not be overwritten.
     func trialGuardRefusal() -> UpdaterError? {
         guard let booted else { return nil }
-        let flags = lock.locked { table[booted.slot.partition.number] }
+        let flags = cache.withLock { $0.table[booted.slot.partition.number] }
         guard !flags.successful else { return nil }
         let other = booted.slot.name.other.rawValue
         return .refused("slot \(booted.slot.name.rawValue), which is running, has not been proven good yet (\(flags)); "

@@ -44,7 +44,7 @@ extension Updater {
             } catch {
                 throw CheckFailure(error: .updateConfiguration(error), outcome: .failed)
             }
-            lock.locked { self.channel = channel }
+            cache.withLock { $0.channel = channel }
             switch channel {
             case let .bundle(source):
                 finding = try checkBundle(source, force: force)
@@ -81,7 +81,7 @@ extension Updater {
 
     private func checkBundle(_ source: String, force: Bool) throws(CheckFailure) -> CheckFinding {
         let saved = book.state
-        let pending = lock.locked { pendingRebootLocked(saved)?.version }
+        let pending = pendingReboot(saved)?.version
         let quarantine = force ? [] : saved.quarantine
         let finding: UpdateCheck.Finding
         do {
@@ -123,7 +123,7 @@ extension Updater {
     private func checkOmaha(_ settings: OmahaSettings, trigger: CheckTrigger, force: Bool) throws(CheckFailure) -> CheckFinding {
         let session = try omahaSession(settings)
         let saved = book.state
-        let pending = lock.locked { pendingRebootLocked(saved) }
+        let pending = pendingReboot(saved)
         let onTrial = saved.trial.map { $0.slot == booted?.slot.name && $0.bootID == bootID } ?? false
         let (reporting, staged) = (saved.omaha, saved.staged)
 

@@ -10,9 +10,9 @@ extension Updater {
             log.info("automatic update checks are off (Strategy=off)")
             return
         }
-        let delay = lock.locked {
-            armCheckTimer = arm
-            return scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) })
+        let delay = cache.withLock { cache in
+            cache.armCheckTimer = arm
+            return cache.scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) })
         }
         log.info("first automatic update check in \(delay) s", metadata: ["strategy": "\(configuration.strategy.rawValue)"])
         notifyChanged()
@@ -53,9 +53,9 @@ extension Updater {
     /// Nothing happens before `startSchedule` (or with `Strategy=off`). Returns the delay.
     @discardableResult
     private func rearm(_ decide: (inout UpdateScheduler, Int64) -> Int) -> Int? {
-        let (delay, arm) = lock.locked { () -> (Int?, (@Sendable (Int) -> Void)?) in
-            guard let armCheckTimer else { return (nil, nil) }
-            return (decide(&scheduler, HostFacts.now()), armCheckTimer)
+        let (delay, arm) = cache.withLock { cache -> (Int?, (@Sendable (Int) -> Void)?) in
+            guard let armCheckTimer = cache.armCheckTimer else { return (nil, nil) }
+            return (decide(&cache.scheduler, HostFacts.now()), armCheckTimer)
         }
         guard let delay, let arm else { return nil }
         notifyChanged()
@@ -89,15 +89,15 @@ extension Updater {
     /// answer when the files cannot be read: the check itself will report why.
     func refreshChannel() -> UpdateChannel {
         let fresh = try? UpdateChannel.resolve(configuration, runningVersion: host.version)
-        return lock.locked {
-            if let fresh { channel = fresh }
-            return channel
+        return cache.withLock { cache in
+            if let fresh { cache.channel = fresh }
+            return cache.channel
         }
     }
 
     /// The version requests claim: update.conf's override if any, else the running version.
-    var requestVersionLocked: String {
-        if case let .omaha(settings) = channel, let version = settings.version { return version }
+    var requestVersion: String {
+        if case let .omaha(settings) = cache.withLock({ $0.channel }), let version = settings.version { return version }
         return host.version ?? "0.0.0"
     }
 }

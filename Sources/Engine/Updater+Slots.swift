@@ -163,7 +163,7 @@ extension Updater {
         } catch {
             throw .bootState(reason: "\(error)")
         }
-        lock.locked { table = after }
+        cache.withLock { $0.table = after }
         let (bootID, now) = (bootID, HostFacts.now())
         do throws(StateError) {
             try book.commit { state in
@@ -177,7 +177,7 @@ extension Updater {
         }
         log.notice("\(decision.message)")
         notifyChanged()
-        if let pending = lock.locked({ pendingRebootLocked(book.state) }) {
+        if let pending = pendingReboot(book.state) {
             coordinator.updateReady(version: pending.version)
         } else {
             coordinator.updateDropped()

@@ -355,7 +355,7 @@ extension Updater {
     /// version it replaced (update_engine's previous-version).
     func activation(slot: SlotName, version: String, size: UInt64) -> HostEvent {
         let pending = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
-        return .activated(pending, previousVersion: lock.locked { requestVersionLocked })
+        return .activated(pending, previousVersion: requestVersion)
     }
 
     func stopped(_ id: String, reason: TransactionRunner.StopReason) {

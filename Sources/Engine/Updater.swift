@@ -4,6 +4,7 @@ import Platform
 import Slots
 import Streaming
 import Verification
+import Synchronization
 
 /// What observers hear. `changed` may be coalesced by the listener; `completed` never is.
 public enum UpdaterEvent: Sendable {
@@ -19,7 +20,7 @@ public enum UpdaterEvent: Sendable {
 /// Thread-safe. Queries (`status()`) take a lock for a copy and never wait for I/O, so the bus
 /// thread stays responsive while an install streams; operations run on a worker thread, one
 /// at a time.
-public final class Updater: @unchecked Sendable {
+public final class Updater: Sendable {
     public let configuration: Configuration
     public let policy: AdminPolicy
     /// The disk holding the slots, probed again for each operation; its lock serializes writes.
@@ -31,26 +32,29 @@ public final class Updater: @unchecked Sendable {
     let bootID: String
     let log: Logger
     /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
-    public private(set) var coordinator: RebootCoordinator!
+    public let coordinator: RebootCoordinator
 
     /// The transaction in flight, its worker thread and what stops it.
     let runner = TransactionRunner()
 
-    let lock = Condition()
-    // Everything below is guarded by `lock`.
-    var table: BootTable
-    /// What the bootloader recorded about the running boot, as last read with `table` (nil
-    /// for backends whose bootloader records nothing).
-    var recordedBoot: LastBoot?
-    var tableReadAt = 0.0
-    /// Whether this boot was assessed (`assessBoot`): not yet while the disk has never been read.
-    var bootAssessed = false
-    /// Where updates come from, as last worked out (`refreshChannel`).
-    var channel = UpdateChannel.none
-    var scheduler: UpdateScheduler
-    /// Arms the daemon's timer for the next automatic check, `delay` seconds from now.
-    var armCheckTimer: (@Sendable (Int) -> Void)?
-    private var observer: (@Sendable (UpdaterEvent) -> Void)?
+    /// What this host knows besides the saved state, behind a lock never held across I/O.
+    struct Cache {
+        var table: BootTable
+        /// What the bootloader recorded about the running boot, as last read with `table` (nil
+        /// for backends whose bootloader records nothing).
+        var recordedBoot: LastBoot?
+        var tableReadAt = 0.0
+        /// Whether this boot was assessed (`assessBoot`): not yet while the disk has never been read.
+        var bootAssessed = false
+        /// Where updates come from, as last worked out (`refreshChannel`).
+        var channel = UpdateChannel.none
+        var scheduler: UpdateScheduler
+        /// Arms the daemon's timer for the next automatic check, `delay` seconds from now.
+        var armCheckTimer: (@Sendable (Int) -> Void)?
+        var observer: (@Sendable (UpdaterEvent) -> Void)?
+    }
+
+    let cache: Mutex<Cache>
 
     /// Probes the slots, loads the trusted keys and the saved state. Every failure here stops
     /// the daemon with a message saying what to fix, except the disk's: a disk that cannot be
@@ -68,6 +72,8 @@ public final class Updater: @unchecked Sendable {
         }
         slotDisk = SlotDisk(disk: configuration.disk, bootedSlot: configuration.bootedSlot, layout: configuration.layout,
                             bootBackend: bootBackend ?? configuration.boot.factory)
+        let table: BootTable
+        let recordedBoot: LastBoot?
         do {
             (_, table, recordedBoot) = try slotDisk.readTable()
         } catch {
@@ -112,30 +118,34 @@ public final class Updater: @unchecked Sendable {
             log.error("\(text)")
         }
         // The recovery is in memory only until the next commit writes it with the rest.
-        book = StateBook(store: store, state: saved)
-        scheduler = UpdateScheduler(schedule: CheckSchedule(
+        let book = StateBook(store: store, state: saved)
+        self.book = book
+        let scheduler = UpdateScheduler(schedule: CheckSchedule(
             intervalSeconds: configuration.checkIntervalSeconds, jitterSeconds: configuration.checkJitterSeconds,
             initialDelaySeconds: configuration.firstCheckDelaySeconds))
-        channel = (try? UpdateChannel.resolve(configuration, runningVersion: host.version)) ?? .none
+        let channel = (try? UpdateChannel.resolve(configuration, runningVersion: host.version)) ?? .none
+        cache = Mutex(Cache(table: table, recordedBoot: recordedBoot, channel: channel, scheduler: scheduler))
         let machineID = try? OmahaHostFacts.gather(root: configuration.root, bootID: bootID).machineID
         coordinator = try RebootCoordinator(
             settings: configuration.reboot, machineID: machineID, held: saved.rebootLockHeld,
-            persistHeld: { [weak self] held in self?.recordRebootLock(held: held) }, logger: logger)
+            persistHeld: { [book, log] held in
+                do {
+                    try book.commit(.rebootLockHeld(held))
+                } catch {
+                    log.error("\(held ? "holding" : "releasing") the fleet's reboot lock was not recorded: \(error)")
+                }
+            }, logger: logger)
         coordinator.observe { [weak self] in self?.notifyChanged() }
-    }
-
-    private func recordRebootLock(held: Bool) {
-        commitInBackground(held ? "holding the fleet's reboot lock" : "releasing the fleet's reboot lock", .rebootLockHeld(held))
     }
 
     /// Registers the one observer (the D-Bus layer). Called from worker threads and from
     /// whichever thread made a change.
     public func observe(_ observer: @escaping @Sendable (UpdaterEvent) -> Void) {
-        lock.locked { self.observer = observer }
+        cache.withLock { $0.observer = observer }
     }
 
     func notify(_ event: UpdaterEvent) {
-        let observer = lock.locked { self.observer }
+        let observer = cache.withLock { $0.observer }
         observer?(event)
     }
 
@@ -158,16 +168,17 @@ public final class Updater: @unchecked Sendable {
         let stateProblem = book.problem
         let transaction = runner.snapshot
         let running = transaction.record
-        return lock.locked {
+        return cache.withLock { cache in
+            let table = cache.table
             let next = booted.flatMap { booted in table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name } }
             let slots = (booted?.pair.slots ?? []).map { slot in
                 let flags = table[slot.partition.number]
                 return SlotStatus(
                     name: slot.name, device: device(of: slot, on: booted?.pair.disk), label: slot.partition.label,
                     partition: slot.partition.number, priority: flags.priority, tries: flags.tries, successful: flags.successful,
-                    version: version(of: slot, booted: booted, saved: saved), booted: slot.name == booted?.slot.name, nextBoot: slot.name == next)
+                    version: version(of: slot, booted: booted, saved: saved, table: table), booted: slot.name == booted?.slot.name, nextBoot: slot.name == next)
             }
-            let pending = pendingRebootLocked(saved) != nil
+            let pending = pendingReboot(saved, table: table) != nil
             return UpdaterStatus(
                 operation: transaction.operation, transaction: running?.id, progress: transaction.progress,
                 newVersion: running != nil ? running?.version : (pending ? saved.pendingReboot?.version : nil),
@@ -177,8 +188,9 @@ public final class Updater: @unchecked Sendable {
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
                 boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine,
                 updates: AutomaticUpdates(
-                    strategy: configuration.strategy, channel: channel.kind, address: channel.address, group: channel.group,
-                    lastCheck: saved.lastCheck, nextCheckTime: armCheckTimer != nil ? scheduler.nextCheckTime ?? 0 : 0,
+                    strategy: configuration.strategy, channel: cache.channel.kind, address: cache.channel.address,
+                    group: cache.channel.group,
+                    lastCheck: saved.lastCheck, nextCheckTime: cache.armCheckTimer != nil ? cache.scheduler.nextCheckTime ?? 0 : 0,
                     staged: saved.staged),
                 coordination: coordinator.status,
                 stateRecovery: saved.stateRecovery?.bootID == bootID ? saved.stateRecovery : nil,
@@ -189,7 +201,11 @@ public final class Updater: @unchecked Sendable {
     /// The update waiting for a reboot: the slot put on trial during this boot, while it is
     /// still the bootloader's next choice. A reboot since, a rollback, a mark or an install
     /// that invalidated the slot again ends it.
-    func pendingRebootLocked(_ saved: DaemonState) -> PendingReboot? {
+    func pendingReboot(_ saved: DaemonState) -> PendingReboot? {
+        pendingReboot(saved, table: cache.withLock { $0.table })
+    }
+
+    func pendingReboot(_ saved: DaemonState, table: BootTable) -> PendingReboot? {
         guard let pending = saved.pendingReboot, pending.bootID == bootID, let booted else { return nil }
         let next = table.nextBoot().flatMap { booted.pair.slot(partition: $0)?.name }
         return next == pending.slot ? pending : nil
@@ -203,7 +219,7 @@ public final class Updater: @unchecked Sendable {
         return disk.path + separator + String(slot.partition.number)
     }
 
-    private func version(of slot: Slot, booted: BootedSlot?, saved: DaemonState) -> String? {
+    private func version(of slot: Slot, booted: BootedSlot?, saved: DaemonState, table: BootTable) -> String? {
         if slot.name == booted?.slot.name { return host.version }
         let flags = table[slot.partition.number]
         // A slot invalidated since tandemd wrote it (an interrupted install) no longer holds that version.
@@ -216,13 +232,13 @@ public final class Updater: @unchecked Sendable {
     /// were read less than `maximumAge` seconds ago.
     public func refreshSlots(maximumAge: Double = 0.5) {
         let now = MonotonicClock.now()
-        guard lock.locked({ now - tableReadAt >= maximumAge }) else { return }
+        guard cache.withLock({ now - $0.tableReadAt >= maximumAge }) else { return }
         let problemBefore = slotDisk.current.problem
         let fresh = try? slotDisk.readTable()
-        let changed = lock.locked {
-            tableReadAt = now
-            guard let fresh, fresh.table != table || fresh.lastBoot != recordedBoot else { return false }
-            (table, recordedBoot) = (fresh.table, fresh.lastBoot)
+        let changed = cache.withLock { cache in
+            cache.tableReadAt = now
+            guard let fresh, fresh.table != cache.table || fresh.lastBoot != cache.recordedBoot else { return false }
+            (cache.table, cache.recordedBoot) = (fresh.table, fresh.lastBoot)
             return true
         }
         if changed || slotDisk.current.problem != problemBefore { notifyChanged() }
@@ -233,7 +249,7 @@ public final class Updater: @unchecked Sendable {
     /// when the disk cannot be read (its problem is then in `status`).
     func rereadTable() {
         guard let fresh = try? slotDisk.readTable() else { return }
-        lock.locked { (table, recordedBoot) = (fresh.table, fresh.lastBoot) }
+        cache.withLock { ($0.table, $0.recordedBoot) = (fresh.table, fresh.lastBoot) }
     }
 
     /// Commits a change someone asked for: a failed write is their error (`.state`).
