@@ -17,9 +17,13 @@ public enum UpdaterEvent: Sendable {
 /// The update process of one host: the booted slot, the other slot, the transaction running
 /// now and what is remembered in the state directory.
 ///
-/// Thread-safe. Queries (`status()`) take a lock for a copy and never wait for I/O, so the bus
-/// thread stays responsive while an install streams; operations run on a worker thread, one
-/// at a time.
+/// A facade over small owners, each behind a lock of its own that is never held across I/O, so
+/// that queries (`status()`) never wait and the bus thread stays responsive while an install
+/// streams:
+/// - `StateBook`: the saved state; every change is one commit, written before memory moves on.
+/// - `BootAssessment`: what this boot is, a pure function; the slot re-hash runs before it.
+/// - `TransactionRunner`: the transaction in flight on its worker thread, cancel and stop.
+/// - `cache`: the boot flags as last read, the update channel, the check schedule.
 public final class Updater: Sendable {
     public let configuration: Configuration
     public let policy: AdminPolicy
