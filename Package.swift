@@ -76,7 +76,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tandemd",
-            dependencies: ["Bootloaders", "Bus", "Engine", "Service", "Slots", "Streaming", "Verification",
+            dependencies: ["Bootloaders", "Bus", "Engine", "Platform", "Service", "Slots", "Streaming", "Verification",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),

@@ -134,17 +134,18 @@ final class TransactionRunner: Sendable {
         return stopping?.id
     }
 
-    /// For the service stop: refuses new transactions, asks the one in flight to stop after its
-    /// checkpoint, and returns the worker to wait for; taken, so that a second stop cannot join
-    /// the same thread twice.
-    func stopForShutdown() -> JoinableThread? {
-        let (installer, worker) = state.withLock { state in
+    /// For the service stop: refuses new transactions, asks the install in flight to stop after
+    /// its checkpoint, and returns the worker to wait for (taken, so that a second stop cannot
+    /// join the same thread twice) with the id of the install it stops.
+    func stopForShutdown() -> (worker: JoinableThread?, install: String?) {
+        let (installer, worker, install) = state.withLock { state in
             state.shuttingDown = true
             if state.running != nil { state.running?.stopReason = .shutdown }
             defer { state.worker = nil }
-            return (state.running?.installer, state.worker)
+            let install = state.running.flatMap { $0.isCheck ? nil : $0.record.id }
+            return (state.running?.installer, state.worker, install)
         }
         installer?.cancel()
-        return worker
+        return (worker, install)
     }
 }

@@ -95,11 +95,17 @@ extension Updater {
     }
 
     /// For SIGTERM: stops a running install after checkpointing it, keeps the transaction for
-    /// the next start, and returns once the worker has finished.
+    /// the next start, stops the reboot coordinator, and returns once both have finished.
+    ///
+    /// The stop is recorded before any waiting, so that the next start reports a stop, not a
+    /// crash, even when tandemd exits before the worker does (`Daemon.stopBound`).
     public func shutdown() {
-        let worker = runner.stopForShutdown()
-        worker?.join()
+        let (worker, install) = runner.stopForShutdown()
+        if let install {
+            commitInBackground("the stop of transaction \(install)", .transactionStopped(at: HostFacts.now()))
+        }
         coordinator.stop()
+        worker?.join()
     }
 
     /// Deals with a transaction that a crash, a kill or a stop left behind: reports exactly

@@ -37,7 +37,10 @@ public final class DiskLock {
 
     /// Locks `path`, waiting up to `timeout` seconds for another holder to release it; then
     /// fails with `SlotError.diskBusy`, naming the holder when the kernel's lock table does.
-    public static func acquire(_ path: String, timeout: Double = defaultTimeout) throws(SlotError) -> DiskLock {
+    /// `abandon` is asked between attempts: true (the operation was cancelled, the service is
+    /// stopping) ends the wait with `SlotError.diskLockWaitAbandoned`.
+    public static func acquire(_ path: String, timeout: Double = defaultTimeout,
+                               abandon: () -> Bool = { false }) throws(SlotError) -> DiskLock {
         let descriptor: FileDescriptor
         do {
             // Read-only is enough for flock, and never creates or truncates anything.
@@ -55,6 +58,7 @@ public final class DiskLock {
                 guard MonotonicClock.now() < deadline else {
                     throw .diskBusy(disk: path, holder: lock.holder(), waitedSeconds: timeout)
                 }
+                if abandon() { throw .diskLockWaitAbandoned(disk: path) }
                 usleep(useconds_t(pollInterval * 1e6))
             } catch {
                 throw .ioFailed(disk: path, operation: "locking (flock)", detail: "\(error)")

@@ -28,6 +28,8 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
     case bootedPartitionNotASlot(disk: String, partition: Int)
     /// Another writer held the disk's lock (`DiskLock`) for longer than the wait allowed.
     case diskBusy(disk: String, holder: FlockHolder?, waitedSeconds: Double)
+    /// The writer stopped waiting for the disk's lock because its operation was cancelled.
+    case diskLockWaitAbandoned(disk: String)
     /// Probed again under the disk's lock, a slot is no longer the partition a write was
     /// planned for (`planned` and `found` describe both), or would be the booted one.
     case slotChanged(disk: String, slot: SlotName, planned: String, found: String)
@@ -94,6 +96,8 @@ public enum SlotError: Error, Equatable, CustomStringConvertible {
             let who = holder.map { "\($0) holds its lock" } ?? "another program holds its lock"
             return "the disk \(disk) is busy: \(who) (flock) and did not release it within \(waited.formatted) seconds; "
                 + "nothing was written; try again once it has finished"
+        case let .diskLockWaitAbandoned(disk):
+            return "stopped waiting for the lock on \(disk): the operation was cancelled; nothing was written"
         case let .slotChanged(disk, slot, planned, found):
             return "slot \(slot.rawValue) of \(disk) changed since it was probed: it was \(planned), and is now \(found); "
                 + "nothing was written; check the partition table (sgdisk -p \(disk)) and try again"

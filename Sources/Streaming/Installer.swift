@@ -81,8 +81,18 @@ public final class Installer: @unchecked Sendable {
     }
 
     /// Stops an install in progress at the next chunk; `install` then throws `.stream(.cancelled)`.
+    /// A wait for the disk's lock ends too.
     public func cancel() {
         pipeline.cancel()
+    }
+
+    /// The disk's lock, for as long as another writer holds it and nobody cancels.
+    private func lockDisk() throws -> DiskLock {
+        do {
+            return try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout) { pipeline.isCancelled }
+        } catch .diskLockWaitAbandoned {
+            throw StreamError.cancelled
+        }
     }
 
     /// `accepted` is called once the bundle passed every check, before the target is touched:
@@ -124,7 +134,7 @@ public final class Installer: @unchecked Sendable {
 
         // From here to the end, no other writer: the disk is probed again under the lock, and
         // what was planned on the first probe must still hold before the first byte is written.
-        let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+        let diskLock = try lockDisk()
         defer { withExtendedLifetime(diskLock) {} }
         let pair = try booted.pair.confirmed(target: target.name, booted: booted.slot)
         if let usage = pair.usage(of: target) {
@@ -240,7 +250,7 @@ public final class Installer: @unchecked Sendable {
                 throw InstallError.imageTooLarge(imageSize: imageSize, slot: name.rawValue, slotSize: slot.partition.sizeInBytes)
             }
             // Held from the read-back to the flag change, so that what was verified is what boots.
-            let diskLock = try DiskLock.acquire(booted.pair.disk.path, timeout: options.diskLockTimeout)
+            let diskLock = try lockDisk()
             defer { withExtendedLifetime(diskLock) {} }
             let pair = try booted.pair.confirmed(target: name, booted: booted.slot)
             if let usage = pair.usage(of: slot) {

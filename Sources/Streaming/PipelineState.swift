@@ -94,6 +94,10 @@ final class PipelineState: @unchecked Sendable {
         }
     }
 
+    var isCancelled: Bool {
+        condition.locked { cancelled }
+    }
+
     func cancel() {
         condition.locked { cancelled = true }
         fail(StreamError.cancelled)

@@ -130,4 +130,9 @@ public final class StreamPipeline: @unchecked Sendable {
     public func cancel() {
         state.cancel()
     }
+
+    /// Whether `cancel` was called: for the waits around a run (the disk's lock) to give up too.
+    public var isCancelled: Bool {
+        state.isCancelled
+    }
 }

@@ -1,6 +1,7 @@
 import Bus
 import Engine
 import Logging
+import Platform
 import Service
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,19 @@ final class Daemon: @unchecked Sendable {
     private var loop: EventLoop?
     /// systemd reads every notification; one a second is plenty for a human-readable line.
     static let statusLineInterval = 1.0
+    /// How long a stop may take before tandemd exits without waiting any longer, well inside the
+    /// unit's TimeoutStopSec=90s, so that the stop is recorded by tandemd rather than ended by
+    /// systemd's SIGKILL. Every wait a stop meets ends within a few seconds on its own; this
+    /// bounds the ones nobody foresaw.
+    static let stopBound = 10.0
+    /// Set on the loop thread by the first stop signal.
+    private var stopping: Stopping?
+
+    /// A stop in progress: the thread that stops the updater, and the bound on it.
+    private struct Stopping {
+        var thread: JoinableThread
+        var bound: EventTimer?
+    }
 
     init(configuration: Engine.Configuration, logger: Logger) throws {
         // Before any thread exists, so that SIGTERM reaches only the loop's signal source. An
@@ -41,7 +55,7 @@ final class Daemon: @unchecked Sendable {
         try connection.requestName(UpdaterAPI.busName)
         try connection.requestName(CompatAPI.busName)
         let logind = Logind.rebooter(connection, loop: loop)
-        updater.coordinator.setRebooter { _ in logind() }
+        updater.coordinator.setRebooter { _ in logind.reboot() }
 
         updater.observe { [weak self] event in
             loop.post { [weak self] in
@@ -57,12 +71,8 @@ final class Daemon: @unchecked Sendable {
             }
         }
         for signal in [SIGTERM, SIGINT] {
-            try loop.onSignal(signal) { [updater, log] in
-                log.notice("stopping: checkpointing any install in progress")
-                _ = try? ServiceManager.stopping()
-                updater.shutdown()
-                connection.flush()
-                loop.exit(0)
+            try loop.onSignal(signal) { [weak self] in
+                self?.beginStop(connection: connection, loop: loop, logind: logind)
             }
         }
 
@@ -82,6 +92,48 @@ final class Daemon: @unchecked Sendable {
         _ = try? ServiceManager.ready()
         if watchdog { log.info("watchdog enabled") }
         return try loop.run()
+    }
+
+    /// On the loop thread, which must go on running while the updater stops: logind's answer
+    /// to a reboot the coordinator waits for, replies to method calls and the bus flush all
+    /// come through it. The waiting happens on a thread of its own; when the updater has
+    /// stopped (its install checkpointed and recorded as stopped), the loop exits.
+    private func beginStop(connection: BusConnection, loop: EventLoop, logind: LogindRebooter) {
+        guard stopping == nil else { return }
+        log.notice("stopping: checkpointing any install in progress")
+        _ = try? ServiceManager.stopping()
+        logind.abandon()
+        let started = MonotonicClock.now()
+        // Touched only on the loop thread, inside `post`.
+        nonisolated(unsafe) let connection = connection
+        let thread = JoinableThread { [updater, log] in
+            updater.shutdown()
+            loop.post {
+                log.info("stopped in \(Self.milliseconds(since: started)) ms")
+                connection.flush()
+                loop.exit(0)
+            }
+        }
+        var bound: EventTimer?
+        do {
+            bound = try loop.after(Self.stopBound) { [updater, log] in
+                // The stop thread is still inside shutdown(); the process ends with it.
+                let operation = updater.status().operation.rawValue
+                log.error("""
+                    still stopping after \(Int(Self.stopBound)) s (\(operation)); exiting without waiting longer: \
+                    an install in flight was recorded as stopped and resumes at the next start
+                    """)
+                connection.flush()
+                loop.exit(0)
+            }
+        } catch {
+            log.error("cannot arm the stop's time limit: \(error); the stop waits for the updater however long it takes")
+        }
+        stopping = Stopping(thread: thread, bound: bound)
+    }
+
+    private static func milliseconds(since start: Double) -> Int {
+        Int(((MonotonicClock.now() - start) * 1000).rounded())
     }
 
     private func armCheckTimer(_ delay: Int, loop: EventLoop) {

@@ -35,16 +35,21 @@ final class LocksmithListener {
 }
 
 /// systemd-logind cannot run here; this stands in for it on the private bus and records what
-/// it was asked to do.
+/// it was asked to do. With `answering: false` it takes the calls and never replies, as a hung
+/// logind would.
 final class FakeLogind: BusObjectHandler, @unchecked Sendable {
     private let loop: EventLoop
     private let connection: BusConnection
+    private let answering: Bool
     private let lock = NSLock()
     private var calls: [[BusValue]] = []
+    /// The calls left unanswered, kept so that nothing replies for them.
+    private var unanswered: [BusMethodCall] = []
 
     var rebootCalls: [[BusValue]] { lock.withLock { calls } }
 
-    init(address: String) throws {
+    init(address: String, answering: Bool = true) throws {
+        self.answering = answering
         loop = try EventLoop()
         connection = try BusConnection.connect(address: address)
         try connection.attach(to: loop)
@@ -61,8 +66,11 @@ final class FakeLogind: BusObjectHandler, @unchecked Sendable {
     }
 
     func handle(_ call: BusMethodCall) {
-        lock.withLock { calls.append(call.arguments) }
-        call.reply()
+        lock.withLock {
+            calls.append(call.arguments)
+            if !answering { unanswered.append(call) }
+        }
+        if answering { call.reply() }
     }
 
     func property(_ name: String, interface: String) -> BusValue? { nil }

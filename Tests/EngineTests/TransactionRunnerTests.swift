@@ -45,11 +45,12 @@ import Testing
         let ran = Mutex(false)
         try runner.claim(Self.record("t1"), isCheck: false, operation: .preparing)
         runner.start { ran.withLock { $0 = true } }
-        let worker = runner.stopForShutdown()
+        let (worker, install) = runner.stopForShutdown()
+        #expect(install == "t1", "the install to record as stopped")
         worker?.join()
         #expect(ran.withLock { $0 })
         #expect(runner.stopReason == .shutdown)
-        #expect(runner.stopForShutdown() == nil, "a second stop has no worker to join")
+        #expect(runner.stopForShutdown().worker == nil, "a second stop has no worker to join")
         runner.end()
         #expect(throws: UpdaterError.self) { try runner.claim(Self.record("t2"), isCheck: false, operation: .preparing) }
     }

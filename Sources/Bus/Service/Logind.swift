@@ -1,4 +1,5 @@
 import Platform
+import Synchronization
 
 /// Rebooting through systemd-logind, which runs the shutdown properly (inhibitors, units
 /// stopping in order) and needs only `CAP_SYS_BOOT` of tandemd.
@@ -24,27 +25,69 @@ public enum Logind {
     }
 
     /// A rebooter for `RebootCoordinator`, which calls it from its own thread: the call goes
-    /// through the loop, and the answer comes back within `timeout` seconds.
-    public static func rebooter(_ connection: BusConnection, loop: EventLoop, timeout: Double = 30) -> @Sendable () -> String? {
-        // Touched only on the loop thread, inside `post`.
-        nonisolated(unsafe) let connection = connection
-        return {
-            let answer = Answer()
-            loop.post {
-                reboot(connection) { failure in answer.set(failure) }
-            }
-            return answer.wait(timeout) ?? "logind did not answer within \(Int(timeout)) s"
-        }
+    /// through the loop, and the answer comes back within `timeout` seconds, or at once when
+    /// tandemd stops (`abandon`).
+    public static func rebooter(_ connection: BusConnection, loop: EventLoop, timeout: Double = 30) -> LogindRebooter {
+        LogindRebooter(connection: connection, loop: loop, timeout: timeout)
+    }
+}
+
+/// Reboots through logind from any thread but the loop's, and lets the service stop end every
+/// wait for logind's answer: the coordinator waiting for it is joined by the stop, and logind
+/// (or whatever holds its name) may never answer.
+public final class LogindRebooter: Sendable {
+    /// Touched only on the loop thread, inside `post`.
+    private nonisolated(unsafe) let connection: BusConnection
+    private let loop: EventLoop
+    private let timeout: Double
+    private let waits = Mutex(Waits())
+
+    private struct Waits {
+        var pending: [ObjectIdentifier: Answer] = [:]
+        var abandoned = false
     }
 
-    /// One answer handed from the loop thread to the waiting one.
-    private final class Answer: @unchecked Sendable {
+    init(connection: BusConnection, loop: EventLoop, timeout: Double) {
+        self.connection = connection
+        self.loop = loop
+        self.timeout = timeout
+    }
+
+    /// Asks logind to reboot and waits for its answer: nil once logind accepted, else why not.
+    public func reboot() -> String? {
+        let answer = Answer()
+        let admitted = waits.withLock { waits in
+            guard !waits.abandoned else { return false }
+            waits.pending[ObjectIdentifier(answer)] = answer
+            return true
+        }
+        guard admitted else { return Self.stopping }
+        defer { _ = waits.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(answer)) } }
+        loop.post { [self] in
+            Logind.reboot(connection) { failure in answer.set(failure) }
+        }
+        return answer.wait(timeout) ?? "logind did not answer within \(Int(timeout)) s"
+    }
+
+    /// Ends every wait for logind with a refusal, now and for later calls: tandemd is stopping.
+    public func abandon() {
+        let pending = waits.withLock { waits in
+            waits.abandoned = true
+            return Array(waits.pending.values)
+        }
+        for answer in pending { answer.set(Self.stopping) }
+    }
+
+    static let stopping = "tandemd is stopping, so it no longer waits for logind's answer"
+
+    /// One answer handed from the loop thread to the waiting one; the first one set counts.
+    private final class Answer: Sendable {
+        private let value = Mutex<String??>(nil)
         private let condition = Condition()
-        private var value: String??
 
         func set(_ failure: String?) {
             condition.locked {
-                value = .some(failure)
+                value.withLock { if $0 == nil { $0 = .some(failure) } }
                 condition.broadcast()
             }
         }
@@ -52,8 +95,8 @@ public enum Logind {
         /// nil when no answer came in time; `.some(nil)` when logind accepted; else its refusal.
         func wait(_ seconds: Double) -> String?? {
             condition.locked {
-                _ = condition.wait(seconds: seconds) { value != nil }
-                return value
+                _ = condition.wait(seconds: seconds) { value.withLock { $0 } != nil }
+                return value.withLock { $0 }
             }
         }
     }

@@ -1,0 +1,147 @@
+import Foundation
+import Slots
+import TestSupport
+import Testing
+
+/// `systemctl stop tandemd`, in each state where tandemd waits for something else: it exits
+/// within a few seconds of SIGTERM, well inside the unit's TimeoutStopSec=90s, and the next
+/// start reports the stop as a stop, not as a crash.
+@Suite("tandemd stops within a bound") struct ServiceStopTests {
+    /// SIGTERM, then the seconds until tandemd exited and its exit status.
+    static func timedStop(_ harness: DaemonHarness) -> (seconds: Double, status: Int32) {
+        let started = Date()
+        let status = harness.stop()
+        return (Date().timeIntervalSince(started), status)
+    }
+
+    @Test("idle: tandemd exits 0 within a second")
+    func idle() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        #expect(stop.seconds < 1, "took \(stop.seconds) s")
+    }
+
+    @Test("a reboot waiting for a logind that never answers does not hold the stop")
+    func logindNeverAnswers() throws {
+        let (harness, root) = try RebootCoordinationTests.harness(reboot: "Strategy=reboot")
+        defer { withExtendedLifetime(root) {} }
+        let logind = try FakeLogind(address: harness.bus.address, answering: false)
+        defer { logind.stop() }
+        try harness.start()
+        try RebootCoordinationTests.install(harness)
+        #expect(try DaemonHarness.eventually { !logind.rebootCalls.isEmpty }, "\(harness.log)")
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        // Before: the loop thread joined the coordinator, which waited 30 s for an answer that
+        // only the loop could deliver.
+        #expect(stop.seconds < 3, "took \(stop.seconds) s; log:\n\(harness.log)")
+        #expect(!harness.log.contains("still stopping after"), "\(harness.log)")
+    }
+
+    @Test("an install waiting for the disk's lock, held by another program, stops at once and resumes as stopped")
+    func waitingForTheDiskLock() throws {
+        let harness = try DaemonHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: 4 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        let holder = try FlockHolder(path: harness.disk.path)
+        defer { holder.release() }
+        try harness.start()
+        let started = try harness.updatectl(["update", "--no-wait", bundle])
+        #expect(started.status == 0, "\(started.stderr)")
+        let transaction = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The version is known once the bundle is accepted, right before the wait for the lock
+        // (DiskLock.defaultTimeout, 5 s).
+        #expect(try DaemonHarness.eventually(timeout: 4) {
+            (try harness.updatectlJSON(["status", "--json"])["newVersion"] as? String) == "2.0.0"
+        }, "\(harness.log)")
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        // Before: the stop waited out the lock's timeout, and the install then failed as busy.
+        #expect(stop.seconds < 2, "took \(stop.seconds) s; log:\n\(harness.log)")
+        #expect(!harness.log.contains("is busy"), "\(harness.log)")
+
+        holder.release()
+        try harness.start()
+        #expect(harness.log.contains("tandemd was stopped during transaction \(transaction)"), "\(harness.log)")
+        #expect(try DaemonHarness.eventually { harness.log.contains("installed version 2.0.0") }, "\(harness.log)")
+        harness.stop()
+    }
+
+    @Test("a stop that something outside holds longer than the bound ends at the bound, and is recorded")
+    func bounded() throws {
+        // A FleetLock server that takes the connection and never answers: its timeout is half an
+        // hour (servers may drain the node first), far beyond TimeoutStopSec.
+        let silent = try SilentListener()
+        let (harness, root) = try RebootCoordinationTests.harness(reboot: "Strategy=fleetlock\nFleetLockURL=\(silent.url)")
+        defer { withExtendedLifetime(root) {} }
+        try harness.start()
+        try RebootCoordinationTests.install(harness)
+        #expect(try DaemonHarness.eventually {
+            (try harness.updatectlJSON(["status", "--json"])["coordination"] as? [String: Any])?["phase"] as? String == "waiting-for-lock"
+        }, "\(harness.log)")
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        #expect(stop.seconds >= 9 && stop.seconds < 15, "took \(stop.seconds) s; log:\n\(harness.log)")
+        #expect(harness.log.contains("still stopping after 10 s"), "\(harness.log)")
+    }
+}
+
+/// Holds the disk's flock with flock(1), as another partition writer would; without forking, so
+/// that ending the process releases the lock.
+final class FlockHolder {
+    private let process = Process()
+
+    init(path: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        process.arguments = ["--exclusive", "--no-fork", path, "sh", "-c", "echo held; exec sleep 120"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // flock(1) runs the command only once it holds the lock.
+        let line = output.fileHandleForReading.availableData
+        guard String(decoding: line, as: UTF8.self).hasPrefix("held") else {
+            release()
+            throw FixtureFailure(description: "flock(1) did not take the lock on \(path)")
+        }
+    }
+
+    func release() {
+        guard process.isRunning else { return }
+        // SIGKILL: a child of the test runner may inherit SIGTERM blocked.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// A loopback TCP port whose connections complete (the kernel's backlog) and never hear back.
+final class SilentListener {
+    private let socket: Int32
+    let url: String
+
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound, listen(socket, 16) == 0 else {
+            close(socket)
+            throw FixtureFailure(description: "cannot listen on 127.0.0.1: errno \(errno)")
+        }
+        self.socket = socket
+        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    }
+
+    deinit {
+        close(socket)
+    }
+}
+
+struct FixtureFailure: Error, CustomStringConvertible {
+    var description: String
+}
