@@ -1,14 +1,7 @@
 import FoundationEssentials
 import Slots
+import UpdateModel
 import Verification
-
-/// Which slot to install into.
-public enum SlotChoice: String, Sendable, CaseIterable {
-    /// The slot that is not booted.
-    case auto
-    case a = "A"
-    case b = "B"
-}
 
 public struct InstallOptions: Sendable {
     public var slot: SlotChoice = .auto

@@ -1,7 +1,9 @@
-@testable import Bus
-import Engine
+import BusClient
+import BusCore
+@testable import BusService
 import Slots
 import Testing
+import UpdateModel
 
 /// The native properties on the wire (`StatusCoding`) and update_engine's five status fields
 /// (`CompatStatus`, flatcar-update-engine.md §1.3-1.4). Pure value tests: no bus needed.

@@ -1,4 +1,5 @@
-import Engine
+import BusCore
+import UpdateModel
 
 /// What a client hears while following tandemd.
 public enum FollowEvent: Sendable {

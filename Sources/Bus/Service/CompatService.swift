@@ -1,3 +1,5 @@
+import BusClient
+import BusCore
 import Engine
 import Logging
 import Platform

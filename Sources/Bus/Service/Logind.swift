@@ -1,3 +1,4 @@
+import BusCore
 import Platform
 
 /// Rebooting through systemd-logind, which runs the shutdown properly (inhibitors, units

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bus
+import BusClient
 
 struct MarkGoodCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

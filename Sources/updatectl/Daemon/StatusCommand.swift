@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bus
+import BusClient
 #if canImport(Glibc)
 import Glibc
 #endif

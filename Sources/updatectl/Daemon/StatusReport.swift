@@ -1,4 +1,4 @@
-import Engine
+import UpdateModel
 import Slots
 import FoundationEssentials
 

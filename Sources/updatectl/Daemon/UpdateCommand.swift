@@ -1,6 +1,6 @@
 import ArgumentParser
-import Bus
-import Engine
+import BusClient
+import UpdateModel
 import FoundationEssentials
 import Streaming
 import SystemPackage

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Slots
 import Streaming
+import UpdateModel
 import Verification
 
 struct InstallBundle: ParsableCommand {

@@ -1,5 +1,3 @@
-import Streaming
-
 /// What tandemd is doing, as the native `Operation` property reports it.
 public enum UpdateOperation: String, Sendable, CaseIterable {
     case idle
@@ -17,13 +15,6 @@ public enum UpdateOperation: String, Sendable, CaseIterable {
     /// `verifying`, the last step of the install itself.)
     case finalizing
 
-    init(_ phase: InstallProgress.Phase) {
-        switch phase {
-        case .resuming: self = .resuming
-        case .writing: self = .writing
-        case .verifying: self = .verifying
-        }
-    }
 }
 
 /// Bytes moved in the current phase, as the `Progress` property reports it.
@@ -45,8 +36,4 @@ public struct ProgressReport: Sendable, Equatable {
         self.secondsRemaining = secondsRemaining
     }
 
-    init(_ progress: InstallProgress) {
-        self.init(phase: progress.phase.rawValue, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
-                  bytesPerSecond: progress.bytesPerSecond, secondsRemaining: progress.secondsRemaining)
-    }
 }

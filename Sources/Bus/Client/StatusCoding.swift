@@ -1,5 +1,5 @@
-import Coordination
-import Engine
+import BusCore
+import UpdateModel
 import Slots
 
 /// The native properties on the wire: the service encodes `UpdaterStatus`, the client decodes
