@@ -132,6 +132,7 @@ let package = Package(
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
-        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport", "Slots", "Verification"]),
+        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "BusClient", "TestSupport", "Slots", "Verification",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

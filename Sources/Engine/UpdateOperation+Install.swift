@@ -13,7 +13,7 @@ extension UpdateOperation {
 
 extension ProgressReport {
     init(_ progress: InstallProgress) {
-        self.init(phase: progress.phase.rawValue, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
+        self.init(phase: progress.phase, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
                   bytesPerSecond: progress.bytesPerSecond, secondsRemaining: progress.secondsRemaining)
     }
 }

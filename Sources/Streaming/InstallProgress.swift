@@ -1,15 +1,10 @@
 import Platform
+import UpdateModel
 
 /// Where an install stands, as reported to the progress callback (and later on D-Bus).
 public struct InstallProgress: Sendable, Equatable {
-    public enum Phase: String, Sendable {
-        /// Re-reading the part of the slot a previous attempt wrote, to rebuild the hash.
-        case resuming
-        /// Streaming the image into the slot.
-        case writing
-        /// Reading the slot back and hashing it again.
-        case verifying
-    }
+    /// The phase is a wire type: D-Bus reports it, and updatectl shows it.
+    public typealias Phase = ProgressPhase
 
     public var phase: Phase
     public var bytesDone: UInt64

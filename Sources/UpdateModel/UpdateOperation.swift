@@ -19,16 +19,17 @@ public enum UpdateOperation: String, Sendable, CaseIterable {
 
 /// Bytes moved in the current phase, as the `Progress` property reports it.
 public struct ProgressReport: Sendable, Equatable {
-    public var phase: String
+    /// Nil outside a streaming phase.
+    public var phase: ProgressPhase?
     public var bytesDone: UInt64
     public var bytesTotal: UInt64
     public var bytesPerSecond: Double
     /// Nil until a rate is known.
     public var secondsRemaining: Double?
 
-    public static let none = ProgressReport(phase: "", bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, secondsRemaining: nil)
+    public static let none = ProgressReport(phase: nil, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, secondsRemaining: nil)
 
-    public init(phase: String, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
+    public init(phase: ProgressPhase?, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
         self.phase = phase
         self.bytesDone = bytesDone
         self.bytesTotal = bytesTotal

@@ -16,7 +16,7 @@ public enum StatusCoding {
             "Operation": .string(status.operation.rawValue),
             "Transaction": .string(status.transaction ?? ""),
             "Progress": .structure([
-                .string(progress.phase), .uint64(progress.bytesDone), .uint64(progress.bytesTotal),
+                .string(progress.phase?.rawValue ?? ""), .uint64(progress.bytesDone), .uint64(progress.bytesTotal),
                 .double(progress.bytesPerSecond), .double(progress.secondsRemaining ?? -1),
             ]),
             "NewVersion": .string(status.newVersion ?? ""),
@@ -84,7 +84,8 @@ public enum StatusCoding {
         func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
         let operation = try field("Operation") { $0.stringValue.flatMap(UpdateOperation.init(rawValue:)) }
         let progress = try field("Progress") { value -> ProgressReport? in
-            guard let fields = value.structureValue, fields.count == 5, let phase = fields[0].stringValue,
+            guard let fields = value.structureValue, fields.count == 5, let phaseName = fields[0].stringValue,
+                  let phase: ProgressPhase? = phaseName.isEmpty ? .some(nil) : ProgressPhase(rawValue: phaseName).map { .some($0) },
                   let done = fields[1].uint64Value, let total = fields[2].uint64Value,
                   let rate = fields[3].doubleValue, let eta = fields[4].doubleValue else { return nil }
             return ProgressReport(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate,

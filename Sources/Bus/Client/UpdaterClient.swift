@@ -53,8 +53,8 @@ public final class UpdaterClient {
     }
 
     /// Marking good may wait out the grace period (BlessGraceSec=) before tandemd answers.
-    public func mark(_ state: String, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
-        try pair(try call("Mark", [.string(state), .string(slot)], timeout: state == "good" ? 3600 : 60), "Mark")
+    public func mark(_ state: MarkState, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
+        try pair(try call("Mark", [.string(state.rawValue), .string(slot)], timeout: state == .good ? 3600 : 60), "Mark")
     }
 
     public func unquarantine(_ version: String) throws(ClientError) -> String {

@@ -123,9 +123,9 @@ struct StatusReport: Encodable {
         operation = status.operation.rawValue
         transaction = status.transaction
         let report = status.progress
-        progress = report.phase.isEmpty ? nil : Progress(
-            phase: report.phase, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
-            bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
+        progress = report.phase.map { phase in Progress(
+            phase: phase.rawValue, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
+            bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining) }
         newVersion = status.newVersion
         newSize = status.newSize
         bootedSlot = status.bootedSlot?.rawValue

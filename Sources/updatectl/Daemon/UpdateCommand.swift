@@ -132,7 +132,7 @@ func absoluteLocation(_ location: String) -> String {
 extension InstallProgress {
     /// The daemon's progress report as the printer takes it; nil outside a streaming phase.
     init?(_ report: ProgressReport) {
-        guard let phase = Phase(rawValue: report.phase) else { return nil }
+        guard let phase = report.phase else { return nil }
         self.init(phase: phase, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
                   bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
     }
