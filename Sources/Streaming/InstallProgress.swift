@@ -30,6 +30,7 @@ final class ProgressMeter: @unchecked Sendable {
     private let startOffset: UInt64
     private let startTime: Double
     private var lastReport: Double = 0
+    private var lastPercent: UInt64 = 0
     private let report: @Sendable (InstallProgress) -> Void
     static let interval = 0.2
 
@@ -43,8 +44,12 @@ final class ProgressMeter: @unchecked Sendable {
 
     func update(_ done: UInt64, force: Bool = false) {
         let now = MonotonicClock.now()
-        guard force || now - lastReport >= ProgressMeter.interval else { return }
+        // Every whole percent is reported too, however fast: update_engine's clients expect a
+        // StatusUpdate per 1% (docs/dbus.md). Dividing by the step cannot overflow.
+        let percent = done / max(total / 100, 1)
+        guard force || now - lastReport >= ProgressMeter.interval || percent > lastPercent else { return }
         lastReport = now
+        lastPercent = percent
         let elapsed = max(now - startTime, 1e-6)
         let rate = Double(done - min(done, startOffset)) / elapsed
         let remaining = rate > 0 ? Double(total - min(done, total)) / rate : nil

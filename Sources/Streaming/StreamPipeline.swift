@@ -35,6 +35,16 @@ public final class StreamPipeline: @unchecked Sendable {
         }
     }
 
+    /// The most the writer writes between two progress reports. An image of fewer than 128
+    /// chunks is written in slices of about 1/128 of it (64 KiB at least, aligned for O_DIRECT),
+    /// so that progress moves by less than 1% at a time, as update_engine's clients expect a
+    /// StatusUpdate per 1%; from 128 chunks up a slice is the whole chunk, the write size as before.
+    static func progressSlice(for range: Range<UInt64>, chunkSize: Int) -> Int {
+        let granule = 64 << 10
+        let share = Int(clamping: (range.upperBound - range.lowerBound) / 128) / granule * granule
+        return max(1, min(chunkSize, max(granule, share)))
+    }
+
     /// Streams `range` of the image from `source` through `hasher`, `payloadHasher` and
     /// `writer`, the last two when given. On return every byte is hashed and, with a writer,
     /// written and synced.
@@ -60,10 +70,18 @@ public final class StreamPipeline: @unchecked Sendable {
         if let writer {
             consumers.append(JoinableThread { [state] in
                 var nextDurable = range.lowerBound &+ observers.durableInterval
+                let slice = StreamPipeline.progressSlice(for: range, chunkSize: state.chunkSize)
                 while let index = state.nextChunk(for: .writer) {
                     let offset = state.offsets[index], length = state.lengths[index]
                     do {
-                        try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]), at: offset)
+                        var sliceStart = 0
+                        while sliceStart < length {
+                            let sliceEnd = min(length, sliceStart + slice)
+                            try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[sliceStart..<sliceEnd]),
+                                             at: offset + UInt64(sliceStart))
+                            sliceStart = sliceEnd
+                            if sliceEnd < length { observers.progress(offset + UInt64(sliceEnd)) }
+                        }
                         state.release(index)
                         let written = offset + UInt64(length)
                         state.recordWritten(written)

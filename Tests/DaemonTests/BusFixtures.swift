@@ -9,12 +9,19 @@ final class LocksmithListener {
     private var match: BusMatch?
     private(set) var operations: [String] = []
     private(set) var signatures: [String] = []
+    /// The progress of every UPDATE_STATUS_DOWNLOADING signal, in arrival order.
+    private(set) var downloadProgress: [Double] = []
 
     init(address: String) throws {
         connection = try BusConnection.connect(address: address)
         match = try connection.addMatch(LocksmithListener.rule) { [unowned self] signal in
             signatures.append(signal.arguments.map(\.signature).joined())
-            if signal.arguments.count == 5, let operation = signal.arguments[2].stringValue { operations.append(operation) }
+            if signal.arguments.count == 5, let operation = signal.arguments[2].stringValue {
+                operations.append(operation)
+                if operation == "UPDATE_STATUS_DOWNLOADING", let progress = signal.arguments[1].doubleValue {
+                    downloadProgress.append(progress)
+                }
+            }
         }
     }
 

@@ -116,6 +116,44 @@ import Testing
         harness.stop()
     }
 
+    @Test("a 14 MiB install: a DOWNLOADING StatusUpdate per 1% of progress, as update_engine sends, seen by busctl monitor too")
+    func downloadingSignalPerPercent() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let image = try harness.fixture.randomImage("image.raw", size: 14 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let listener = try LocksmithListener(address: harness.bus.address)
+        let monitorOutput = harness.fixture.path("monitor.txt")
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        monitor.arguments = ["busctl", "--address=\(harness.bus.address)", "monitor", "--match", LocksmithListener.rule]
+        FileManager.default.createFile(atPath: monitorOutput, contents: nil)
+        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorOutput))
+        let monitorLog = harness.fixture.path("monitor.log")
+        FileManager.default.createFile(atPath: monitorLog, contents: nil)
+        monitor.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorLog))
+        try monitor.run()
+        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
+        // busctl says so once the bus made it a monitor: from then on it sees every signal.
+        try #require(DaemonHarness.eventually(timeout: 10) {
+            ((try? String(contentsOfFile: monitorLog, encoding: .utf8)) ?? "").contains("Monitoring bus message stream")
+        })
+
+        let update = try harness.updatectl(["update", bundle])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(try listener.wait(for: "UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+        let progress = listener.downloadProgress
+        #expect(Set(progress).count >= 90, "\(progress.count) DOWNLOADING signals: \(progress)")
+        #expect(zip(progress, progress.dropFirst()).allSatisfy { $0 < $1 }, "strictly increasing: \(progress)")
+        #expect(progress.last == 1)
+        // The same count as busctl sees it, on the wire.
+        #expect(DaemonHarness.eventually(timeout: 5) {
+            let text = (try? String(contentsOfFile: monitorOutput, encoding: .utf8)) ?? ""
+            return text.components(separatedBy: "\"UPDATE_STATUS_DOWNLOADING\"").count - 1 == progress.count
+        }, "busctl monitor saw a different number of DOWNLOADING signals than \(progress.count)")
+        harness.stop()
+    }
+
     @Test("install through tandemd on every kind of disk; Slots names the partition devices", arguments: DiskKind.allCases)
     func installOn(kind: DiskKind) throws {
         let harness = try DaemonHarness(kind: kind)
