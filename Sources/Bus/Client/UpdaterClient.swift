@@ -33,9 +33,9 @@ public final class UpdaterClient {
         return CheckResult(available: available, version: version, size: size, message: message)
     }
 
-    public func install(source: String?, slot: String?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
+    public func install(source: String?, slot: SlotChoice?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
         var options: [(String, BusValue)] = force ? [("force", .bool(true))] : []
-        if let slot { options.append(("slot", .string(slot))) }
+        if let slot { options.append(("slot", .string(slot.rawValue))) }
         if let verifyReadback { options.append(("verify-readback", .bool(verifyReadback))) }
         let reply = try call("Install", [.string(source ?? ""), .dictionary(options)])
         guard let transaction = reply.first?.stringValue else { throw mismatch("Install") }
