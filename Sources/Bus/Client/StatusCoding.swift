@@ -48,7 +48,7 @@ public enum StatusCoding {
                             .int64(entry.time)])
             }),
             "Strategy": .string(updates.strategy.rawValue),
-            "UpdateChannel": .structure([.string(updates.channel), .string(updates.address), .string(updates.group)]),
+            "UpdateChannel": .structure([.string(updates.channel.rawValue), .string(updates.address), .string(updates.group)]),
             "LastCheck": .structure([
                 .int64(check?.time ?? 0), .string(check?.result.rawValue ?? ""), .string(check?.version ?? ""),
                 .string(check?.message ?? ""),
@@ -140,10 +140,11 @@ public enum StatusCoding {
             return entries
         }
         let strategy = try field("Strategy") { $0.stringValue.flatMap(UpdateStrategy.init(rawValue:)) }
-        let channel = try field("UpdateChannel") { value -> [String]? in
-            guard let fields = value.structureValue, fields.count == 3 else { return nil }
-            let texts = fields.compactMap(\.stringValue)
-            return texts.count == 3 ? texts : nil
+        let channel = try field("UpdateChannel") { value -> (kind: UpdateChannelKind, address: String, group: String)? in
+            guard let fields = value.structureValue, fields.count == 3,
+                  let kind = fields[0].stringValue.flatMap(UpdateChannelKind.init(rawValue:)),
+                  let address = fields[1].stringValue, let group = fields[2].stringValue else { return nil }
+            return (kind, address, group)
         }
         let lastCheck = try field("LastCheck") { value -> CheckRecord?? in
             guard let fields = value.structureValue, fields.count == 4, let time = fields[0].int64Value,
@@ -158,7 +159,7 @@ public enum StatusCoding {
             guard !slot.isEmpty else { return .some(nil) }
             return StagedUpdate(slot: slot, version: version, size: size, sha256: "", time: time)
         }
-        let updates = AutomaticUpdates(strategy: strategy, channel: channel[0], address: channel[1], group: channel[2],
+        let updates = AutomaticUpdates(strategy: strategy, channel: channel.kind, address: channel.address, group: channel.group,
                                        lastCheck: lastCheck, nextCheckTime: try field("NextCheckTime") { $0.int64Value },
                                        staged: staged)
         let coordination = try field("Coordination") { value -> CoordinationStatus? in
