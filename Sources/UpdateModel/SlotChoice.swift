@@ -5,3 +5,10 @@ public enum SlotChoice: String, Sendable, CaseIterable {
     case a = "A"
     case b = "B"
 }
+
+extension SlotChoice {
+    /// As people write it: `auto`, `A` or `B`, in either case.
+    public init?(parsing text: String) {
+        self.init(rawValue: text.lowercased() == SlotChoice.auto.rawValue ? SlotChoice.auto.rawValue : text.uppercased())
+    }
+}

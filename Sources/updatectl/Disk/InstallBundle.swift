@@ -120,6 +120,6 @@ struct InstallBundle: ParsableCommand {
 
 extension SlotChoice: ExpressibleByArgument {
     public init?(argument: String) {
-        self.init(rawValue: argument.lowercased() == "auto" ? "auto" : argument.uppercased())
+        self.init(parsing: argument)
     }
 }
