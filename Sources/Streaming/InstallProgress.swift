@@ -42,14 +42,29 @@ final class ProgressMeter: @unchecked Sendable {
         startTime = MonotonicClock.now()
     }
 
+    /// At the end of a chunk: reported every `interval`, and at every whole percent.
     func update(_ done: UInt64, force: Bool = false) {
         let now = MonotonicClock.now()
-        // Every whole percent is reported too, however fast: update_engine's clients expect a
-        // StatusUpdate per 1% (docs/dbus.md). Dividing by the step cannot overflow.
-        let percent = done / max(total / 100, 1)
-        guard force || now - lastReport >= ProgressMeter.interval || percent > lastPercent else { return }
+        guard force || now - lastReport >= ProgressMeter.interval || percent(done) > lastPercent else { return }
         lastReport = now
-        lastPercent = percent
+        send(done, at: now)
+    }
+
+    /// Inside a chunk written in slices: reported only at a new whole percent, however fast,
+    /// since update_engine's clients expect a StatusUpdate per 1% (docs/dbus.md). It leaves the
+    /// interval alone, so that the chunk's end, where the stream may then wait, is still reported.
+    func updateWithinChunk(_ done: UInt64) {
+        guard percent(done) > lastPercent else { return }
+        send(done, at: MonotonicClock.now())
+    }
+
+    /// Dividing by the step cannot overflow.
+    private func percent(_ done: UInt64) -> UInt64 {
+        done / max(total / 100, 1)
+    }
+
+    private func send(_ done: UInt64, at now: Double) {
+        lastPercent = percent(done)
         let elapsed = max(now - startTime, 1e-6)
         let rate = Double(done - min(done, startOffset)) / elapsed
         let remaining = rate > 0 ? Double(total - min(done, total)) / rate : nil

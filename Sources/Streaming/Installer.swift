@@ -167,6 +167,7 @@ public final class Installer: @unchecked Sendable {
             writer: writer,
             observers: .init(
                 progress: { meter.update($0) },
+                sliceProgress: { meter.updateWithinChunk($0) },
                 durable: { offset in
                     guard let store else { return }
                     var checkpoint = identity

@@ -19,17 +19,21 @@ public final class StreamPipeline: @unchecked Sendable {
     }
 
     /// Hooks the writer thread calls. `progress` gets the image offset written so far, after
-    /// every chunk; `durable` gets an offset up to which everything is on stable storage, every
-    /// `durableInterval` bytes (for checkpoints).
+    /// every chunk; `sliceProgress` the same inside a chunk written in slices (see
+    /// `progressSlice`); `durable` gets an offset up to which everything is on stable storage,
+    /// every `durableInterval` bytes (for checkpoints).
     public struct Observers: Sendable {
         public var progress: @Sendable (UInt64) -> Void
+        public var sliceProgress: @Sendable (UInt64) -> Void
         public var durable: @Sendable (UInt64) throws -> Void
         public var durableInterval: UInt64
 
         public init(progress: @escaping @Sendable (UInt64) -> Void = { _ in },
+                    sliceProgress: @escaping @Sendable (UInt64) -> Void = { _ in },
                     durable: @escaping @Sendable (UInt64) throws -> Void = { _ in },
                     durableInterval: UInt64 = .max) {
             self.progress = progress
+            self.sliceProgress = sliceProgress
             self.durable = durable
             self.durableInterval = durableInterval
         }
@@ -80,7 +84,7 @@ public final class StreamPipeline: @unchecked Sendable {
                             try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[sliceStart..<sliceEnd]),
                                              at: offset + UInt64(sliceStart))
                             sliceStart = sliceEnd
-                            if sliceEnd < length { observers.progress(offset + UInt64(sliceEnd)) }
+                            if sliceEnd < length { observers.sliceProgress(offset + UInt64(sliceEnd)) }
                         }
                         state.release(index)
                         let written = offset + UInt64(length)
