@@ -72,16 +72,8 @@ import Testing
         let image = try harness.fixture.randomImage("image.raw", size: 12 << 20 + 99)
         let bundle = try harness.fixture.bundle("v2.tandem", image: image)
         let listener = try LocksmithListener(address: harness.bus.address)
-        let monitorOutput = harness.fixture.path("monitor.txt")
-        let monitor = Process()
-        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        monitor.arguments = ["busctl", "--address=\(harness.bus.address)", "monitor"]
-        FileManager.default.createFile(atPath: monitorOutput, contents: nil)
-        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorOutput))
-        monitor.standardError = FileHandle.nullDevice
-        try monitor.run()
-        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
-        usleep(500_000)
+        let monitor = try BusctlMonitor(address: harness.bus.address, fixture: harness.fixture)
+        defer { monitor.stop() }
 
         let update = try harness.updatectl(["update", bundle])
         #expect(update.status == 0, "\(update.stderr)")
@@ -96,11 +88,10 @@ import Testing
         #expect(order.allSatisfy { $0 != nil } && order.map { $0 ?? 0 } == order.map { $0 ?? 0 }.sorted(), "\(listener.operations)")
 
         #expect(DaemonHarness.eventually(timeout: 5) {
-            let text = (try? String(contentsOfFile: monitorOutput, encoding: .utf8)) ?? ""
+            let text = monitor.text
             return text.contains("Member=StatusUpdate") && text.contains("Member=PropertiesChanged") && text.contains("Member=Completed")
         })
-        let monitored = try String(contentsOfFile: monitorOutput, encoding: .utf8)
-        #expect(monitored.contains("UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+        #expect(monitor.text.contains("UPDATE_STATUS_UPDATED_NEED_REBOOT"))
 
         let status = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
         #expect(status.stdout.contains("\"UPDATE_STATUS_UPDATED_NEED_REBOOT\" \"2.0.0\" \(12 << 20 + 99)"), "\(status.stdout)")
@@ -123,21 +114,8 @@ import Testing
         let image = try harness.fixture.randomImage("image.raw", size: 14 << 20)
         let bundle = try harness.fixture.bundle("v2.tandem", image: image)
         let listener = try LocksmithListener(address: harness.bus.address)
-        let monitorOutput = harness.fixture.path("monitor.txt")
-        let monitor = Process()
-        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        monitor.arguments = ["busctl", "--address=\(harness.bus.address)", "monitor", "--match", LocksmithListener.rule]
-        FileManager.default.createFile(atPath: monitorOutput, contents: nil)
-        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorOutput))
-        let monitorLog = harness.fixture.path("monitor.log")
-        FileManager.default.createFile(atPath: monitorLog, contents: nil)
-        monitor.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorLog))
-        try monitor.run()
-        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
-        // busctl says so once the bus made it a monitor: from then on it sees every signal.
-        try #require(DaemonHarness.eventually(timeout: 10) {
-            ((try? String(contentsOfFile: monitorLog, encoding: .utf8)) ?? "").contains("Monitoring bus message stream")
-        })
+        let monitor = try BusctlMonitor(address: harness.bus.address, fixture: harness.fixture, match: LocksmithListener.rule)
+        defer { monitor.stop() }
 
         let update = try harness.updatectl(["update", bundle])
         #expect(update.status == 0, "\(update.stderr)")
@@ -148,8 +126,7 @@ import Testing
         #expect(progress.last == 1)
         // The same count as busctl sees it, on the wire.
         #expect(DaemonHarness.eventually(timeout: 5) {
-            let text = (try? String(contentsOfFile: monitorOutput, encoding: .utf8)) ?? ""
-            return text.components(separatedBy: "\"UPDATE_STATUS_DOWNLOADING\"").count - 1 == progress.count
+            monitor.text.components(separatedBy: "\"UPDATE_STATUS_DOWNLOADING\"").count - 1 == progress.count
         }, "busctl monitor saw a different number of DOWNLOADING signals than \(progress.count)")
         harness.stop()
     }
