@@ -26,6 +26,13 @@ let package = Package(
             name: "Platform",
             dependencies: [.product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The types both ends of the D-Bus API share: the status snapshot, records, result codes,
+        // boot reports, marks, slot choice, strategies and error names. No engine: only Slots, for
+        // SlotName and BootBackendKind.
+        .target(
+            name: "UpdateModel",
+            dependencies: ["Slots"]
+        ),
         .target(
             name: "Slots",
             dependencies: ["CBlkid", "Platform", .product(name: "SystemPackage", package: "swift-system")]
@@ -47,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "Streaming",
-            dependencies: ["CCurl", "HTTP", "Platform", "Slots", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CCurl", "HTTP", "Platform", "Slots", "UpdateModel", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(
@@ -57,17 +64,31 @@ let package = Package(
         // Reboot coordination with a fleet: locksmith's etcd semaphore, FleetLock, reboot windows.
         .target(
             name: "Coordination",
-            dependencies: ["HTTP", "Platform", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["HTTP", "Platform", "UpdateModel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Engine",
-            dependencies: ["Bootloaders", "Coordination", "HTTP", "Omaha", "Platform", "Slots", "Streaming", "Verification", .product(name: "SystemPackage", package: "swift-system"),
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Bootloaders", "Coordination", "HTTP", "Omaha", "Platform", "Slots", "Streaming", "UpdateModel", "Verification",
+                           .product(name: "SystemPackage", package: "swift-system"), .product(name: "Logging", package: "swift-log")]
         ),
-        // sd-bus and sd-event in Swift (Core), the daemon's two D-Bus faces (Service) and the client.
+        // sd-bus and sd-event in Swift: connections, values, exported objects, the event loop.
         .target(
-            name: "Bus",
-            dependencies: ["CSystemd", "Platform", "Engine", "Slots", "Streaming", .product(name: "Logging", package: "swift-log")]
+            name: "BusCore",
+            dependencies: ["CSystemd", "Platform"],
+            path: "Sources/Bus/Core"
+        ),
+        // org.tandem.Updater1 from the caller's side, and what both ends share: the API's names
+        // and descriptions, the status encoding. No engine, so updatectl links none.
+        .target(
+            name: "BusClient",
+            dependencies: ["BusCore", "Slots", "UpdateModel"],
+            path: "Sources/Bus/Client"
+        ),
+        // The daemon's two D-Bus faces (org.tandem.Updater1, com.coreos.update1) over the engine.
+        .target(
+            name: "BusService",
+            dependencies: ["BusClient", "BusCore", "Engine", "Platform", "Slots", "Streaming", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Bus/Service"
         ),
         // Running under systemd: readiness and watchdog notifications, journald logging.
         .target(
@@ -76,13 +97,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "tandemd",
-            dependencies: ["Bootloaders", "Bus", "Engine", "Platform", "Service", "Slots", "Streaming", "Verification",
+            dependencies: ["Bootloaders", "BusClient", "BusCore", "BusService", "Engine", "Platform", "Service", "Slots", "Streaming", "Verification",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "updatectl",
-            dependencies: ["Bootloaders", "Bus", "Engine", "Slots", "Streaming", "Verification", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Bootloaders", "BusClient", "BusCore", "Slots", "Streaming", "UpdateModel", "Verification",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Fuzzing: one entry point per parser of hostile input (FuzzTargets), and the driver that
@@ -98,18 +120,19 @@ let package = Package(
         ),
 
         .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
-        .testTarget(name: "BusTests", dependencies: ["Bus", "TestSupport"]),
+        .testTarget(name: "BusTests", dependencies: ["BusClient", "BusCore", "BusService", "TestSupport", "UpdateModel"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineTests", dependencies: ["Bootloaders", "Engine", "TestSupport", "Slots"]),
         .testTarget(name: "OmahaTests", dependencies: ["Omaha", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
-        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Bootloaders", "Bus", "Engine", "TestSupport", "Slots", "Verification"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "HTTP", "TestSupport", "UpdateModel"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Bootloaders", "BusCore", "Engine", "TestSupport", "Slots", "Verification"]),
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "BootloadersTests", dependencies: ["Bootloaders", "Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
-        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "TestSupport", "Slots", "Verification"]),
+        .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "BusClient", "TestSupport", "Slots", "Verification",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Platform
+import UpdateModel
 import SystemPackage
 
 /// What a reboot coordinator is doing, as locksmith's `pkg/coordinatorconf` names it.

@@ -32,24 +32,6 @@ public struct DaemonState: Sendable, Equatable {
     public init() {}
 }
 
-/// A state.json that could not be read at all, moved aside so that tandemd could start (and
-/// bless the boot) with a fresh state.
-public struct StateRecovery: Codable, Sendable, Equatable {
-    /// Where the unreadable file is now.
-    public var movedTo: String
-    public var reason: String
-    public var time: Int64
-    /// The boot during which it happened: status reports it during that boot only.
-    public var bootID: String
-
-    public init(movedTo: String, reason: String, time: Int64, bootID: String) {
-        self.movedTo = movedTo
-        self.reason = reason
-        self.time = time
-        self.bootID = bootID
-    }
-}
-
 public struct TransactionRecord: Codable, Sendable, Equatable {
     public var id: String
     public var source: String
@@ -73,24 +55,6 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     public var stageOnly: Bool? = nil
     /// Started by the schedule rather than by someone (Omaha's `installsource`).
     public var scheduled: Bool? = nil
-}
-
-public struct ResultRecord: Codable, Sendable, Equatable {
-    public var transaction: String
-    public var code: ResultCode
-    public var message: String
-    public var version: String
-    public var time: Int64
-    public var bootID: String
-
-    public init(transaction: String, code: ResultCode, message: String, version: String, time: Int64, bootID: String) {
-        self.transaction = transaction
-        self.code = code
-        self.message = message
-        self.version = version
-        self.time = time
-        self.bootID = bootID
-    }
 }
 
 public struct PendingReboot: Codable, Sendable, Equatable {
@@ -117,21 +81,4 @@ public struct TrialBoot: Codable, Sendable, Equatable {
     public var bootID: String
     public var installBootID: String
     public var since: Int64
-}
-
-public struct QuarantinedVersion: Codable, Sendable, Equatable {
-    public var version: String
-    public var reason: FallbackReason
-    public var slot: SlotName
-    /// The boot that fell back.
-    public var bootID: String
-    public var time: Int64
-
-    public init(version: String, reason: FallbackReason, slot: SlotName, bootID: String, time: Int64) {
-        self.version = version
-        self.reason = reason
-        self.slot = slot
-        self.bootID = bootID
-        self.time = time
-    }
 }

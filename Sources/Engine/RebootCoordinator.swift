@@ -301,9 +301,12 @@ public final class RebootCoordinator: @unchecked Sendable {
                 }
             }.get()
             switch attempt {
-            case .released, .notHeld:
+            case .released:
                 if case .standingDown = role {} else { update(.idle, "") }
                 return "released this machine's slot of the reboot lock"
+            case .notHeld:
+                if case .standingDown = role {} else { update(.idle, "") }
+                return "this machine holds no slot of the reboot lock; nothing was released"
             case let .notYet(refusal):
                 return "the lock server did not acknowledge the release yet: \(refusal)"
             }

@@ -17,12 +17,12 @@ public enum UpdateChannel: Sendable, Equatable {
     case none
 
     /// What status reports show: the kind, the address and the group.
-    public var kind: String {
+    public var kind: UpdateChannelKind {
         switch self {
-        case .bundle: "bundle"
-        case .omaha: "omaha"
-        case .disabled: "disabled"
-        case .none: "none"
+        case .bundle: .bundle
+        case .omaha: .omaha
+        case .disabled: .disabled
+        case .none: .none
         }
     }
 

@@ -1,15 +1,10 @@
 import Platform
+import UpdateModel
 
 /// Where an install stands, as reported to the progress callback (and later on D-Bus).
 public struct InstallProgress: Sendable, Equatable {
-    public enum Phase: String, Sendable {
-        /// Re-reading the part of the slot a previous attempt wrote, to rebuild the hash.
-        case resuming
-        /// Streaming the image into the slot.
-        case writing
-        /// Reading the slot back and hashing it again.
-        case verifying
-    }
+    /// The phase is a wire type: D-Bus reports it, and updatectl shows it.
+    public typealias Phase = ProgressPhase
 
     public var phase: Phase
     public var bytesDone: UInt64
@@ -35,6 +30,7 @@ final class ProgressMeter: @unchecked Sendable {
     private let startOffset: UInt64
     private let startTime: Double
     private var lastReport: Double = 0
+    private var lastPercent: UInt64 = 0
     private let report: @Sendable (InstallProgress) -> Void
     static let interval = 0.2
 
@@ -46,10 +42,29 @@ final class ProgressMeter: @unchecked Sendable {
         startTime = MonotonicClock.now()
     }
 
+    /// At the end of a chunk: reported every `interval`, and at every whole percent.
     func update(_ done: UInt64, force: Bool = false) {
         let now = MonotonicClock.now()
-        guard force || now - lastReport >= ProgressMeter.interval else { return }
+        guard force || now - lastReport >= ProgressMeter.interval || percent(done) > lastPercent else { return }
         lastReport = now
+        send(done, at: now)
+    }
+
+    /// Inside a chunk written in slices: reported only at a new whole percent, however fast,
+    /// since update_engine's clients expect a StatusUpdate per 1% (docs/dbus.md). It leaves the
+    /// interval alone, so that the chunk's end, where the stream may then wait, is still reported.
+    func updateWithinChunk(_ done: UInt64) {
+        guard percent(done) > lastPercent else { return }
+        send(done, at: MonotonicClock.now())
+    }
+
+    /// Dividing by the step cannot overflow.
+    private func percent(_ done: UInt64) -> UInt64 {
+        done / max(total / 100, 1)
+    }
+
+    private func send(_ done: UInt64, at now: Double) {
+        lastPercent = percent(done)
         let elapsed = max(now - startTime, 1e-6)
         let rate = Double(done - min(done, startOffset)) / elapsed
         let remaining = rate > 0 ? Double(total - min(done, total)) / rate : nil

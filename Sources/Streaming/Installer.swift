@@ -1,14 +1,7 @@
 import FoundationEssentials
 import Slots
+import UpdateModel
 import Verification
-
-/// Which slot to install into.
-public enum SlotChoice: String, Sendable, CaseIterable {
-    /// The slot that is not booted.
-    case auto
-    case a = "A"
-    case b = "B"
-}
 
 public struct InstallOptions: Sendable {
     public var slot: SlotChoice = .auto
@@ -184,6 +177,7 @@ public final class Installer: @unchecked Sendable {
             writer: writer,
             observers: .init(
                 progress: { meter.update($0) },
+                sliceProgress: { meter.updateWithinChunk($0) },
                 durable: { offset in
                     guard let store else { return }
                     var checkpoint = identity

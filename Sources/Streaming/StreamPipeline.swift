@@ -19,20 +19,34 @@ public final class StreamPipeline: @unchecked Sendable {
     }
 
     /// Hooks the writer thread calls. `progress` gets the image offset written so far, after
-    /// every chunk; `durable` gets an offset up to which everything is on stable storage, every
-    /// `durableInterval` bytes (for checkpoints).
+    /// every chunk; `sliceProgress` the same inside a chunk written in slices (see
+    /// `progressSlice`); `durable` gets an offset up to which everything is on stable storage,
+    /// every `durableInterval` bytes (for checkpoints).
     public struct Observers: Sendable {
         public var progress: @Sendable (UInt64) -> Void
+        public var sliceProgress: @Sendable (UInt64) -> Void
         public var durable: @Sendable (UInt64) throws -> Void
         public var durableInterval: UInt64
 
         public init(progress: @escaping @Sendable (UInt64) -> Void = { _ in },
+                    sliceProgress: @escaping @Sendable (UInt64) -> Void = { _ in },
                     durable: @escaping @Sendable (UInt64) throws -> Void = { _ in },
                     durableInterval: UInt64 = .max) {
             self.progress = progress
+            self.sliceProgress = sliceProgress
             self.durable = durable
             self.durableInterval = durableInterval
         }
+    }
+
+    /// The most the writer writes between two progress reports. An image of fewer than 128
+    /// chunks is written in slices of about 1/128 of it (64 KiB at least, aligned for O_DIRECT),
+    /// so that progress moves by less than 1% at a time, as update_engine's clients expect a
+    /// StatusUpdate per 1%; from 128 chunks up a slice is the whole chunk, the write size as before.
+    static func progressSlice(for range: Range<UInt64>, chunkSize: Int) -> Int {
+        let granule = 64 << 10
+        let share = Int(clamping: (range.upperBound - range.lowerBound) / 128) / granule * granule
+        return max(1, min(chunkSize, max(granule, share)))
     }
 
     /// Streams `range` of the image from `source` through `hasher`, `payloadHasher` and
@@ -60,10 +74,18 @@ public final class StreamPipeline: @unchecked Sendable {
         if let writer {
             consumers.append(JoinableThread { [state] in
                 var nextDurable = range.lowerBound &+ observers.durableInterval
+                let slice = StreamPipeline.progressSlice(for: range, chunkSize: state.chunkSize)
                 while let index = state.nextChunk(for: .writer) {
                     let offset = state.offsets[index], length = state.lengths[index]
                     do {
-                        try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[0..<length]), at: offset)
+                        var sliceStart = 0
+                        while sliceStart < length {
+                            let sliceEnd = min(length, sliceStart + slice)
+                            try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[sliceStart..<sliceEnd]),
+                                             at: offset + UInt64(sliceStart))
+                            sliceStart = sliceEnd
+                            if sliceEnd < length { observers.sliceProgress(offset + UInt64(sliceEnd)) }
+                        }
                         state.release(index)
                         let written = offset + UInt64(length)
                         state.recordWritten(written)

@@ -27,7 +27,7 @@ public enum BundleWriter {
             artifacts.append(BundleArtifact(kind: kind, size: piece.count, sha256: piece.digest))
         }
         let manifest = try validated(Manifest(version: version, compatible: compatible, imageSize: pieces[0].count,
-                                              imageSHA256: pieces[0].digest, created: created ?? UTCTimestamp.now(),
+                                              imageSHA256: pieces[0].digest, created: created ?? Manifest.createdNow(),
                                               minimumVersion: minimumVersion, artifacts: artifacts))
         var preamble = BundlePreamble(manifest: manifest, signatures: [])
         for key in keys {

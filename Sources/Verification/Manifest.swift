@@ -123,7 +123,7 @@ public struct Manifest: Equatable, Sendable {
             throw .malformedManifest("image-size is 0: the image is empty, and an empty slot cannot boot; "
                 + "build the bundle from the real image")
         }
-        guard UTCTimestamp.isValid(created) else {
+        guard Manifest.isValidCreated(created) else {
             throw .malformedManifest("created must be a UTC time like 2026-11-21T19:00:00Z, not '\(created)'")
         }
         let manifest = Manifest(version: version, compatible: compatible, imageSize: imageSize,

@@ -1,4 +1,6 @@
-import Bus
+import BusClient
+import BusCore
+import BusService
 import Engine
 import Logging
 import Platform

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Bus
+import BusCore
+import BusService
 import Engine
 import Logging
 import Service

@@ -1,7 +1,9 @@
-@testable import Bus
-import Engine
+import BusClient
+import BusCore
+@testable import BusService
 import Slots
 import Testing
+import UpdateModel
 
 /// The native properties on the wire (`StatusCoding`) and update_engine's five status fields
 /// (`CompatStatus`, flatcar-update-engine.md §1.3-1.4). Pure value tests: no bus needed.
@@ -22,7 +24,7 @@ import Testing
                           secondsRemaining: Double? = 12.5) -> UpdaterStatus {
         UpdaterStatus(
             operation: .writing, transaction: "00c0ffee12345678",
-            progress: ProgressReport(phase: "writing", bytesDone: 300 << 20, bytesTotal: 1 << 30, bytesPerSecond: 98_765_432.5,
+            progress: ProgressReport(phase: .writing, bytesDone: 300 << 20, bytesTotal: 1 << 30, bytesPerSecond: 98_765_432.5,
                                      secondsRemaining: secondsRemaining),
             newVersion: "3975.2.1", newSize: 1 << 30, bootedSlot: .a, bootedVersion: "3975.1.0", nextBootSlot: .b,
             slots: slots, lastResult: lastResult, rebootPending: true, lastCheckTime: 1_779_999_999)
@@ -180,7 +182,7 @@ import Testing
                        done: UInt64 = 0, total: UInt64 = 0) -> UpdaterStatus {
         UpdaterStatus(
             operation: operation, transaction: operation == .idle ? nil : "00c0ffee12345678",
-            progress: ProgressReport(phase: operation.rawValue, bytesDone: done, bytesTotal: total, bytesPerSecond: 1,
+            progress: ProgressReport(phase: ProgressPhase(rawValue: operation.rawValue), bytesDone: done, bytesTotal: total, bytesPerSecond: 1,
                                      secondsRemaining: nil),
             newVersion: newVersion, newSize: 1 << 30, bootedSlot: .a, bootedVersion: "3975.1.0", nextBootSlot: .b,
             slots: slots, lastResult: nil, rebootPending: rebootPending, lastCheckTime: 1_779_999_999)

@@ -1,5 +1,6 @@
 import Coordination
 import Testing
+import UpdateModel
 
 @Suite struct RebootStrategyTests {
     @Test func locksmithsValuesAndFleetLock() throws {

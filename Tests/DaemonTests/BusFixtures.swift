@@ -1,4 +1,4 @@
-import Bus
+import BusCore
 import Foundation
 import TestSupport
 
@@ -9,12 +9,19 @@ final class LocksmithListener {
     private var match: BusMatch?
     private(set) var operations: [String] = []
     private(set) var signatures: [String] = []
+    /// The progress of every UPDATE_STATUS_DOWNLOADING signal, in arrival order.
+    private(set) var downloadProgress: [Double] = []
 
     init(address: String) throws {
         connection = try BusConnection.connect(address: address)
         match = try connection.addMatch(LocksmithListener.rule) { [unowned self] signal in
             signatures.append(signal.arguments.map(\.signature).joined())
-            if signal.arguments.count == 5, let operation = signal.arguments[2].stringValue { operations.append(operation) }
+            if signal.arguments.count == 5, let operation = signal.arguments[2].stringValue {
+                operations.append(operation)
+                if operation == "UPDATE_STATUS_DOWNLOADING", let progress = signal.arguments[1].doubleValue {
+                    downloadProgress.append(progress)
+                }
+            }
         }
     }
 
@@ -74,4 +81,39 @@ final class FakeLogind: BusObjectHandler, @unchecked Sendable {
     }
 
     func property(_ name: String, interface: String) -> BusValue? { nil }
+}
+
+/// `busctl monitor` on the private bus, writing what it sees to a file: the oracle for what
+/// really went over the wire.
+final class BusctlMonitor {
+    private let process = Process()
+    let outputPath: String
+
+    /// Returns once the bus made busctl a monitor (it says so on stderr): from then on it sees
+    /// every message.
+    init(address: String, fixture: BundleFixture, match: String? = nil) throws {
+        outputPath = fixture.path("monitor.txt")
+        let logPath = fixture.path("monitor.log")
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["busctl", "--address=\(address)", "monitor"] + (match.map { ["--match", $0] } ?? [])
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try process.run()
+        let started = DaemonHarness.eventually(timeout: 10) {
+            ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("Monitoring bus message stream")
+        }
+        guard started else {
+            stop()
+            throw Shell.Failure(command: process.arguments ?? [], output: Shell.Output(status: -1, stdout: "", stderr: "busctl monitor did not start"))
+        }
+    }
+
+    var text: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }

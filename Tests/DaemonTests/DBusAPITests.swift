@@ -1,4 +1,4 @@
-import Bus
+import BusCore
 import Foundation
 import Slots
 import TestSupport
@@ -72,16 +72,8 @@ import Testing
         let image = try harness.fixture.randomImage("image.raw", size: 12 << 20 + 99)
         let bundle = try harness.fixture.bundle("v2.tandem", image: image)
         let listener = try LocksmithListener(address: harness.bus.address)
-        let monitorOutput = harness.fixture.path("monitor.txt")
-        let monitor = Process()
-        monitor.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        monitor.arguments = ["busctl", "--address=\(harness.bus.address)", "monitor"]
-        FileManager.default.createFile(atPath: monitorOutput, contents: nil)
-        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: monitorOutput))
-        monitor.standardError = FileHandle.nullDevice
-        try monitor.run()
-        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
-        usleep(500_000)
+        let monitor = try BusctlMonitor(address: harness.bus.address, fixture: harness.fixture)
+        defer { monitor.stop() }
 
         let update = try harness.updatectl(["update", bundle])
         #expect(update.status == 0, "\(update.stderr)")
@@ -96,11 +88,10 @@ import Testing
         #expect(order.allSatisfy { $0 != nil } && order.map { $0 ?? 0 } == order.map { $0 ?? 0 }.sorted(), "\(listener.operations)")
 
         #expect(DaemonHarness.eventually(timeout: 5) {
-            let text = (try? String(contentsOfFile: monitorOutput, encoding: .utf8)) ?? ""
+            let text = monitor.text
             return text.contains("Member=StatusUpdate") && text.contains("Member=PropertiesChanged") && text.contains("Member=Completed")
         })
-        let monitored = try String(contentsOfFile: monitorOutput, encoding: .utf8)
-        #expect(monitored.contains("UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+        #expect(monitor.text.contains("UPDATE_STATUS_UPDATED_NEED_REBOOT"))
 
         let status = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
         #expect(status.stdout.contains("\"UPDATE_STATUS_UPDATED_NEED_REBOOT\" \"2.0.0\" \(12 << 20 + 99)"), "\(status.stdout)")
@@ -113,6 +104,30 @@ import Testing
         let after = try harness.busctl(["call", "com.coreos.update1", "/com/coreos/update1", "com.coreos.update1.Manager", "GetStatus"])
         #expect(after.stdout.contains("\"UPDATE_STATUS_IDLE\" \"0.0.0\""), "\(after.stdout)")
         #expect(try harness.disk.sgdiskAttributes(4) == BootAttributes(priority: 2, tries: 1, successful: false).rawValue)
+        harness.stop()
+    }
+
+    @Test("a 14 MiB install: a DOWNLOADING StatusUpdate per 1% of progress, as update_engine sends, seen by busctl monitor too")
+    func downloadingSignalPerPercent() throws {
+        let harness = try DaemonHarness()
+        try harness.start()
+        let image = try harness.fixture.randomImage("image.raw", size: 14 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let listener = try LocksmithListener(address: harness.bus.address)
+        let monitor = try BusctlMonitor(address: harness.bus.address, fixture: harness.fixture, match: LocksmithListener.rule)
+        defer { monitor.stop() }
+
+        let update = try harness.updatectl(["update", bundle])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(try listener.wait(for: "UPDATE_STATUS_UPDATED_NEED_REBOOT"))
+        let progress = listener.downloadProgress
+        #expect(Set(progress).count >= 90, "\(progress.count) DOWNLOADING signals: \(progress)")
+        #expect(zip(progress, progress.dropFirst()).allSatisfy { $0 < $1 }, "strictly increasing: \(progress)")
+        #expect(progress.last == 1)
+        // The same count as busctl sees it, on the wire.
+        #expect(DaemonHarness.eventually(timeout: 5) {
+            monitor.text.components(separatedBy: "\"UPDATE_STATUS_DOWNLOADING\"").count - 1 == progress.count
+        }, "busctl monitor saw a different number of DOWNLOADING signals than \(progress.count)")
         harness.stop()
     }
 

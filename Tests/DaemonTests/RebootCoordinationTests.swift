@@ -115,6 +115,22 @@ import Testing
         harness.stop()
     }
 
+    @Test("etcd-lock: lock release without a slot says that nothing was released, and leaves the semaphore alone")
+    func releaseWithoutASlot() throws {
+        let etcd = try Etcd()
+        defer { etcd.stop() }
+        try etcd.put(api: 2, Self.key, "{\"semaphore\":0,\"max\":1,\"holders\":[\"\(Self.otherMachine)\"]}")
+        let (harness, root) = try Self.harness(reboot: "Strategy=etcd-lock\nEtcdEndpoints=\(etcd.clientURL)")
+        defer { withExtendedLifetime(root) {} }
+        try harness.start()
+        let release = try harness.updatectl(["lock", "release"])
+        #expect(release.status == 0, "\(release.stderr)")
+        #expect(release.stdout == "this machine holds no slot of the reboot lock; nothing was released\n", "\(release.stdout)")
+        #expect(try Self.holders(etcd) == [Self.otherMachine], "another machine's slot is untouched")
+        #expect(try Self.semaphore(etcd)["semaphore"] as? Int == 0)
+        harness.stop()
+    }
+
     @Test("fleetlock: pre-reboot until 200, then logind; steady-state only after the blessing")
     func fleetLock() throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("fleetlock-\(UUID().uuidString.prefix(8)).jsonl").path

@@ -55,19 +55,19 @@ import Testing
     }
 
     @Test func writingShowsPercentAndRate() {
-        let progress = ProgressReport(phase: "writing", bytesDone: 250 << 20, bytesTotal: 1000 << 20,
+        let progress = ProgressReport(phase: .writing, bytesDone: 250 << 20, bytesTotal: 1000 << 20,
                                       bytesPerSecond: 123_456_789, secondsRemaining: 6.4)
         let status = Self.status(.writing, newVersion: "3975.2.1", progress: progress)
         #expect(status.summary == "booted A (3975.1.0); writing 3975.2.1: 25% at 117.7 MiB/s")
     }
 
     @Test func percentRoundsDown() {
-        let progress = ProgressReport(phase: "writing", bytesDone: 999, bytesTotal: 1000, bytesPerSecond: 0, secondsRemaining: nil)
+        let progress = ProgressReport(phase: .writing, bytesDone: 999, bytesTotal: 1000, bytesPerSecond: 0, secondsRemaining: nil)
         #expect(Self.status(.writing, newVersion: "2", progress: progress).summary == "booted A (3975.1.0); writing 2: 99% at 0.0 MiB/s")
     }
 
     @Test func resumingAndVerifyingShowProgressToo() {
-        let progress = ProgressReport(phase: "verifying", bytesDone: 3, bytesTotal: 4, bytesPerSecond: 2_000_000, secondsRemaining: 1)
+        let progress = ProgressReport(phase: .verifying, bytesDone: 3, bytesTotal: 4, bytesPerSecond: 2_000_000, secondsRemaining: 1)
         #expect(Self.status(.verifying, newVersion: "3975.2.1", progress: progress).summary
             == "booted A (3975.1.0); verifying 3975.2.1: 75% at 1.9 MiB/s")
         #expect(Self.status(.resuming, newVersion: nil, progress: progress).summary

@@ -35,6 +35,21 @@ struct InstallTests {
         #expect(zip(writing, writing.dropFirst()).allSatisfy { $0.bytesDone <= $1.bytesDone })
     }
 
+    /// update_engine's clients expect progress per 1%: a small image, written in a moment,
+    /// still reports every whole percent of the writing phase, in order.
+    @Test func aSmallImageReportsEveryPercentWhileWriting() throws {
+        let harness = try InstallHarness()
+        let size = 14 << 20
+        let image = try harness.fixture.randomImage("image.raw", size: size)
+        let reports = ReportLog()
+        _ = try harness.installer().install(try harness.fixture.bundle("v2.tandem", image: image)) { reports.append($0) }
+        let written = reports.all.filter { $0.phase == .writing }.map(\.bytesDone)
+        let percents = Set(written.map { $0 * 100 / UInt64(size) })
+        #expect(percents.count >= 99, "\(written.count) reports, percents \(percents.sorted())")
+        #expect(zip(written, written.dropFirst()).allSatisfy { $0 <= $1 }, "\(written)")
+        #expect(written.last == UInt64(size))
+    }
+
     @Test func readbackCanBeTurnedOff() throws {
         let harness = try InstallHarness()
         let image = try harness.fixture.randomImage("image.raw", size: 1 << 20)

@@ -54,6 +54,15 @@ import Verification
         Variant(name: "format 2 without artifacts", replace: "format=1", with: "format=2", message: "none are listed"),
         Variant(name: "local time", replace: "19:00:00Z", with: "19:00:00+01:00", message: "UTC time"),
         Variant(name: "impossible date", replace: "2026-11-21", with: "2026-13-21", message: "UTC time"),
+        Variant(name: "31 February", replace: "2026-11-21", with: "2026-02-31", message: "UTC time"),
+        Variant(name: "hour 24", replace: "19:00:00Z", with: "24:00:00Z", message: "UTC time"),
+        Variant(name: "leap second", replace: "19:00:00Z", with: "23:59:60Z", message: "UTC time"),
+        Variant(name: "fractional seconds", replace: "19:00:00Z", with: "19:00:00.5Z", message: "UTC time"),
+        Variant(name: "basic format", replace: "2026-11-21T19:00:00Z", with: "20261121T190000Z", message: "UTC time"),
+        Variant(name: "lowercase t", replace: "2026-11-21T19", with: "2026-11-21t19", message: "UTC time"),
+        Variant(name: "lowercase z", replace: "19:00:00Z", with: "19:00:00z", message: "UTC time"),
+        Variant(name: "no seconds", replace: "19:00:00Z", with: "19:00Z", message: "UTC time"),
+        Variant(name: "not a time", replace: "2026-11-21T19:00:00Z", with: "yesterday", message: "UTC time"),
     ]
 
     @Test(arguments: variants)

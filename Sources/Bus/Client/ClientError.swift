@@ -1,3 +1,6 @@
+import BusCore
+import UpdateModel
+
 /// What went wrong talking to tandemd, sorted by what the user does about it (updatectl
 /// turns each into its own exit status, docs/updatectl.md).
 public enum ClientError: Error, CustomStringConvertible, Equatable {
@@ -22,12 +25,15 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
                 + "systemctl start tandemd")
         case BusError.accessDenied:
             self = .permissionDenied(error.message.isEmpty ? "permission denied: run it with sudo" : error.message)
-        case UpdaterAPI.ErrorName.busy:
-            self = .busy(error.message)
-        case UpdaterAPI.ErrorName.noUpdate, UpdaterAPI.ErrorName.noRebootPending:
-            self = .noUpdate(error.message)
         default:
-            self = .failed(error.message.isEmpty ? error.name : error.message)
+            switch UpdaterErrorName(rawValue: error.name) {
+            case .busy?:
+                self = .busy(error.message)
+            case .noUpdate?, .noRebootPending?:
+                self = .noUpdate(error.message)
+            default:
+                self = .failed(error.message.isEmpty ? error.name : error.message)
+            }
         }
     }
 }

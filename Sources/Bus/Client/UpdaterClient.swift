@@ -1,4 +1,5 @@
-import Engine
+import BusCore
+import UpdateModel
 
 /// What a client hears while following tandemd.
 public enum FollowEvent: Sendable {
@@ -32,9 +33,9 @@ public final class UpdaterClient {
         return CheckResult(available: available, version: version, size: size, message: message)
     }
 
-    public func install(source: String?, slot: String?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
+    public func install(source: String?, slot: SlotChoice?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
         var options: [(String, BusValue)] = force ? [("force", .bool(true))] : []
-        if let slot { options.append(("slot", .string(slot))) }
+        if let slot { options.append(("slot", .string(slot.rawValue))) }
         if let verifyReadback { options.append(("verify-readback", .bool(verifyReadback))) }
         let reply = try call("Install", [.string(source ?? ""), .dictionary(options)])
         guard let transaction = reply.first?.stringValue else { throw mismatch("Install") }
@@ -52,8 +53,8 @@ public final class UpdaterClient {
     }
 
     /// Marking good may wait out the grace period (BlessGraceSec=) before tandemd answers.
-    public func mark(_ state: String, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
-        try pair(try call("Mark", [.string(state), .string(slot)], timeout: state == "good" ? 3600 : 60), "Mark")
+    public func mark(_ state: MarkState, slot: String) throws(ClientError) -> (nextBoot: String, message: String) {
+        try pair(try call("Mark", [.string(state.rawValue), .string(slot)], timeout: state == .good ? 3600 : 60), "Mark")
     }
 
     public func unquarantine(_ version: String) throws(ClientError) -> String {

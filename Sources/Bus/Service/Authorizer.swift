@@ -1,3 +1,4 @@
+import BusCore
 import Engine
 
 /// Checks the sender of a mutating call against the admin policy, from the credentials the bus

@@ -1,3 +1,5 @@
+import BusClient
+import BusCore
 import Engine
 import Logging
 import Platform
@@ -15,8 +17,11 @@ public final class CompatService: BusObjectHandler, @unchecked Sendable {
     private var sentAt = 0.0
     private var acknowledged = false
 
-    static let progressStep = 0.01
     static let heartbeat = 10.0
+
+    /// The whole percent a download fraction is in: a StatusUpdate goes out each time it changes
+    /// (comparing differences of fractions with 0.01 skipped steps to rounding).
+    static func percent(_ fraction: Double) -> Int { Int((fraction * 100).rounded(.down)) }
 
     public init(updater: Updater, connection: BusConnection, logger: Logger) {
         self.updater = updater
@@ -52,7 +57,7 @@ public final class CompatService: BusObjectHandler, @unchecked Sendable {
             return send(now)
         }
         if now.currentOperation == CompatStatus.downloading,
-           abs(now.progress - sent.progress) >= CompatService.progressStep || (now.progress == 1 && sent.progress != 1)
+           CompatService.percent(now.progress) != CompatService.percent(sent.progress)
             || MonotonicClock.now() - sentAt >= CompatService.heartbeat {
             send(now)
         }

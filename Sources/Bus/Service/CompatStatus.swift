@@ -1,3 +1,4 @@
+import BusCore
 import Engine
 
 /// update_engine's five status fields (flatcar-update-engine.md §1.3, §1.4), derived from the

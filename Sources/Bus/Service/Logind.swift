@@ -1,3 +1,4 @@
+import BusCore
 import Platform
 import Synchronization
 

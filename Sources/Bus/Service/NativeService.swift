@@ -1,3 +1,5 @@
+import BusClient
+import BusCore
 import Engine
 import Logging
 import Platform
@@ -206,7 +208,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
         var slot = SlotChoice.auto
         if let value = options["slot"] {
             guard let text = value.stringValue,
-                  let choice = text.lowercased() == "auto" ? .auto : SlotChoice(rawValue: text.uppercased()) else {
+                  let choice = SlotChoice(parsing: text) else {
                 throw .invalidArgument("the slot option must be a string: auto, A or B")
             }
             slot = choice

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bus
+import BusClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,18 +25,15 @@ enum ExitStatus {
     }
 }
 
-/// Runs `body` against tandemd; a failure is printed as one line on stderr and becomes its exit status.
-func withDaemon(_ body: (UpdaterClient) throws(ClientError) -> Void) throws {
+/// Runs `body` against tandemd; a failure is printed as one line on stderr and leaves `run()` as
+/// its exit status, so that ArgumentParser ends the process (no `exit()` in the middle of a command).
+func withDaemon(_ body: (UpdaterClient) throws(ClientError) -> Void) throws(ExitCode) {
     do {
         try body(try UpdaterClient())
     } catch {
-        fail(error)
+        printError(error.description)
+        throw ExitCode(ExitStatus.code(for: error))
     }
-}
-
-func fail(_ error: ClientError) -> Never {
-    printError(error.description)
-    exit(ExitStatus.code(for: error))
 }
 
 func printError(_ message: String) {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bus
+import BusClient
 
 struct MarkGoodCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +10,7 @@ struct MarkGoodCommand: ParsableCommand {
     var slot = "booted"
 
     func run() throws {
-        try withDaemon { client throws(ClientError) in print(try client.mark("good", slot: slot).message) }
+        try withDaemon { client throws(ClientError) in print(try client.mark(.good, slot: slot).message) }
     }
 }
 
@@ -24,7 +24,7 @@ struct MarkBadCommand: ParsableCommand {
     var slot: String
 
     func run() throws {
-        try withDaemon { client throws(ClientError) in print(try client.mark("bad", slot: slot).message) }
+        try withDaemon { client throws(ClientError) in print(try client.mark(.bad, slot: slot).message) }
     }
 }
 
@@ -38,7 +38,7 @@ struct MarkActiveCommand: ParsableCommand {
     var slot: String
 
     func run() throws {
-        try withDaemon { client throws(ClientError) in print(try client.mark("active", slot: slot).message) }
+        try withDaemon { client throws(ClientError) in print(try client.mark(.active, slot: slot).message) }
     }
 }
 

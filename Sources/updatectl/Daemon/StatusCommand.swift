@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bus
+import BusClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,6 +32,7 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         try withDaemon { client throws(ClientError) in
             var last = ""
+            var vanished = false
             _ = try client.follow(starting: { () throws(ClientError) in }) { _, event in
                 switch event {
                 case let .status(status):
@@ -41,11 +42,13 @@ struct WatchCommand: ParsableCommand {
                     print("transaction \(transaction) \(code?.name ?? "ended"): \(message)")
                 case .vanished:
                     print("tandemd left the bus")
-                    fail(.notRunning("tandemd stopped: systemctl start tandemd"))
+                    vanished = true
+                    return false
                 }
                 fflush(nil)
                 return true
             }
+            if vanished { throw .notRunning("tandemd stopped: systemctl start tandemd") }
         }
     }
 }

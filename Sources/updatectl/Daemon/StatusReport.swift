@@ -1,4 +1,4 @@
-import Engine
+import UpdateModel
 import Slots
 import FoundationEssentials
 
@@ -123,9 +123,9 @@ struct StatusReport: Encodable {
         operation = status.operation.rawValue
         transaction = status.transaction
         let report = status.progress
-        progress = report.phase.isEmpty ? nil : Progress(
-            phase: report.phase, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
-            bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
+        progress = report.phase.map { phase in Progress(
+            phase: phase.rawValue, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
+            bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining) }
         newVersion = status.newVersion
         newSize = status.newSize
         bootedSlot = status.bootedSlot?.rawValue
@@ -153,7 +153,7 @@ struct StatusReport: Encodable {
         }
         let automatic = status.updates
         updates = Updates(
-            strategy: automatic.strategy.rawValue, channel: automatic.channel, address: automatic.address, group: automatic.group,
+            strategy: automatic.strategy.rawValue, channel: automatic.channel.rawValue, address: automatic.address, group: automatic.group,
             lastCheck: automatic.lastCheck.map { Check(time: $0.time, result: $0.result.rawValue, version: $0.version, message: $0.message) },
             nextCheckTime: automatic.nextCheckTime > 0 ? automatic.nextCheckTime : nil,
             staged: automatic.staged.map { Staged(slot: $0.slot, version: $0.version, size: $0.size, time: $0.time) })
@@ -234,10 +234,10 @@ struct StatusReport: Encodable {
     /// Where updates come from, the strategy, and the checks: the last one and the next.
     private static func describeUpdates(_ updates: AutomaticUpdates) -> [String] {
         let source = switch updates.channel {
-        case "omaha": "Omaha server \(updates.address), group \(updates.group)"
-        case "bundle": "bundle source \(updates.address)"
-        case "disabled": updates.address
-        default: "no update server configured (Server= in tandem.conf, or SERVER= in /etc/flatcar/update.conf)"
+        case .omaha: "Omaha server \(updates.address), group \(updates.group)"
+        case .bundle: "bundle source \(updates.address)"
+        case .disabled: updates.address
+        case .none: "no update server configured (Server= in tandem.conf, or SERVER= in /etc/flatcar/update.conf)"
         }
         var lines = ["Updates:      \(updates.strategy.rawValue), from \(source)"]
         if let check = updates.lastCheck {

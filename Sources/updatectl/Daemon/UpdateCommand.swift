@@ -1,6 +1,6 @@
 import ArgumentParser
-import Bus
-import Engine
+import BusClient
+import UpdateModel
 import FoundationEssentials
 import Streaming
 import SystemPackage
@@ -56,7 +56,7 @@ struct UpdateCommand: ParsableCommand {
             let location = source.map(absoluteLocation)
             if force { printError("warning: --force overrides the quarantine and the trial guard") }
             let start = { () throws(ClientError) -> String in
-                try client.install(source: location, slot: slot?.rawValue, verifyReadback: noVerifyReadback ? false : nil, force: force)
+                try client.install(source: location, slot: slot, verifyReadback: noVerifyReadback ? false : nil, force: force)
             }
             if noWait {
                 print(try start())
@@ -132,7 +132,7 @@ func absoluteLocation(_ location: String) -> String {
 extension InstallProgress {
     /// The daemon's progress report as the printer takes it; nil outside a streaming phase.
     init?(_ report: ProgressReport) {
-        guard let phase = Phase(rawValue: report.phase) else { return nil }
+        guard let phase = report.phase else { return nil }
         self.init(phase: phase, bytesDone: report.bytesDone, bytesTotal: report.bytesTotal,
                   bytesPerSecond: report.bytesPerSecond, secondsRemaining: report.secondsRemaining)
     }

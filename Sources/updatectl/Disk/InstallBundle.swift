@@ -1,6 +1,7 @@
 import ArgumentParser
 import Slots
 import Streaming
+import UpdateModel
 import Verification
 
 struct InstallBundle: ParsableCommand {
@@ -119,6 +120,6 @@ struct InstallBundle: ParsableCommand {
 
 extension SlotChoice: ExpressibleByArgument {
     public init?(argument: String) {
-        self.init(rawValue: argument.lowercased() == "auto" ? "auto" : argument.uppercased())
+        self.init(parsing: argument)
     }
 }

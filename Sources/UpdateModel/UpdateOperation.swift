@@ -1,5 +1,3 @@
-import Streaming
-
 /// What tandemd is doing, as the native `Operation` property reports it.
 public enum UpdateOperation: String, Sendable, CaseIterable {
     case idle
@@ -17,27 +15,21 @@ public enum UpdateOperation: String, Sendable, CaseIterable {
     /// `verifying`, the last step of the install itself.)
     case finalizing
 
-    init(_ phase: InstallProgress.Phase) {
-        switch phase {
-        case .resuming: self = .resuming
-        case .writing: self = .writing
-        case .verifying: self = .verifying
-        }
-    }
 }
 
 /// Bytes moved in the current phase, as the `Progress` property reports it.
 public struct ProgressReport: Sendable, Equatable {
-    public var phase: String
+    /// Nil outside a streaming phase.
+    public var phase: ProgressPhase?
     public var bytesDone: UInt64
     public var bytesTotal: UInt64
     public var bytesPerSecond: Double
     /// Nil until a rate is known.
     public var secondsRemaining: Double?
 
-    public static let none = ProgressReport(phase: "", bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, secondsRemaining: nil)
+    public static let none = ProgressReport(phase: nil, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, secondsRemaining: nil)
 
-    public init(phase: String, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
+    public init(phase: ProgressPhase?, bytesDone: UInt64, bytesTotal: UInt64, bytesPerSecond: Double, secondsRemaining: Double?) {
         self.phase = phase
         self.bytesDone = bytesDone
         self.bytesTotal = bytesTotal
@@ -45,8 +37,4 @@ public struct ProgressReport: Sendable, Equatable {
         self.secondsRemaining = secondsRemaining
     }
 
-    init(_ progress: InstallProgress) {
-        self.init(phase: progress.phase.rawValue, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal,
-                  bytesPerSecond: progress.bytesPerSecond, secondsRemaining: progress.secondsRemaining)
-    }
 }

@@ -113,8 +113,7 @@ public struct CheckResult: Sendable, Equatable {
 /// How the machine updates itself: the policy, where from, and the checks' timetable.
 public struct AutomaticUpdates: Sendable, Equatable {
     public var strategy: UpdateStrategy
-    /// `bundle`, `omaha`, `disabled` or `none`.
-    public var channel: String
+    public var channel: UpdateChannelKind
     /// The bundle source or the Omaha server.
     public var address: String
     /// The Omaha group (track).
@@ -124,7 +123,7 @@ public struct AutomaticUpdates: Sendable, Equatable {
     public var nextCheckTime: Int64
     public var staged: StagedUpdate?
 
-    public init(strategy: UpdateStrategy = .off, channel: String = "none", address: String = "", group: String = "",
+    public init(strategy: UpdateStrategy = .off, channel: UpdateChannelKind = .none, address: String = "", group: String = "",
                 lastCheck: CheckRecord? = nil, nextCheckTime: Int64 = 0, staged: StagedUpdate? = nil) {
         self.strategy = strategy
         self.channel = channel

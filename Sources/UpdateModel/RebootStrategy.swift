@@ -1,5 +1,3 @@
-import Platform
-
 /// How a host that has an update waiting decides when to reboot: locksmith's `REBOOT_STRATEGY`
 /// values, and Zincati's FleetLock.
 public enum RebootStrategy: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -11,17 +9,6 @@ public enum RebootStrategy: String, Sendable, CaseIterable, CustomStringConverti
     case etcdLock = "etcd-lock"
     /// Ask a FleetLock server (airlock, poseidon/fleetlock) first.
     case fleetLock = "fleetlock"
-
-    /// Parses a setting. Empty means `reboot`, as locksmithd treats an empty `REBOOT_STRATEGY`.
-    public init(parsing text: String) throws(LockConfigurationError) {
-        let trimmed = text.trimmingWhitespace()
-        if trimmed.isEmpty {
-            self = .reboot
-            return
-        }
-        guard let strategy = RebootStrategy(rawValue: trimmed) else { throw .unknownStrategy(trimmed) }
-        self = strategy
-    }
 
     public var description: String { rawValue }
 }

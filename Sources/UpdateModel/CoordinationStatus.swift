@@ -1,5 +1,3 @@
-import Coordination
-
 /// What `updatectl status` and the `Coordination` property show.
 public struct CoordinationStatus: Sendable, Equatable {
     public var strategy: RebootStrategy

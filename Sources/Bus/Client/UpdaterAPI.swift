@@ -1,18 +1,10 @@
+import BusCore
+
 /// The names of Tandem's D-Bus API (docs/dbus.md). They are an interface: never rename one.
 public enum UpdaterAPI {
     public static let busName = "org.tandem.Updater1"
     public static let objectPath = "/org/tandem/Updater1"
     public static let interface = "org.tandem.Updater1"
-
-    public enum ErrorName {
-        public static let busy = "org.tandem.Updater1.Error.Busy"
-        public static let notRunning = "org.tandem.Updater1.Error.NotRunning"
-        public static let noSource = "org.tandem.Updater1.Error.NoSource"
-        public static let noUpdate = "org.tandem.Updater1.Error.NoUpdate"
-        public static let refused = "org.tandem.Updater1.Error.Refused"
-        public static let noRebootPending = "org.tandem.Updater1.Error.NoRebootPending"
-        public static let failed = "org.tandem.Updater1.Error.Failed"
-    }
 
     public static let description = BusInterfaceDescription(
         name: interface,

@@ -1,5 +1,5 @@
-import Coordination
-import Engine
+import BusCore
+import UpdateModel
 import Slots
 
 /// The native properties on the wire: the service encodes `UpdaterStatus`, the client decodes
@@ -16,7 +16,7 @@ public enum StatusCoding {
             "Operation": .string(status.operation.rawValue),
             "Transaction": .string(status.transaction ?? ""),
             "Progress": .structure([
-                .string(progress.phase), .uint64(progress.bytesDone), .uint64(progress.bytesTotal),
+                .string(progress.phase?.rawValue ?? ""), .uint64(progress.bytesDone), .uint64(progress.bytesTotal),
                 .double(progress.bytesPerSecond), .double(progress.secondsRemaining ?? -1),
             ]),
             "NewVersion": .string(status.newVersion ?? ""),
@@ -48,7 +48,7 @@ public enum StatusCoding {
                             .int64(entry.time)])
             }),
             "Strategy": .string(updates.strategy.rawValue),
-            "UpdateChannel": .structure([.string(updates.channel), .string(updates.address), .string(updates.group)]),
+            "UpdateChannel": .structure([.string(updates.channel.rawValue), .string(updates.address), .string(updates.group)]),
             "LastCheck": .structure([
                 .int64(check?.time ?? 0), .string(check?.result.rawValue ?? ""), .string(check?.version ?? ""),
                 .string(check?.message ?? ""),
@@ -84,7 +84,8 @@ public enum StatusCoding {
         func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
         let operation = try field("Operation") { $0.stringValue.flatMap(UpdateOperation.init(rawValue:)) }
         let progress = try field("Progress") { value -> ProgressReport? in
-            guard let fields = value.structureValue, fields.count == 5, let phase = fields[0].stringValue,
+            guard let fields = value.structureValue, fields.count == 5, let phaseName = fields[0].stringValue,
+                  let phase: ProgressPhase? = phaseName.isEmpty ? .some(nil) : ProgressPhase(rawValue: phaseName).map { .some($0) },
                   let done = fields[1].uint64Value, let total = fields[2].uint64Value,
                   let rate = fields[3].doubleValue, let eta = fields[4].doubleValue else { return nil }
             return ProgressReport(phase: phase, bytesDone: done, bytesTotal: total, bytesPerSecond: rate,
@@ -139,10 +140,11 @@ public enum StatusCoding {
             return entries
         }
         let strategy = try field("Strategy") { $0.stringValue.flatMap(UpdateStrategy.init(rawValue:)) }
-        let channel = try field("UpdateChannel") { value -> [String]? in
-            guard let fields = value.structureValue, fields.count == 3 else { return nil }
-            let texts = fields.compactMap(\.stringValue)
-            return texts.count == 3 ? texts : nil
+        let channel = try field("UpdateChannel") { value -> (kind: UpdateChannelKind, address: String, group: String)? in
+            guard let fields = value.structureValue, fields.count == 3,
+                  let kind = fields[0].stringValue.flatMap(UpdateChannelKind.init(rawValue:)),
+                  let address = fields[1].stringValue, let group = fields[2].stringValue else { return nil }
+            return (kind, address, group)
         }
         let lastCheck = try field("LastCheck") { value -> CheckRecord?? in
             guard let fields = value.structureValue, fields.count == 4, let time = fields[0].int64Value,
@@ -157,7 +159,7 @@ public enum StatusCoding {
             guard !slot.isEmpty else { return .some(nil) }
             return StagedUpdate(slot: slot, version: version, size: size, sha256: "", time: time)
         }
-        let updates = AutomaticUpdates(strategy: strategy, channel: channel[0], address: channel[1], group: channel[2],
+        let updates = AutomaticUpdates(strategy: strategy, channel: channel.kind, address: channel.address, group: channel.group,
                                        lastCheck: lastCheck, nextCheckTime: try field("NextCheckTime") { $0.int64Value },
                                        staged: staged)
         let coordination = try field("Coordination") { value -> CoordinationStatus? in

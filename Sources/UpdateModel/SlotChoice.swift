@@ -1,0 +1,14 @@
+/// Which slot to install into.
+public enum SlotChoice: String, Sendable, CaseIterable {
+    /// The slot that is not booted.
+    case auto
+    case a = "A"
+    case b = "B"
+}
+
+extension SlotChoice {
+    /// As people write it: `auto`, `A` or `B`, in either case.
+    public init?(parsing text: String) {
+        self.init(rawValue: text.lowercased() == SlotChoice.auto.rawValue ? SlotChoice.auto.rawValue : text.uppercased())
+    }
+}
