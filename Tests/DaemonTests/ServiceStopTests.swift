@@ -14,6 +14,21 @@ import Testing
         return (Date().timeIntervalSince(started), status)
     }
 
+    /// The next start, told not to resume, reports the interrupted transaction as stopped.
+    static func expectReportedStopped(_ harness: DaemonHarness, transaction: String) throws {
+        let saved = try #require(try harness.savedState()["transaction"] as? [String: Any], "the transaction is kept for the next start")
+        #expect(saved["id"] as? String == transaction)
+        #expect(saved["stoppedAt"] != nil, "the stop is recorded")
+        try "[Daemon]\nResumeInterrupted=no\n".append(to: harness.configPath)
+        try harness.start()
+        let last = try #require(try harness.updatectlJSON(["status", "--json"])["lastResult"] as? [String: Any])
+        #expect(last["transaction"] as? String == transaction)
+        #expect(last["code"] as? Int == 3)
+        let message = last["message"] as? String ?? ""
+        #expect(message.contains("tandemd was stopped during transaction \(transaction)"), "\(message)")
+        #expect(harness.stop() == 0)
+    }
+
     @Test("idle: tandemd exits 0 within a second")
     func idle() throws {
         let harness = try DaemonHarness()
@@ -40,7 +55,7 @@ import Testing
         #expect(!harness.log.contains("still stopping after"), "\(harness.log)")
     }
 
-    @Test("an install waiting for the disk's lock, held by another program, stops at once and resumes as stopped")
+    @Test("an install waiting for the disk's lock, held by another program, stops at once; the next start reports the stop")
     func waitingForTheDiskLock() throws {
         let harness = try DaemonHarness()
         let image = try harness.fixture.randomImage("image.raw", size: 4 << 20)
@@ -63,10 +78,57 @@ import Testing
         #expect(!harness.log.contains("is busy"), "\(harness.log)")
 
         holder.release()
+        try Self.expectReportedStopped(harness, transaction: transaction)
+    }
+
+    @Test("streaming an install: exits after a checkpoint; the next start reports the stop")
+    func streaming() throws {
+        let slow = try TransactionTests.SlowInstall(pauseAt: 8 << 20)
+        try slow.harness.start()
+        let transaction = try slow.startInstall()
+        try slow.waitForBytes(3 << 20)
+        let stop = Self.timedStop(slow.harness)
+        #expect(stop.status == 0, "\(slow.harness.log)")
+        #expect(stop.seconds < 2, "took \(stop.seconds) s")
+        #expect(!slow.harness.log.contains("still stopping after"), "\(slow.harness.log)")
+        try Self.expectReportedStopped(slow.harness, transaction: transaction)
+    }
+
+    @Test("a transfer stalled mid-body: the stop ends the transfer; the next start reports the stop")
+    func stalledTransfer() throws {
+        let harness = try DaemonHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: 12 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        // The server stops sending 1 MiB in, past the bundle's preamble, for 120 s.
+        let server = try BundleServer(file: bundle, arguments: ["--pause-at", "\(1 << 20)"])
         try harness.start()
-        #expect(harness.log.contains("tandemd was stopped during transaction \(transaction)"), "\(harness.log)")
-        #expect(try DaemonHarness.eventually { harness.log.contains("installed version 2.0.0") }, "\(harness.log)")
-        harness.stop()
+        let started = try harness.updatectl(["update", "--no-wait", server.url])
+        #expect(started.status == 0, "\(started.stderr)")
+        let transaction = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try DaemonHarness.eventually { harness.log.contains("bundle verified") }, "\(harness.log)")
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        #expect(stop.seconds < 12, "took \(stop.seconds) s; log:\n\(harness.log)")
+        try Self.expectReportedStopped(harness, transaction: transaction)
+    }
+
+    @Test("a retry back-off: the stop ends the wait; the next start reports the stop")
+    func retryBackOff() throws {
+        let harness = try DaemonHarness()
+        let image = try harness.fixture.randomImage("image.raw", size: 2 << 20)
+        let bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        // Every request fails with 503: a transient failure, retried after 1, 2, 4, 8, 16 s.
+        let server = try BundleServer(file: bundle, arguments: ["--mode", "status", "--status", "503"])
+        try harness.start()
+        let started = try harness.updatectl(["update", "--no-wait", server.url])
+        #expect(started.status == 0, "\(started.stderr)")
+        let transaction = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Three answers refused: the install now waits 4 s before the fourth.
+        #expect(try DaemonHarness.eventually { try server.requests().count >= 3 }, "\(server.log)")
+        let stop = Self.timedStop(harness)
+        #expect(stop.status == 0, "\(harness.log)")
+        #expect(stop.seconds < 12, "took \(stop.seconds) s; log:\n\(harness.log)")
+        try Self.expectReportedStopped(harness, transaction: transaction)
     }
 
     @Test("a stop that something outside holds longer than the bound ends at the bound, and is recorded")

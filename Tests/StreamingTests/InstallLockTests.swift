@@ -25,6 +25,25 @@ struct InstallLockTests {
         withExtendedLifetime(held) {}
     }
 
+    /// A cancel (a user's, or tandemd stopping) while the install waits for another writer
+    /// ends the wait at once rather than at its timeout, as a cancel, and the disk is untouched.
+    @Test func aCancelEndsTheWaitForTheDisk() throws {
+        let setup = try InstallScenario(imageSize: 1 << 20)
+        let held = try DiskLock.acquire(setup.harness.disk.path)
+        let installer = try setup.harness.installer { $0.diskLockTimeout = 30 }
+        let started = Date()
+        #expect {
+            // Cancelled once the bundle is accepted, just before the install takes the lock.
+            try installer.install(setup.bundle, accepted: { _, _ in installer.cancel() })
+        } throws: { error in
+            guard case InstallError.stream(.cancelled) = error else { return false }
+            return true
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "the wait ends with the cancel, not after its 30 s")
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+        withExtendedLifetime(held) {}
+    }
+
     /// The table is rewritten between the probe that planned the install and the write: slot B
     /// keeps its number and unique GUID but now starts 1 MiB later. Writing at the planned
     /// offset would land outside it; the install refuses and writes nothing.
