@@ -5,6 +5,7 @@ extension UpdaterStatus {
         let status = self
         var booted = "booted \(status.bootedSlot?.rawValue ?? "slot unknown")" + (status.bootedVersion.map { " (\($0))" } ?? "")
         if status.diskProblem != nil { booted += "; THE SLOT DISK IS UNUSABLE (updatectl status)" }
+        if status.stateProblem != nil { booted += "; THE STATE CANNOT BE SAVED (updatectl status)" }
         switch status.boot?.kind {
         case .trial?: booted += " on trial, not yet blessed"
         case .fallback?: booted += " after a fallback: \(status.boot?.version ?? "the update") did not boot (\(status.boot?.reason?.displayText ?? "?"))"

@@ -9,7 +9,7 @@ import Testing
 @Suite("D-Bus API") struct DBusAPITests {
     static let properties: [(String, String)] = [
         ("Operation", "s"), ("Transaction", "s"), ("Progress", "(sttdd)"), ("NewVersion", "s"), ("NewSize", "t"),
-        ("BootedSlot", "s"), ("DiskProblem", "s"), ("BootedVersion", "s"), ("NextBootSlot", "s"), ("Slots", "a(sssuyybs)"),
+        ("BootedSlot", "s"), ("DiskProblem", "s"), ("StateProblem", "s"), ("BootedVersion", "s"), ("NextBootSlot", "s"), ("Slots", "a(sssuyybs)"),
         ("LastResult", "(sissxs)"), ("RebootPending", "b"), ("LastCheckTime", "x"), ("Boot", "(ssssssxs)"),
         ("Quarantined", "a(ssssx)"), ("Strategy", "s"), ("UpdateChannel", "(sss)"), ("LastCheck", "(xsss)"),
         ("NextCheckTime", "x"), ("Staged", "(sstx)"),

@@ -90,4 +90,36 @@ import Testing
         #expect(try harness.disk.sgdiskAttributes(4) == 0)
         #expect(harness.stop() == 0)
     }
+
+    /// state.json replaced by a directory: root ignores file modes, but no rename can replace a
+    /// directory, so every write of the state fails as a full or read-only disk would make it.
+    @Test("a state that cannot be saved: tandemd keeps running, StateProblem says why, and it clears once a write succeeds")
+    func unsavableState() throws {
+        // The configuration names its source when the harness is made; the bundle comes after.
+        let sources = try Scratch()
+        let source = sources.file("v2.tandem")
+        let harness = try DaemonHarness(source: source)
+        let image = try harness.fixture.randomImage("image.raw", size: 1 << 20)
+        try FileManager.default.copyItem(atPath: try harness.fixture.bundle("v2.tandem", image: image), toPath: source)
+        try harness.start()
+        let state = harness.stateDirectory + "/state.json"
+        try? FileManager.default.removeItem(atPath: state)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+
+        let check = try harness.updatectl(["check"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(harness.daemon?.isRunning == true)
+        let problem = try harness.busctl(["get-property", "org.tandem.Updater1", "/org/tandem/Updater1", "org.tandem.Updater1",
+                                          "StateProblem"]).stdout
+        #expect(problem.contains("state.json"), "\(problem)")
+        let human = try harness.updatectl(["status"])
+        #expect(human.stdout.contains("State:        NOT SAVED"), "\(human.stdout)")
+
+        try FileManager.default.removeItem(atPath: state)
+        #expect(try harness.updatectl(["check"]).status == 0)
+        let json = try harness.updatectlJSON(["status", "--json"])
+        #expect(json["stateProblem"] == nil, "\(json)")
+        #expect(FileManager.default.fileExists(atPath: state), "the state was written again")
+        harness.stop()
+    }
 }

@@ -23,6 +23,7 @@ public enum StatusCoding {
             "NewSize": .uint64(status.newSize),
             "BootedSlot": .string(status.bootedSlot?.rawValue ?? ""),
             "DiskProblem": .string(status.diskProblem ?? ""),
+            "StateProblem": .string(status.stateProblem ?? ""),
             "BootBackend": .string(status.bootBackend?.rawValue ?? ""),
             "BootedVersion": .string(status.bootedVersion ?? ""),
             "NextBootSlot": .string(status.nextBootSlot?.rawValue ?? ""),
@@ -186,6 +187,7 @@ public enum StatusCoding {
             rebootPending: try field("RebootPending") { $0.boolValue }, lastCheckTime: try field("LastCheckTime") { $0.int64Value },
             boot: boot, quarantined: quarantined, updates: updates, coordination: coordination, stateRecovery: recovery,
             // A kind this client does not know (a newer tandemd's) is shown as unknown.
-            bootBackend: try field("BootBackend") { value -> BootBackendKind?? in value.stringValue.map(BootBackendKind.init(rawValue:)) })
+            bootBackend: try field("BootBackend") { value -> BootBackendKind?? in value.stringValue.map(BootBackendKind.init(rawValue:)) },
+            stateProblem: nonEmpty(try field("StateProblem") { $0.stringValue }))
     }
 }

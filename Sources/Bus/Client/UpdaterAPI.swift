@@ -28,6 +28,7 @@ public enum UpdaterAPI {
             .init("NewSize", "t"),
             .init("BootedSlot", "s"),
             .init("DiskProblem", "s"),
+            .init("StateProblem", "s"),
             .init("BootBackend", "s"),
             .init("BootedVersion", "s"),
             .init("NextBootSlot", "s"),

@@ -103,6 +103,8 @@ struct StatusReport: Encodable {
     var bootedSlot: String?
     /// Why the disk holding the slots cannot be probed or read; absent when it can.
     var diskProblem: String?
+    /// Why tandemd's last write of its state directory failed, while no write has succeeded since.
+    var stateProblem: String?
     /// The bootloader interface (`gptprio`, `grub-env`, `systemd-boot`, `custom`); absent when
     /// tandemd named one this updatectl does not know.
     var bootBackend: String?
@@ -130,6 +132,7 @@ struct StatusReport: Encodable {
         newSize = status.newSize
         bootedSlot = status.bootedSlot?.rawValue
         diskProblem = status.diskProblem
+        stateProblem = status.stateProblem
         bootBackend = status.bootBackend?.rawValue
         bootedVersion = status.bootedVersion
         nextBootSlot = status.nextBootSlot?.rawValue
@@ -184,6 +187,10 @@ struct StatusReport: Encodable {
         lines.append("Boot backend: " + (status.bootBackend?.displayName ?? "unknown to this updatectl"))
         if let problem = status.diskProblem {
             lines.append("Disk:         UNUSABLE: installs and boot-flag changes are refused until this is fixed")
+            lines.append("              \(problem)")
+        }
+        if let problem = status.stateProblem {
+            lines.append("State:        NOT SAVED: what tandemd did since is lost if it stops; fix the state directory")
             lines.append("              \(problem)")
         }
         if let boot = status.boot {
