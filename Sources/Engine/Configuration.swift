@@ -75,31 +75,22 @@ public struct Configuration: Sendable, Equatable {
 
     public init() {}
 
-    /// The sections and keys the file may contain, for error messages and the parser.
-    public static let knownKeys: [String: [String]] = [
-        "Slots": ["Disk", "BootedSlot", "LabelA", "LabelB", "Backend", "ESP", "Hook"],
-        "Update": ["Source", "KeysDirectory", "VerifyReadback", "DirectIO", "CheckpointInterval", "TrialTries",
-                   "CABundle", "ConnectTimeoutSec", "Server", "Group", "AppID", "MachineAlias", "Strategy",
-                   "CheckIntervalSec", "CheckJitterSec", "FirstCheckDelaySec", "RequestTimeoutSec"],
-        "Host": ["OSRelease", "Compatible", "Version", "BootIDFile", "Root"],
-        "Boot": ["BlessGraceSec"],
-        "Reboot": RebootSettings.keys,
-        "Daemon": ["StateDirectory", "AdminGroup", "ResumeInterrupted"],
-    ]
-
-    /// Reads `path`. A missing file at the default path means "all defaults"; a missing file
-    /// named explicitly is an error, because the caller meant something by it.
-    public static func load(path: String = Configuration.defaultPath, required: Bool = false) throws(ConfigurationError) -> Configuration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            if !required, !FileManager.default.fileExists(atPath: path) { return Configuration() }
-            throw .unreadable(path: path, reason: FileManager.default.fileExists(atPath: path)
-                ? "permission denied or not UTF-8" : "no such file")
+    /// Reads `path`, then its drop-ins (`ConfigurationDropIns`), later settings winning. A
+    /// missing file at the default path means "all defaults"; a missing file named explicitly is
+    /// an error, because the caller meant something by it. `dropInDirectories` nil: the
+    /// standard ones for `path`.
+    public static func load(path: String = Configuration.defaultPath, required: Bool = false,
+                            dropInDirectories: [String]? = nil) throws(ConfigurationError) -> Configuration {
+        var files: [(path: String, text: String)] = []
+        if let text = try read(path, missingIsEmpty: !required) { files.append((path, text)) }
+        for dropIn in ConfigurationDropIns.files(in: dropInDirectories ?? ConfigurationDropIns.directories(forMainFile: path)) {
+            if let text = try read(dropIn, missingIsEmpty: false) { files.append((dropIn, text)) }
         }
+        // Every file's syntax first, so a broken drop-in is reported before a bad value.
+        var entries: [ConfigurationFile.Entry] = []
+        for file in files { entries += try ConfigurationFile.parse(file.text, path: file.path) }
         var configuration = Configuration()
-        for entry in try ConfigurationFile.parse(text, path: path) {
+        for entry in entries {
             try configuration.apply(entry)
         }
         try configuration.reboot.validated(path: path)
@@ -114,111 +105,14 @@ public struct Configuration: Sendable, Equatable {
         return configuration
     }
 
-    mutating func apply(_ entry: ConfigurationFile.Entry) throws(ConfigurationError) {
-        let value = entry.value
-        func invalid(_ expected: String) -> ConfigurationError {
-            .invalidValue(path: entry.path, line: entry.line, key: entry.key, value: value, expected: expected)
-        }
-        func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
-        if entry.section == "Reboot", try RebootSettings.apply(entry, to: &reboot, invalid: invalid) { return }
-        switch (entry.section, entry.key) {
-        case ("Slots", "Disk"): disk = optional(value)
-        case ("Slots", "BootedSlot"): bootedSlot = optional(value)
-        case ("Slots", "LabelA"):
-            guard !value.isEmpty else { throw invalid("a partition label") }
-            layout.labelA = value
-        case ("Slots", "LabelB"):
-            guard !value.isEmpty else { throw invalid("a partition label") }
-            layout.labelB = value
-        case ("Slots", "Backend"):
-            guard let kind = BootBackendKind(rawValue: value) else {
-                throw invalid("one of " + BootBackendKind.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            boot.kind = kind
-        case ("Slots", "ESP"):
-            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("an absolute path, or nothing to find the ESP mounted") }
-            boot.esp = optional(value)
-        case ("Slots", "Hook"):
-            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("the absolute path of an executable") }
-            boot.hook = optional(value)
-        case ("Update", "Source"): source = optional(value)
-        case ("Update", "KeysDirectory"):
-            let directories = value.split(separator: " ").map(String.init)
-            guard !directories.isEmpty else { throw invalid("one or more directories, separated by spaces") }
-            keyDirectories = directories
-        case ("Update", "VerifyReadback"):
-            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
-            verifyReadback = flag
-        case ("Update", "DirectIO"):
-            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
-            directIO = flag
-        case ("Update", "CheckpointInterval"):
-            guard let bytes = ConfigurationFile.size(value), bytes >= 1 << 20 else { throw invalid("a size of at least 1M, such as 64M") }
-            checkpointInterval = bytes
-        case ("Update", "TrialTries"):
-            guard let tries = UInt8(value), (1...BootAttributes.maximumTries).contains(tries) else {
-                throw invalid("a number of boot attempts from 1 to \(BootAttributes.maximumTries)")
-            }
-            trialTries = tries
-        case ("Update", "CABundle"): caBundle = optional(value)
-        case ("Update", "ConnectTimeoutSec"):
-            guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
-            connectTimeoutSeconds = seconds
-        case ("Update", "Server"):
-            let setting = OmahaServerSetting(value)
-            if case let .url(url) = setting {
-                let lowered = url.lowercased()
-                guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
-                    throw invalid("an http:// or https:// URL of an Omaha server, or disabled")
-                }
-            }
-            server = setting
-        // Empty: taken from update.conf, as documented (and as the complete example sets them).
-        case ("Update", "Group"): group = optional(value)
-        case ("Update", "AppID"): appID = optional(value)
-        case ("Update", "MachineAlias"): machineAlias = value
-        case ("Update", "Strategy"):
-            guard let chosen = UpdateStrategy(rawValue: value) else {
-                throw invalid(UpdateStrategy.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            strategy = chosen
-        case ("Update", "CheckIntervalSec"):
-            guard let seconds = Int(value), seconds >= CheckSchedule.minimumIntervalSeconds else {
-                throw invalid("a whole number of seconds, at least \(CheckSchedule.minimumIntervalSeconds)")
-            }
-            checkIntervalSeconds = seconds
-        case ("Update", "CheckJitterSec"):
-            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
-            checkJitterSeconds = seconds
-        case ("Update", "FirstCheckDelaySec"):
-            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
-            firstCheckDelaySeconds = seconds
-        case ("Update", "RequestTimeoutSec"):
-            guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
-            requestTimeoutSeconds = seconds
-        case ("Host", "OSRelease"):
-            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
-            osRelease = value
-        case ("Host", "Compatible"): compatible = optional(value)
-        case ("Host", "Root"):
-            guard value.isEmpty || value.hasPrefix("/") else { throw invalid("an absolute path, or nothing for /") }
-            root = value.hasSuffix("/") ? String(value.dropLast()) : value
-        case ("Host", "BootIDFile"):
-            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
-            bootIDFile = value
-        case ("Boot", "BlessGraceSec"):
-            guard let seconds = Int(value), seconds >= 0 else { throw invalid("a whole number of seconds, 0 or more") }
-            blessGraceSeconds = seconds
-        case ("Host", "Version"): version = optional(value)
-        case ("Daemon", "StateDirectory"):
-            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
-            stateDirectory = value
-        case ("Daemon", "AdminGroup"): adminGroup = optional(value)
-        case ("Daemon", "ResumeInterrupted"):
-            guard let flag = ConfigurationFile.boolean(value) else { throw invalid("yes or no") }
-            resumeInterrupted = flag
-        default:
-            throw .unknownKey(path: entry.path, line: entry.line, section: entry.section, key: entry.key)
+    /// The text of `path`; nil if it is missing and that is allowed.
+    private static func read(_ path: String, missingIsEmpty: Bool) throws(ConfigurationError) -> String? {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            if missingIsEmpty, !exists { return nil }
+            throw .unreadable(path: path, reason: exists ? "permission denied or not UTF-8" : "no such file")
         }
     }
 }

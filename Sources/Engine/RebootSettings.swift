@@ -32,50 +32,6 @@ public struct RebootSettings: Sendable, Equatable {
 
     public init() {}
 
-    static func apply(_ entry: ConfigurationFile.Entry, to settings: inout RebootSettings,
-                      invalid: (String) -> ConfigurationError) throws(ConfigurationError) -> Bool {
-        let value = entry.value
-        func optional(_ value: String) -> String? { value.isEmpty ? nil : value }
-        switch entry.key {
-        case "Strategy":
-            // Empty resets to the default, as for every key; locksmith's "empty means reboot"
-            // applies to its REBOOT_STRATEGY, not to this file.
-            guard let strategy = value.isEmpty ? .off : RebootStrategy(rawValue: value) else {
-                throw invalid(RebootStrategy.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            settings.strategy = strategy
-        case "WindowStart": settings.windowStart = optional(value)
-        case "WindowLength": settings.windowLength = optional(value)
-        case "Group": settings.group = optional(value)
-        case "EtcdEndpoints":
-            let endpoints = value.split(separator: " ").map(String.init)
-            guard !endpoints.isEmpty else { throw invalid("one or more http(s):// URLs, separated by spaces") }
-            settings.etcdEndpoints = endpoints
-        case "EtcdAPI":
-            guard let api = EtcdAPI(rawValue: value) else { throw invalid("v2 or v3") }
-            settings.etcdAPI = api
-        case "EtcdCAFile": settings.etcdCAFile = optional(value)
-        case "EtcdCertFile": settings.etcdCertFile = optional(value)
-        case "EtcdKeyFile": settings.etcdKeyFile = optional(value)
-        case "EtcdUsername": settings.etcdUsername = optional(value)
-        case "EtcdPassword": settings.etcdPassword = optional(value)
-        case "FleetLockURL": settings.fleetLockURL = optional(value)
-        case "CoordinatorConf":
-            guard value.hasPrefix("/") else { throw invalid("an absolute path") }
-            settings.coordinatorConf = value
-        case "LockRetrySec":
-            guard let seconds = Int(value), seconds > 0 else { throw invalid("a whole number of seconds greater than 0") }
-            settings.lockRetrySeconds = seconds
-        default:
-            return false
-        }
-        return true
-    }
-
-    static let keys = ["Strategy", "WindowStart", "WindowLength", "Group", "EtcdEndpoints", "EtcdAPI", "EtcdCAFile",
-                       "EtcdCertFile", "EtcdKeyFile", "EtcdUsername", "EtcdPassword", "FleetLockURL", "CoordinatorConf",
-                       "LockRetrySec"]
-
     /// Everything that can only be checked with all keys read: the window parses, a lock
     /// strategy has its server, the settings build a lock.
     func validated(path: String) throws(ConfigurationError) {

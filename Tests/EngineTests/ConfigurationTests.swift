@@ -392,7 +392,7 @@ import Testing
     func aConnectTimeoutMustBePositive(text: String) throws {
         let refusal = try #require(try Self.refusal("[Update]\nConnectTimeoutSec=\(text)\n"))
         #expect(refusal.error == .invalidValue(path: refusal.path, line: 2, key: "ConnectTimeoutSec", value: text,
-                                               expected: "a whole number of seconds greater than 0"))
+                                               expected: "a whole number of seconds greater than 0, up to 4294967295"))
         #expect(try Self.load("[Update]\nConnectTimeoutSec=1\n").connectTimeoutSeconds == 1)
     }
 
