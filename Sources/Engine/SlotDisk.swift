@@ -1,5 +1,5 @@
-import Platform
 import Slots
+import Synchronization
 
 /// The disk holding the slots, as tandemd sees it. Probed again for every operation, so that a
 /// disk repaired or replaced while tandemd runs is used as it is now; a probe that fails fails
@@ -11,17 +11,15 @@ import Slots
 ///
 /// The boot state is read and written through the configured backend (`bootBackend`), opened
 /// afresh for each operation; its failures are the disk's problem like any other.
-final class SlotDisk: @unchecked Sendable {
+final class SlotDisk: Sendable {
     private let configuredDisk: String?
     private let configuredSlot: String?
     private let layout: SlotLayout
     private let lockTimeout: Double
     /// Opens the configured boot backend (`[Slots] Backend=`) for the probed pair.
     let bootBackend: BootBackendFactory
-    private let state = Condition()
-    // Guarded by `state`.
-    private var lastBooted: BootedSlot?
-    private var lastProblem: SlotError?
+    /// The booted slot as last probed successfully, and the problem of the latest probe.
+    private let last = Mutex<(booted: BootedSlot?, problem: SlotError?)>((nil, nil))
 
     init(disk: String?, bootedSlot: String?, layout: SlotLayout, bootBackend: @escaping BootBackendFactory,
          lockTimeout: Double = DiskLock.defaultTimeout) {
@@ -35,7 +33,7 @@ final class SlotDisk: @unchecked Sendable {
     /// The booted slot as last probed successfully (nil until a probe works), and what was wrong
     /// with the disk at the latest probe (nil when it worked).
     var current: (booted: BootedSlot?, problem: SlotError?) {
-        state.locked { (lastBooted, lastProblem) }
+        last.withLock { $0 }
     }
 
     /// Probes the disk now and finds the booted slot on it.
@@ -44,10 +42,7 @@ final class SlotDisk: @unchecked Sendable {
         let booted = try recording { () throws(SlotError) in
             try BootedSlot.locate(disk: configuredDisk, bootedSlot: configuredSlot, layout: layout)
         }
-        state.locked {
-            lastBooted = booted
-            lastProblem = nil
-        }
+        last.withLock { $0 = (booted, nil) }
         return booted
     }
 
@@ -65,7 +60,7 @@ final class SlotDisk: @unchecked Sendable {
 
     /// Runs `body` holding the disk's lock, with the disk probed under it.
     func exclusive<T>(_ body: (BootedSlot, BootControl) throws -> T) throws -> T {
-        let path = try configuredDisk ?? state.locked({ lastBooted })?.pair.disk.path ?? probe().pair.disk.path
+        let path = try configuredDisk ?? last.withLock({ $0.booted })?.pair.disk.path ?? probe().pair.disk.path
         let lock = try recording { () throws(SlotError) in try DiskLock.acquire(path, timeout: lockTimeout) }
         let booted = try probe()
         let control = try recording { () throws(SlotError) in
@@ -82,7 +77,7 @@ final class SlotDisk: @unchecked Sendable {
             // A busy disk is not a broken one: the other writer is done in a moment.
             throw .diskBusy(disk: disk, holder: holder, waitedSeconds: waited)
         } catch {
-            state.locked { lastProblem = error }
+            last.withLock { $0.problem = error }
             throw error
         }
     }

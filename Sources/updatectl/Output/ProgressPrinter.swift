@@ -2,23 +2,34 @@
 import Glibc
 #endif
 import Streaming
+import Synchronization
 
 /// Shows install progress: a live bar on a terminal, a plain line per 10% otherwise (logs, CI).
-final class ProgressPrinter: @unchecked Sendable {
+/// Reports arrive from the installer's threads one at a time; the lock keeps what was printed
+/// last consistent with the line on the screen.
+final class ProgressPrinter: Sendable {
     private let interactive = isatty(STDOUT_FILENO) == 1
-    private var lastPhase: InstallProgress.Phase?
-    private var lastDecile = -1
-    /// A bar is drawn and its line not yet ended.
-    private var lineOpen = false
+    private let printed = Mutex(Printed())
+
+    private struct Printed {
+        var phase: InstallProgress.Phase?
+        var decile = -1
+        /// A bar is drawn and its line not yet ended.
+        var lineOpen = false
+    }
 
     func show(_ progress: InstallProgress) {
+        printed.withLock { show(progress, after: &$0) }
+    }
+
+    private func show(_ progress: InstallProgress, after printed: inout Printed) {
         let fraction = progress.bytesTotal == 0 ? 1 : Double(progress.bytesDone) / Double(progress.bytesTotal)
         let decile = Int(fraction * 10)
         // Decide before formatting anything: most reports print nothing in plain mode.
         if !interactive {
-            guard progress.phase != lastPhase || decile > lastDecile else { return }
-            lastPhase = progress.phase
-            lastDecile = decile
+            guard progress.phase != printed.phase || decile > printed.decile else { return }
+            printed.phase = progress.phase
+            printed.decile = decile
         }
         let rate = "\(formatBytes(UInt64(progress.bytesPerSecond)))/s"
         let eta = progress.secondsRemaining.map { "ETA \(formatDuration($0))" } ?? "ETA --"
@@ -29,8 +40,8 @@ final class ProgressPrinter: @unchecked Sendable {
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             print("\r\u{1B}[K\(label) [\(bar)] \(Int(fraction * 100))%  \(amounts)  \(rate)  \(eta)", terminator: "")
-            lineOpen = fraction < 1
-            if !lineOpen { print("") }
+            printed.lineOpen = fraction < 1
+            if !printed.lineOpen { print("") }
             fflush(nil)
         } else {
             print("\(label): \(decile * 10)% (\(amounts), \(rate), \(eta))")
@@ -39,8 +50,10 @@ final class ProgressPrinter: @unchecked Sendable {
 
     /// Ends a bar left short (a failure, a cancel), so that the next message starts on its own line.
     func finish() {
-        if lineOpen { print("") }
-        lineOpen = false
+        printed.withLock { printed in
+            if printed.lineOpen { print("") }
+            printed.lineOpen = false
+        }
     }
 
     private static func label(_ phase: InstallProgress.Phase) -> String {
