@@ -10,8 +10,7 @@ public struct InstallRequest: Sendable, Equatable {
     /// A bundle path or URL; nil: the configured source, after checking that it offers something newer.
     public var source: String?
     public var slot: SlotChoice
-    /// Nil: the configured default.
-    public var verifyReadback: Bool?
+    public var readback: ReadbackVerification
     /// Overrides the trial guard and the quarantine.
     public var force: Bool
     /// Download-only: write and verify, but leave the slot unbootable until `activate`.
@@ -19,11 +18,11 @@ public struct InstallRequest: Sendable, Equatable {
     /// Who asked, for the `installsource` of the server requests.
     public var trigger: CheckTrigger
 
-    public init(source: String?, slot: SlotChoice = .auto, verifyReadback: Bool? = nil, force: Bool = false,
+    public init(source: String?, slot: SlotChoice = .auto, readback: ReadbackVerification = .configured, force: Bool = false,
                 stageOnly: Bool = false, trigger: CheckTrigger = .onDemand) {
         self.source = source
         self.slot = slot
-        self.verifyReadback = verifyReadback
+        self.readback = readback
         self.force = force
         self.stageOnly = stageOnly
         self.trigger = trigger
@@ -52,7 +51,7 @@ extension Updater {
         }
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
-            slotChoice: request.slot.rawValue, verifyReadback: request.verifyReadback ?? configuration.verifyReadback,
+            slotChoice: request.slot.rawValue, verifyReadback: request.readback.resolved(configured: configuration.verifyReadback),
             force: request.force, offer: offer, stageOnly: request.stageOnly ? true : nil,
             scheduled: request.trigger == .scheduled ? true : nil)
         try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in

@@ -33,10 +33,15 @@ public final class UpdaterClient {
         return CheckResult(available: available, version: version, size: size, message: message)
     }
 
-    public func install(source: String?, slot: SlotChoice?, verifyReadback: Bool?, force: Bool = false) throws(ClientError) -> String {
+    public func install(source: String?, slot: SlotChoice?, readback: ReadbackVerification = .configured,
+                        force: Bool = false) throws(ClientError) -> String {
         var options: [(String, BusValue)] = force ? [("force", .bool(true))] : []
         if let slot { options.append(("slot", .string(slot.rawValue))) }
-        if let verifyReadback { options.append(("verify-readback", .bool(verifyReadback))) }
+        switch readback {
+        case .configured: break
+        case .verify: options.append(("verify-readback", .bool(true)))
+        case .skip: options.append(("verify-readback", .bool(false)))
+        }
         let reply = try call("Install", [.string(source ?? ""), .dictionary(options)])
         guard let transaction = reply.first?.stringValue else { throw mismatch("Install") }
         return transaction

@@ -214,7 +214,7 @@ public final class NativeService: BusObjectHandler, @unchecked Sendable {
             slot = choice
         }
         return InstallRequest(source: source.isEmpty ? nil : source, slot: slot,
-                              verifyReadback: try flag(options, "verify-readback", method: "Install"),
+                              readback: try flag(options, "verify-readback", method: "Install").map { $0 ? .verify : .skip } ?? .configured,
                               force: try flag(options, "force", method: "Install") ?? false)
     }
 

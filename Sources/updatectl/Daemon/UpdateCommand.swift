@@ -56,7 +56,7 @@ struct UpdateCommand: ParsableCommand {
             let location = source.map(absoluteLocation)
             if force { printError("warning: --force overrides the quarantine and the trial guard") }
             let start = { () throws(ClientError) -> String in
-                try client.install(source: location, slot: slot, verifyReadback: noVerifyReadback ? false : nil, force: force)
+                try client.install(source: location, slot: slot, readback: noVerifyReadback ? .skip : .configured, force: force)
             }
             if noWait {
                 print(try start())
