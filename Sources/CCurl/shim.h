@@ -18,6 +18,11 @@ typedef size_t (*tandem_curl_data_callback)(char *data, size_t size, size_t coun
 static inline CURLcode tandem_curl_setopt_callback(CURL *curl, CURLoption option, tandem_curl_data_callback callback) {
     return curl_easy_setopt(curl, option, callback);
 }
+typedef int (*tandem_curl_progress_callback)(void *context, curl_off_t download_total, curl_off_t download_now,
+                                             curl_off_t upload_total, curl_off_t upload_now);
+static inline CURLcode tandem_curl_setopt_progress(CURL *curl, CURLoption option, tandem_curl_progress_callback callback) {
+    return curl_easy_setopt(curl, option, callback);
+}
 static inline CURLcode tandem_curl_getinfo_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }

@@ -34,10 +34,18 @@ public enum CurlTransport {
 
     /// Hands header lines to `onHeader` and body bytes to `onData`, both with `context`, and
     /// libcurl's error text to `errorBuffer` (at least `CURL_ERROR_SIZE` bytes), then runs the
-    /// transfer on this thread.
+    /// transfer on this thread. `onProgress`, when given, is called with `context` at least once
+    /// a second even while no byte arrives; a non-zero return ends the transfer with
+    /// `CURLE_ABORTED_BY_CALLBACK`.
     public static func perform(_ handle: UnsafeMutableRawPointer, headers: UnsafeMutablePointer<curl_slist>?,
                                onHeader: tandem_curl_data_callback, onData: tandem_curl_data_callback,
+                               onProgress: tandem_curl_progress_callback? = nil,
                                context: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>?) -> CURLcode {
+        if let onProgress {
+            tandem_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            tandem_curl_setopt_progress(handle, CURLOPT_XFERINFOFUNCTION, onProgress)
+            tandem_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
+        }
         tandem_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
         tandem_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
         tandem_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, onHeader)

@@ -13,9 +13,15 @@ public protocol BundleSource: AnyObject, CustomStringConvertible {
 
 /// Opens a local path, a `file://` URL or an `http(s)://` URL.
 public func openBundle(_ location: String, http: HTTPOptions = HTTPOptions()) throws -> BundleSource {
+    try openBundle(location, http: http, cancellation: nil)
+}
+
+/// `cancellation` ends a download's transfers and its waits between retries as soon as the
+/// install is cancelled.
+func openBundle(_ location: String, http: HTTPOptions, cancellation: (any CancellationSignal)?) throws -> BundleSource {
     let lowered = location.lowercased()
     if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-        return HTTPBundleSource(url: location, options: http)
+        return HTTPBundleSource(url: location, options: http, cancellation: cancellation)
     }
     if lowered.hasPrefix("file://") {
         guard let url = URL(string: location), url.isFileURL, !url.path.isEmpty else {

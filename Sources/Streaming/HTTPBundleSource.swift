@@ -10,15 +10,23 @@ public final class HTTPBundleSource: BundleSource {
     public var description: String { url }
     private let options: HTTPOptions
     private let transfer: HTTPTransfer
+    private let cancellation: (any CancellationSignal)?
     private var totalLength: UInt64?
 
     /// The longest preamble the bundle format allows: header, two 64 KiB blocks, page padding.
     static let maximumPreambleLength: UInt64 = (UInt64(BundleHeader.size) + 2 * 65536 + 4095) / 4096 * 4096
 
-    public init(url: String, options: HTTPOptions) {
+    /// `cancellation`: what ends its transfers and its waits between retries at once; nil: only
+    /// the transfer's own limits end them.
+    init(url: String, options: HTTPOptions, cancellation: (any CancellationSignal)?) {
         self.url = url
         self.options = options
-        transfer = HTTPTransfer(url: url, options: options)
+        self.cancellation = cancellation
+        transfer = HTTPTransfer(url: url, options: options, cancellation: cancellation)
+    }
+
+    public convenience init(url: String, options: HTTPOptions) {
+        self.init(url: url, options: options, cancellation: nil)
     }
 
     public func readPreamble() throws -> BundlePreamble {
@@ -116,7 +124,12 @@ public final class HTTPBundleSource: BundleSource {
             } catch let error as StreamError where error.isTransient {
                 failures = progressed() ? 1 : failures + 1
                 guard failures <= options.retries else { throw error }
-                usleep(UInt32(options.retryDelay(attempt: failures) * 1_000_000))
+                let delay = options.retryDelay(attempt: failures)
+                if let cancellation {
+                    if cancellation.waitForCancel(seconds: delay) { throw StreamError.cancelled }
+                } else {
+                    usleep(UInt32(delay * 1_000_000))
+                }
             }
         }
     }

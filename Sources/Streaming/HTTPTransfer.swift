@@ -22,10 +22,14 @@ final class HTTPTransfer {
 
     let url: String
     private let options: HTTPOptions
+    /// Ends a transfer at once when the install it feeds is cancelled, even one that receives
+    /// nothing (a stalled server), instead of at the low-speed limit.
+    private let cancellation: (any CancellationSignal)?
 
-    init(url: String, options: HTTPOptions) {
+    init(url: String, options: HTTPOptions, cancellation: (any CancellationSignal)?) {
         self.url = url
         self.options = options
+        self.cancellation = cancellation
     }
 
     /// What the callbacks need, reached through libcurl's user-data pointer.
@@ -36,10 +40,12 @@ final class HTTPTransfer {
         var sink: (UnsafeRawBufferPointer) throws -> Void
         var failure: (any Error)?
         let handle: UnsafeMutableRawPointer
+        let cancellation: (any CancellationSignal)?
 
-        init(handle: UnsafeMutableRawPointer, validate: @escaping (Response) throws -> Void,
+        init(handle: UnsafeMutableRawPointer, cancellation: (any CancellationSignal)?, validate: @escaping (Response) throws -> Void,
              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
             self.handle = handle
+            self.cancellation = cancellation
             self.validate = validate
             self.sink = sink
         }
@@ -56,7 +62,7 @@ final class HTTPTransfer {
             throw StreamError.http(url: url, detail: "libcurl could not start a transfer")
         }
         defer { curl_easy_cleanup(handle) }
-        let context = Context(handle: handle, validate: validate, sink: sink)
+        let context = Context(handle: handle, cancellation: cancellation, validate: validate, sink: sink)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headers: UnsafeMutablePointer<curl_slist>?
@@ -73,6 +79,7 @@ final class HTTPTransfer {
                 headers = curl_slist_append(headers, "If-Range: \(validator)")
             }
             return CurlTransport.perform(handle, headers: headers, onHeader: HTTPTransfer.onHeader, onData: HTTPTransfer.onData,
+                                         onProgress: cancellation == nil ? nil : HTTPTransfer.onProgress,
                                          context: contextPointer, errorBuffer: errorBuffer.baseAddress)
         }
         withExtendedLifetime(context) {}
@@ -81,6 +88,7 @@ final class HTTPTransfer {
             if failure is EnoughData { return context.response }
             throw failure
         }
+        if code == CURLE_ABORTED_BY_CALLBACK { throw StreamError.cancelled }
         guard code == CURLE_OK else {
             var status = 0
             tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -141,6 +149,13 @@ final class HTTPTransfer {
             context.failure = error
             return 0
         }
+    }
+
+    /// Called by libcurl at least once a second, bytes or not: a cancel ends the transfer.
+    private static let onProgress: tandem_curl_progress_callback = { userData, _, _, _, _ in
+        guard let userData else { return 0 }
+        let context = Unmanaged<Context>.fromOpaque(userData).takeUnretainedValue()
+        return context.cancellation?.isCancelled == true ? 1 : 0
     }
 
     /// `bytes 100-199/1000` → (100, 1000); `bytes */1000` → (nil, 1000).

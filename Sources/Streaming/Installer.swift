@@ -105,7 +105,7 @@ public final class Installer: @unchecked Sendable {
         let source: BundleSource
         let preamble: BundlePreamble
         do {
-            source = try openBundle(location, http: options.http)
+            source = try openBundle(location, http: options.http, cancellation: pipeline.cancellation)
             preamble = try source.readPreamble()
         } catch let error as StreamError {
             // Before the slot is touched: the message must not say it was left unbootable.

@@ -7,7 +7,7 @@ import Platform
 /// writer (unless the run only reads). They only read it, and it returns to the free list when
 /// all of them are done. The queues are fixed rings of buffer indices, one per consumer, so
 /// passing a chunk allocates nothing.
-final class PipelineState: @unchecked Sendable {
+final class PipelineState: CancellationSignal, @unchecked Sendable {
     /// Who reads the chunks. The raw value indexes `queues` and `active`.
     enum Consumer: Int, CaseIterable {
         case hasher, payloadHasher, writer
@@ -96,6 +96,12 @@ final class PipelineState: @unchecked Sendable {
 
     var isCancelled: Bool {
         condition.locked { cancelled }
+    }
+
+    func waitForCancel(seconds: Double) -> Bool {
+        condition.locked {
+            condition.wait(seconds: seconds) { cancelled }
+        }
     }
 
     func cancel() {

@@ -157,4 +157,7 @@ public final class StreamPipeline: @unchecked Sendable {
     public var isCancelled: Bool {
         state.isCancelled
     }
+
+    /// What a download feeding this pipeline looks at between bytes and between retries.
+    var cancellation: any CancellationSignal { state }
 }

@@ -147,4 +147,80 @@ struct HTTPInstallTests {
         try setup.harness.install(server.httpsURL) { $0.http.caBundle = cert }
         try setup.harness.expectInstalled(setup.image)
     }
+
+    /// Runs `installer` on a thread of its own, cancels it once `ready` holds, and returns what
+    /// the install threw and how long after the cancel it returned.
+    static func cancel(_ installer: Installer, installing url: String, once ready: () throws -> Bool) throws -> (error: (any Error)?, seconds: Double) {
+        let outcome = InstallOutcome()
+        let thread = Thread {
+            do { _ = try installer.install(url) } catch { outcome.set(error) }
+            outcome.finish()
+        }
+        thread.start()
+        #expect(try Self.eventually(ready), "the install never reached the state to cancel it in")
+        let cancelled = Date()
+        installer.cancel()
+        #expect(outcome.waitForFinish(timeout: 30), "the install did not return after the cancel")
+        return (outcome.error, Date().timeIntervalSince(cancelled))
+    }
+
+    static func eventually(timeout: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try condition()
+    }
+
+    /// The server stops sending 1 MiB into the image for 120 s. The low-speed limit would end the
+    /// transfer after 60 s; the cancel ends it at once, as a cancel.
+    @Test func aCancelEndsAStalledTransferAtOnce() throws {
+        let setup = try Self.setup()
+        let server = try BundleServer(file: setup.bundle, arguments: ["--pause-at", "\(setup.imageOffset + (1 << 20))"])
+        let installer = try setup.harness.installer()
+        let stop = try Self.cancel(installer, installing: server.url) { try server.requests().count >= 2 }
+        #expect(stop.seconds < 2, "took \(stop.seconds) s")
+        #expect(stop.error.map { "\($0)" }?.contains("cancelled") == true, "\(String(describing: stop.error))")
+    }
+
+    /// Every answer is 503, retried after 30 s and more: the cancel ends the wait at once.
+    @Test func aCancelEndsTheWaitBetweenRetries() throws {
+        let setup = try Self.setup()
+        let failing = try BundleServer(file: setup.bundle, arguments: ["--mode", "status", "--status", "503"])
+        let installer = try setup.harness.installer { $0.http.initialRetryDelaySeconds = 30 }
+        let stop = try Self.cancel(installer, installing: failing.url) { try failing.requests().count >= 1 }
+        #expect(stop.seconds < 1, "took \(stop.seconds) s")
+        #expect(stop.error.map { "\($0)" }?.contains("cancelled") == true, "\(String(describing: stop.error))")
+        #expect(try failing.requests().count == 1, "no retry after the cancel")
+        #expect(try setup.harness.disk.identical(to: setup.snapshot))
+    }
+}
+
+/// What an install on another thread ended with, handed to the test's thread.
+final class InstallOutcome: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var finished = false
+    private var failure: (any Error)?
+
+    var error: (any Error)? { condition.withLock { failure } }
+
+    func set(_ error: any Error) {
+        condition.withLock { failure = error }
+    }
+
+    func finish() {
+        condition.withLock {
+            finished = true
+            condition.broadcast()
+        }
+    }
+
+    func waitForFinish(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while !finished, condition.wait(until: deadline) {}
+            return finished
+        }
+    }
 }
