@@ -107,7 +107,7 @@ public final class Installer: @unchecked Sendable {
         do {
             source = try openBundle(location, http: options.http, cancellation: pipeline.cancellation)
             preamble = try source.readPreamble()
-        } catch let error as StreamError {
+        } catch let error as StreamError where error != .cancelled {
             // Before the slot is touched: the message must not say it was left unbootable.
             throw InstallError.sourceUnavailable(error)
         }
