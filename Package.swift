@@ -47,14 +47,14 @@ let package = Package(
             name: "Verification",
             dependencies: ["COpenSSL", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Small request/response exchanges over libcurl: Omaha, etcd, FleetLock.
+        // Every HTTP transfer over libcurl: exchanges (Omaha, etcd, FleetLock) and downloads.
         .target(
             name: "HTTP",
             dependencies: ["CCurl", "Platform"]
         ),
         .target(
             name: "Streaming",
-            dependencies: ["CCurl", "HTTP", "Platform", "Slots", "UpdateModel", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["HTTP", "Platform", "Slots", "UpdateModel", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(

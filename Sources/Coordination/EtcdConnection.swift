@@ -27,7 +27,7 @@ public struct EtcdConnection: Sendable {
     ///     (locksmith's `-etcd-cafile`, `-etcd-certfile`, `-etcd-keyfile`).
     ///   - credentials: etcd's user and password (`-etcd-username`, `-etcd-password`).
     public init(endpoints: [String] = EtcdConnection.defaultEndpoints,
-                options: HTTPClientOptions = HTTPClientOptions(connectTimeoutSeconds: 5, timeoutSeconds: 30, responseLimit: 1 << 20),
+                options: HTTPOptions = HTTPOptions(connectTimeoutSeconds: 5, timeoutSeconds: 30, responseLimit: 1 << 20),
                 credentials: Credentials? = nil) throws(LockConfigurationError) {
         guard !endpoints.isEmpty else { throw .noEndpoints }
         self.endpoints = try endpoints.map { (endpoint) throws(LockConfigurationError) in

@@ -22,7 +22,7 @@ public struct FleetLockClient: RebootLock {
     ///   - options: the timeout is long because servers may drain the node before answering
     ///     (Zincati allows 30 min).
     public init(baseURL: String, id: String, group: String = "default",
-                options: HTTPClientOptions = HTTPClientOptions(connectTimeoutSeconds: 30, timeoutSeconds: 1800, responseLimit: 64 << 10))
+                options: HTTPOptions = HTTPOptions(connectTimeoutSeconds: 30, timeoutSeconds: 1800, responseLimit: 64 << 10))
         throws(LockConfigurationError)
     {
         let lowered = baseURL.lowercased()

@@ -132,7 +132,7 @@ public final class RebootCoordinator: @unchecked Sendable {
             if settings.strategy == .fleetLock {
                 return try FleetLockClient(baseURL: settings.fleetLockURL ?? "", id: machineID, group: settings.group ?? "default")
             }
-            let options = HTTPClientOptions(caBundle: settings.etcdCAFile, clientCertificate: settings.etcdCertFile,
+            let options = HTTPOptions(caBundle: settings.etcdCAFile, clientCertificate: settings.etcdCertFile,
                                             clientKey: settings.etcdKeyFile, connectTimeoutSeconds: 5, timeoutSeconds: 30,
                                             responseLimit: 1 << 20)
             let credentials = settings.etcdUsername.map {

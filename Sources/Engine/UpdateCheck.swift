@@ -1,3 +1,4 @@
+import HTTP
 import Slots
 import Streaming
 import Verification

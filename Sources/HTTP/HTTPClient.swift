@@ -4,9 +4,9 @@ import Platform
 /// Request/response exchanges with libcurl: the body goes out whole, the answer comes back whole
 /// (bounded by `responseLimit`). Uses the system's OpenSSL and CA store, as the downloads do.
 public struct HTTPClient: Sendable {
-    public let options: HTTPClientOptions
+    public let options: HTTPOptions
 
-    public init(options: HTTPClientOptions = HTTPClientOptions()) {
+    public init(options: HTTPOptions = HTTPOptions()) {
         self.options = options
     }
 
@@ -87,13 +87,10 @@ public struct HTTPClient: Sendable {
         guard let data, let userData else { return 0 }
         let exchange = Unmanaged<Exchange>.fromOpaque(userData).takeUnretainedValue()
         let length = size * count
-        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
-            exchange.headers = [:]
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].lowercased()
-            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
-            exchange.headers[name] = value
+        switch HeaderLine(UnsafeRawBufferPointer(start: data, count: length)) {
+        case .status: exchange.headers = [:]
+        case let .field(name, value): exchange.headers[name] = value
+        case .other: break
         }
         return length
     }

@@ -7,6 +7,10 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case timedOut(url: String, seconds: Int)
     case tooLarge(url: String, limit: Int)
     case unsupportedURL(String)
+    /// A download's answer was an error status (a download never takes one as its body).
+    case errorStatus(url: String, status: Int, detail: String)
+    /// A download ended because its `TransferCancellation` said so.
+    case cancelled(url: String)
 
     public var description: String {
         switch self {
@@ -20,6 +24,10 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
             "\(url) sent more than \(limit) bytes, far more than such an answer needs; refused"
         case let .unsupportedURL(url):
             "\"\(url)\" is not an http:// or https:// URL"
+        case let .errorStatus(url, status, detail):
+            "\(url) answered HTTP \(status): \(detail)"
+        case let .cancelled(url):
+            "the transfer from \(url) was cancelled"
         }
     }
 }

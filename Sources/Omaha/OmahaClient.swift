@@ -11,7 +11,7 @@ public struct OmahaClient: Sendable {
     /// stuck server cannot hold the daemon's only transaction for long.
     public init(server: String, caBundle: String? = nil, connectTimeoutSeconds: Int = 30, timeoutSeconds: Int = 60) {
         self.server = server
-        http = HTTPClient(options: HTTPClientOptions(
+        http = HTTPClient(options: HTTPOptions(
             caBundle: caBundle, connectTimeoutSeconds: connectTimeoutSeconds, timeoutSeconds: timeoutSeconds,
             responseLimit: OmahaResponse.sizeLimit))
     }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTP
 import Verification
 
 /// Where a bundle comes from. Reading the preamble (header, manifest, signatures) comes first,
@@ -18,7 +19,7 @@ public func openBundle(_ location: String, http: HTTPOptions = HTTPOptions()) th
 
 /// `cancellation` ends a download's transfers and its waits between retries as soon as the
 /// install is cancelled.
-func openBundle(_ location: String, http: HTTPOptions, cancellation: (any CancellationSignal)?) throws -> BundleSource {
+func openBundle(_ location: String, http: HTTPOptions, cancellation: (any TransferCancellation)?) throws -> BundleSource {
     let lowered = location.lowercased()
     if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
         return HTTPBundleSource(url: location, options: http, cancellation: cancellation)

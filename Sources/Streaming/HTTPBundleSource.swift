@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTP
 import Verification
 
 /// A bundle on an HTTP(S) server that honours Range requests.
@@ -9,8 +10,8 @@ public final class HTTPBundleSource: BundleSource {
     public private(set) var validator: String?
     public var description: String { url }
     private let options: HTTPOptions
-    private let transfer: HTTPTransfer
-    private let cancellation: (any CancellationSignal)?
+    private let transfer: HTTPDownload
+    private let cancellation: (any TransferCancellation)?
     private var totalLength: UInt64?
 
     /// The longest preamble the bundle format allows: header, two 64 KiB blocks, page padding.
@@ -18,11 +19,11 @@ public final class HTTPBundleSource: BundleSource {
 
     /// `cancellation`: what ends its transfers and its waits between retries at once; nil: only
     /// the transfer's own limits end them.
-    init(url: String, options: HTTPOptions, cancellation: (any CancellationSignal)?) {
+    init(url: String, options: HTTPOptions, cancellation: (any TransferCancellation)?) {
         self.url = url
         self.options = options
         self.cancellation = cancellation
-        transfer = HTTPTransfer(url: url, options: options, cancellation: cancellation)
+        transfer = HTTPDownload(url: url, options: options, cancellation: cancellation)
     }
 
     public convenience init(url: String, options: HTTPOptions) {
@@ -33,14 +34,14 @@ public final class HTTPBundleSource: BundleSource {
         try withRetries(progressed: { false }) {
             var prefix: [UInt8] = []
             var needed = UInt64(BundleHeader.size)
-            let response = try transfer.get(from: 0, to: Self.maximumPreambleLength, ifRange: nil, validate: { response in
+            let response = try fetch(from: 0, to: Self.maximumPreambleLength, ifRange: nil, validate: { response in
                 try self.checkPartial(response, start: 0)
             }, sink: { data in
                 prefix.append(contentsOf: data)
                 if needed == UInt64(BundleHeader.size), prefix.count >= BundleHeader.size {
                     needed = try BundleHeader.parse(Array(prefix[0..<BundleHeader.size])).imageOffset
                 }
-                if UInt64(prefix.count) >= needed { throw HTTPTransfer.EnoughData() }
+                if UInt64(prefix.count) >= needed { throw HTTPDownload.EnoughData() }
             })
             let preamble = try BundlePreamble.parse(prefix)
             let declared = preamble.header.bundleLength
@@ -78,7 +79,7 @@ public final class HTTPBundleSource: BundleSource {
             }) {
                 guard filler.remaining > 0 else { return }
                 let start = imageOffset + filler.position
-                try bundle.transfer.get(
+                try bundle.fetch(
                     from: start, to: imageOffset + filler.end, ifRange: bundle.validator,
                     validate: { try self.bundle.checkPartial($0, start: start) },
                     sink: { data in
@@ -94,8 +95,20 @@ public final class HTTPBundleSource: BundleSource {
         }
     }
 
+    /// One ranged GET, its failures told as the stream's: what retries and messages go by.
+    @discardableResult
+    fileprivate func fetch(from start: UInt64, to end: UInt64?, ifRange validator: String?,
+                           validate: @escaping (HTTPDownload.Response) throws -> Void,
+                           sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPDownload.Response {
+        do {
+            return try transfer.get(from: start, to: end, ifRange: validator, validate: validate, sink: sink)
+        } catch let error as HTTPClientError {
+            throw StreamError(error)
+        }
+    }
+
     /// A ranged request must get 206 with the range asked for, of a bundle of the known size.
-    private func checkPartial(_ response: HTTPTransfer.Response, start: UInt64) throws {
+    private func checkPartial(_ response: HTTPDownload.Response, start: UInt64) throws {
         guard response.status == 206 else {
             throw StreamError.httpStatus(
                 url: url, status: response.status,
@@ -136,6 +149,17 @@ public final class HTTPBundleSource: BundleSource {
 }
 
 extension StreamError {
+    /// A download's failure in the stream's terms.
+    init(_ error: HTTPClientError) {
+        switch error {
+        case .cancelled: self = .cancelled
+        case let .errorStatus(url, status, detail): self = .httpStatus(url: url, status: status, detail: detail)
+        case let .network(url, detail), let .refused(url, detail): self = .http(url: url, detail: detail)
+        case let .timedOut(url, _), let .tooLarge(url, _): self = .http(url: url, detail: "\(error)")
+        case let .unsupportedURL(url): self = .unsupportedSource(url)
+        }
+    }
+
     /// Failures worth retrying: the network, the server's temporary trouble, a cut-off body.
     var isTransient: Bool {
         switch self {

@@ -1,3 +1,4 @@
+import HTTP
 import Platform
 
 /// The buffers and the queues between the producer and its consumers, under one lock.
@@ -7,7 +8,7 @@ import Platform
 /// writer (unless the run only reads). They only read it, and it returns to the free list when
 /// all of them are done. The queues are fixed rings of buffer indices, one per consumer, so
 /// passing a chunk allocates nothing.
-final class PipelineState: CancellationSignal, @unchecked Sendable {
+final class PipelineState: TransferCancellation, @unchecked Sendable {
     /// Who reads the chunks. The raw value indexes `queues` and `active`.
     enum Consumer: Int, CaseIterable {
         case hasher, payloadHasher, writer

@@ -1,3 +1,4 @@
+import HTTP
 import Platform
 import Verification
 
@@ -159,5 +160,5 @@ public final class StreamPipeline: @unchecked Sendable {
     }
 
     /// What a download feeding this pipeline looks at between bytes and between retries.
-    var cancellation: any CancellationSignal { state }
+    var cancellation: any TransferCancellation { state }
 }

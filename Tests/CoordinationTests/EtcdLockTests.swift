@@ -249,7 +249,7 @@ import TestSupport
         #expect(throws: LockConfigurationError.noEndpoints) { try EtcdConnection(endpoints: []) }
         #expect(throws: LockConfigurationError.invalidEndpoint("127.0.0.1:2379")) { try EtcdConnection(endpoints: ["127.0.0.1:2379"]) }
         #expect(throws: LockConfigurationError.incompleteClientCertificate) {
-            try EtcdConnection(options: HTTPClientOptions(clientCertificate: "/etc/ssl/client.pem"))
+            try EtcdConnection(options: HTTPOptions(clientCertificate: "/etc/ssl/client.pem"))
         }
         #expect(throws: LockConfigurationError.emptyID) {
             try LocksmithLock(store: EtcdV2Store(connection: EtcdConnection()), holder: "")

@@ -18,14 +18,14 @@ import TestSupport
         let etcd = try Etcd(tls: true)
         let files = try #require(etcd.tls)
         #expect(etcd.clientURL.hasPrefix("https://"))
-        let connection = try EtcdConnection(endpoints: [etcd.clientURL], options: HTTPClientOptions(
+        let connection = try EtcdConnection(endpoints: [etcd.clientURL], options: HTTPOptions(
             caBundle: files.ca, clientCertificate: files.clientCertificate, clientKey: files.clientKey))
         let lock = try LocksmithLock(store: store(api, connection), holder: "1234")
         #expect(try lock.acquire() == .granted)
         #expect(RawSemaphore(try etcd.value(api: api.rawValue, key))?.holders == ["1234"])
 
         // Without a client certificate etcd ends the handshake: no answer at all.
-        let anonymous = try LocksmithLock(store: store(api, EtcdConnection(endpoints: [etcd.clientURL], options: HTTPClientOptions(caBundle: files.ca))),
+        let anonymous = try LocksmithLock(store: store(api, EtcdConnection(endpoints: [etcd.clientURL], options: HTTPOptions(caBundle: files.ca))),
                                           holder: "1234")
         #expect {
             try anonymous.status()

@@ -27,7 +27,7 @@ import TestSupport
     @Test(arguments: [200, 204, 301, 404, 423, 500, 503])
     func everyStatusIsReturnedNotThrown(status: Int) throws {
         let server = try EchoServer()
-        let response = try HTTPClient(options: HTTPClientOptions(followRedirects: false)).perform(HTTPRequest(.get, server.base + "/status/\(status)"))
+        let response = try HTTPClient(options: HTTPOptions(followRedirects: false)).perform(HTTPRequest(.get, server.base + "/status/\(status)"))
         #expect(response.status == status)
         #expect(response.isSuccess == (200..<300).contains(status))
         if status != 204 { #expect(response.text == "status \(status)") }
@@ -65,7 +65,7 @@ import TestSupport
 
     @Test func aResponseOverTheLimitIsRefused() throws {
         let server = try EchoServer()
-        let client = HTTPClient(options: HTTPClientOptions(responseLimit: 1000))
+        let client = HTTPClient(options: HTTPOptions(responseLimit: 1000))
         #expect(try client.perform(HTTPRequest(.get, server.base + "/bytes/1000")).body.count == 1000)
         #expect(throws: HTTPClientError.tooLarge(url: server.base + "/bytes/1001", limit: 1000)) {
             try client.perform(HTTPRequest(.get, server.base + "/bytes/1001"))
@@ -74,7 +74,7 @@ import TestSupport
 
     @Test func aSlowServerTimesOut() throws {
         let server = try EchoServer()
-        let client = HTTPClient(options: HTTPClientOptions(timeoutSeconds: 1))
+        let client = HTTPClient(options: HTTPOptions(timeoutSeconds: 1))
         let started = Date()
         #expect(throws: HTTPClientError.timedOut(url: server.base + "/slow", seconds: 1)) {
             try client.perform(HTTPRequest(.get, server.base + "/slow"))

@@ -1,32 +1,32 @@
 import CCurl
-import FoundationEssentials
-import HTTP
 import Platform
 
-/// One ranged GET with libcurl, the only place in Streaming that calls it; the transport
-/// settings (schemes, redirects, TLS) are `CurlTransport`'s, shared with the HTTP module.
+/// A download: ranged GETs whose body goes to the caller's sink as it arrives, with the same
+/// transport settings (schemes, redirects, TLS) as the exchanges of `HTTPClient`.
 ///
 /// libcurl uses the system's OpenSSL and CA store, the same TLS stack as the rest of Tandem,
 /// and hands data over in its own buffer, from which the caller copies once.
-final class HTTPTransfer {
-    struct Response {
-        var status: Int
-        var etag: String?
+public final class HTTPDownload {
+    public struct Response: Sendable {
+        public var status: Int
+        public var etag: String?
         /// From `Content-Range: bytes START-END/TOTAL`.
-        var rangeStart: UInt64?
-        var totalLength: UInt64?
+        public var rangeStart: UInt64?
+        public var totalLength: UInt64?
     }
 
     /// A sink's way of ending a transfer early on purpose (it has all it needs).
-    struct EnoughData: Error {}
+    public struct EnoughData: Error {
+        public init() {}
+    }
 
-    let url: String
+    public let url: String
     private let options: HTTPOptions
     /// Ends a transfer at once when the install it feeds is cancelled, even one that receives
     /// nothing (a stalled server), instead of at the low-speed limit.
-    private let cancellation: (any CancellationSignal)?
+    private let cancellation: (any TransferCancellation)?
 
-    init(url: String, options: HTTPOptions, cancellation: (any CancellationSignal)?) {
+    public init(url: String, options: HTTPOptions, cancellation: (any TransferCancellation)?) {
         self.url = url
         self.options = options
         self.cancellation = cancellation
@@ -40,9 +40,9 @@ final class HTTPTransfer {
         var sink: (UnsafeRawBufferPointer) throws -> Void
         var failure: (any Error)?
         let handle: UnsafeMutableRawPointer
-        let cancellation: (any CancellationSignal)?
+        let cancellation: (any TransferCancellation)?
 
-        init(handle: UnsafeMutableRawPointer, cancellation: (any CancellationSignal)?, validate: @escaping (Response) throws -> Void,
+        init(handle: UnsafeMutableRawPointer, cancellation: (any TransferCancellation)?, validate: @escaping (Response) throws -> Void,
              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
             self.handle = handle
             self.cancellation = cancellation
@@ -51,15 +51,16 @@ final class HTTPTransfer {
         }
     }
 
-    /// GETs `range` (absolute bundle offsets; an open end when `upperBound` is nil), passes the
-    /// response to `validate` before the first body byte, then every body byte to `sink`.
-    /// Throws `StreamError` for network and HTTP failures; a sink's `EnoughData` ends it quietly.
+    /// GETs bytes `start` up to `end` (an open end when nil), passes the response to `validate`
+    /// before the first body byte, then every body byte to `sink`. Throws `HTTPClientError` for
+    /// network and HTTP failures and a cancel, and what `validate` or `sink` threw; a sink's
+    /// `EnoughData` ends it quietly.
     @discardableResult
-    func get(from start: UInt64, to end: UInt64?, ifRange validator: String?,
+    public func get(from start: UInt64, to end: UInt64?, ifRange validator: String?,
              validate: @escaping (Response) throws -> Void,
              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
         guard let handle = CurlTransport.makeHandle() else {
-            throw StreamError.http(url: url, detail: "libcurl could not start a transfer")
+            throw HTTPClientError.network(url: url, detail: "libcurl could not start a transfer")
         }
         defer { curl_easy_cleanup(handle) }
         let context = Context(handle: handle, cancellation: cancellation, validate: validate, sink: sink)
@@ -78,8 +79,8 @@ final class HTTPTransfer {
             if let validator {
                 headers = curl_slist_append(headers, "If-Range: \(validator)")
             }
-            return CurlTransport.perform(handle, headers: headers, onHeader: HTTPTransfer.onHeader, onData: HTTPTransfer.onData,
-                                         onProgress: cancellation == nil ? nil : HTTPTransfer.onProgress,
+            return CurlTransport.perform(handle, headers: headers, onHeader: HTTPDownload.onHeader, onData: HTTPDownload.onData,
+                                         onProgress: cancellation == nil ? nil : HTTPDownload.onProgress,
                                          context: contextPointer, errorBuffer: errorBuffer.baseAddress)
         }
         withExtendedLifetime(context) {}
@@ -88,19 +89,19 @@ final class HTTPTransfer {
             if failure is EnoughData { return context.response }
             throw failure
         }
-        if code == CURLE_ABORTED_BY_CALLBACK { throw StreamError.cancelled }
+        if code == CURLE_ABORTED_BY_CALLBACK { throw HTTPClientError.cancelled(url: url) }
         guard code == CURLE_OK else {
             var status = 0
             tandem_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             let detail = CurlTransport.detail(of: code, errorText: errorText)
             if code == CURLE_HTTP_RETURNED_ERROR {
-                throw StreamError.httpStatus(url: url, status: status, detail: detail)
+                throw HTTPClientError.errorStatus(url: url, status: status, detail: detail)
             }
-            throw StreamError.http(url: url, detail: detail)
+            throw HTTPClientError.network(url: url, detail: detail)
         }
         if !context.validated {
             // An empty body: validate the response all the same.
-            context.response.status = HTTPTransfer.status(of: handle)
+            context.response.status = HTTPDownload.status(of: handle)
             try validate(context.response)
         }
         return context.response
@@ -117,18 +118,11 @@ final class HTTPTransfer {
         guard let data, let userData else { return 0 }
         let context = Unmanaged<Context>.fromOpaque(userData).takeUnretainedValue()
         let length = size * count
-        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-            .trimmingWhitespace()
-        if line.hasPrefix("HTTP/") {
-            context.response = Response(status: 0)
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].lowercased()
-            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
-            switch name {
-            case "etag": context.response.etag = value
-            case "content-range": (context.response.rangeStart, context.response.totalLength) = parseContentRange(value)
-            default: break
-            }
+        switch HeaderLine(UnsafeRawBufferPointer(start: data, count: length)) {
+        case .status: context.response = Response(status: 0)
+        case let .field("etag", value): context.response.etag = value
+        case let .field("content-range", value): (context.response.rangeStart, context.response.totalLength) = parseContentRange(value)
+        case .field, .other: break
         }
         return length
     }
