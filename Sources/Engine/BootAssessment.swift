@@ -81,7 +81,7 @@ enum BootAssessment {
         var saved = inputs.saved
         let booted = inputs.booted.slot.name
         let bootID = inputs.bootID
-        var report = BootReport(kind: .normal, bootedSlot: booted.rawValue, version: inputs.hostVersion, reason: nil,
+        var report = BootReport(kind: .normal, bootedSlot: booted, version: inputs.hostVersion, reason: nil,
                                 bootID: bootID, installBootID: nil, time: inputs.now, message: "")
         let (expected, restored) = expectation(inputs)
         if let restored { report = restored }

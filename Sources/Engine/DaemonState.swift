@@ -45,7 +45,7 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     /// Absent after a crash or kill.
     public var stoppedAt: Int64?
     /// Install options that must survive a resume.
-    public var slotChoice: String
+    public var slotChoice: SlotChoice
     public var verifyReadback: Bool
     /// Installed despite the trial guard or the quarantine.
     public var force: Bool? = nil

@@ -90,7 +90,7 @@ extension DaemonState {
             guard let trial = state.trial, trial.slot == slot else { break }
             state.trial = nil
             state.lastBoot = BootReport(
-                kind: .blessed, bootedSlot: trial.slot.rawValue, version: trial.version, reason: nil, bootID: bootID,
+                kind: .blessed, bootedSlot: trial.slot, version: trial.version, reason: nil, bootID: bootID,
                 installBootID: trial.installBootID, time: now,
                 message: "version \(trial.version) in slot \(trial.slot.rawValue) proved itself and was marked good; "
                     + "the other slot may now be updated")

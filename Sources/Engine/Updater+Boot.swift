@@ -48,7 +48,7 @@ extension Updater {
             return nil
         }
         let metadata: Logger.Metadata = [
-            "boot": "\(report.kind.rawValue)", "slot": "\(report.bootedSlot)", "version": "\(report.version ?? "")",
+            "boot": "\(report.kind.rawValue)", "slot": "\(report.bootedSlot.rawValue)", "version": "\(report.version ?? "")",
             "reason": "\(report.reason?.displayText ?? "")", "boot_id": "\(report.bootID)",
             "install_boot_id": "\(report.installBootID ?? "")",
         ]

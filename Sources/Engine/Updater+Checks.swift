@@ -199,7 +199,7 @@ extension Updater {
                 + "--force, or updatectl unquarantine \(update.version))")
         }
         if let staged, OSVersion(staged.version) == offered {
-            return declined("version \(update.version) is already downloaded into slot \(staged.slot) and waits for "
+            return declined("version \(update.version) is already downloaded into slot \(staged.slot.rawValue) and waits for "
                 + "updatectl activate")
         }
         let digest = Data(update.sha256).base64EncodedString()

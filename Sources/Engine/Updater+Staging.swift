@@ -13,19 +13,20 @@ extension Updater {
             throw .refused("nothing is staged: Strategy=download-only downloads updates into the other slot for "
                 + "updatectl activate to enable; see updatectl status")
         }
-        guard let slot = SlotName(rawValue: staged.slot), let digest = bytes(fromHex: staged.sha256) else {
-            throw .stagedRecordDamaged(slot: staged.slot)
+        let slot = staged.slot
+        guard let digest = bytes(fromHex: staged.sha256) else {
+            throw .stagedRecordDamaged(slot: slot)
         }
         var record = TransactionRecord(
-            id: HostFacts.transactionID(), source: "slot \(staged.slot) (staged)", startTime: HostFacts.now(), bootID: bootID,
-            slotChoice: staged.slot, verifyReadback: true, offer: staged.offer)
+            id: HostFacts.transactionID(), source: "slot \(slot.rawValue) (staged)", startTime: HostFacts.now(), bootID: bootID,
+            slotChoice: SlotChoice(slot), verifyReadback: true, offer: staged.offer)
         record.version = staged.version
         record.imageSize = staged.size
         record.targetSlot = slot
         try begin(record, operation: .verifying, persisted: false) { [self, record] in
             runActivation(record, staged: staged, slot: slot, digest: digest)
         }
-        log.info("activating staged version \(staged.version) in slot \(staged.slot)", metadata: ["transaction": "\(record.id)"])
+        log.info("activating staged version \(staged.version) in slot \(slot.rawValue)", metadata: ["transaction": "\(record.id)"])
         return record.id
     }
 
@@ -58,7 +59,7 @@ extension Updater {
             if let session = try? omahaSession(settings) { session.report(.installed, .onDemand) }
         }
         finish(record.id, code: .success,
-               message: "activated version \(staged.version) in slot \(staged.slot) after verifying it again; it boots on "
+               message: "activated version \(staged.version) in slot \(slot.rawValue) after verifying it again; it boots on "
                    + "trial at the next reboot: updatectl reboot", version: staged.version,
                effects: [.stagedDropped, activated])
         coordinator.updateReady(version: staged.version)

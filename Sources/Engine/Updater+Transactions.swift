@@ -52,7 +52,7 @@ extension Updater {
         }
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
-            slotChoice: request.slot.rawValue, verifyReadback: request.readback.resolved(configured: configuration.verifyReadback),
+            slotChoice: request.slot, verifyReadback: request.readback.resolved(configured: configuration.verifyReadback),
             force: request.force, offer: offer, stageOnly: request.stageOnly ? true : nil,
             scheduled: request.trigger == .scheduled ? true : nil)
         try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in
@@ -70,7 +70,7 @@ extension Updater {
         if case .none = channel { throw UpdaterError.noSource }
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: channel.address, startTime: HostFacts.now(), bootID: bootID,
-            slotChoice: SlotChoice.auto.rawValue, verifyReadback: configuration.verifyReadback)
+            slotChoice: .auto, verifyReadback: configuration.verifyReadback)
         try begin(record, operation: .checking, persisted: false) { [self] in
             let result: Result<CheckFinding, CheckFailure>
             do throws(CheckFailure) {
@@ -208,7 +208,7 @@ extension Updater {
 
     func installOptions(_ record: TransactionRecord) -> InstallOptions {
         var options = InstallOptions(host: host)
-        options.slot = SlotChoice(rawValue: record.slotChoice) ?? .auto
+        options.slot = record.slotChoice
         options.verifyReadback = record.verifyReadback
         options.stateDirectory = configuration.stateDirectory
         options.checkpointInterval = configuration.checkpointInterval
@@ -349,7 +349,7 @@ extension Updater {
         let outcome: HostEvent = if result.activated {
             activation(slot: slot, version: version, size: result.manifest.imageSize)
         } else {
-            .staged(StagedUpdate(slot: slot.rawValue, version: version, size: result.manifest.imageSize,
+            .staged(StagedUpdate(slot: slot, version: version, size: result.manifest.imageSize,
                                  sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(), offer: record.offer))
         }
         finish(record.id, code: .success, message: message, version: version,

@@ -23,7 +23,7 @@ public enum UpdaterError: Error, CustomStringConvertible {
     /// The update server did not answer a check, or a ping.
     case updateServer(OmahaClientError, pinging: Bool)
     /// The record of the staged update names no slot this tandemd knows.
-    case stagedRecordDamaged(slot: String)
+    case stagedRecordDamaged(slot: SlotName)
     /// The boot flags could not be written.
     case bootState(reason: String)
     case rebootLockRead(RebootLockError)
@@ -62,7 +62,7 @@ public enum UpdaterError: Error, CustomStringConvertible {
         case let .updateServer(error, pinging):
             pinging ? "cannot ping the update server: \(error)" : "cannot check for updates: \(error)"
         case let .stagedRecordDamaged(slot):
-            "the staged update's record is damaged (slot \(slot)); install it again: updatectl update"
+            "the staged update's record is damaged (slot \(slot.rawValue)); install it again: updatectl update"
         case let .bootState(reason):
             "cannot change the boot flags: \(reason)"
         case let .rebootLockRead(error):

@@ -1,3 +1,5 @@
+import Slots
+
 /// Why the bootloader went back to the old slot.
 ///
 /// Kept in state.json, which an older tandemd reads after a fallback: a reason it does not
@@ -72,7 +74,7 @@ public struct BootReport: Codable, Sendable, Equatable {
     }
 
     public var kind: Kind
-    public var bootedSlot: String
+    public var bootedSlot: SlotName
     /// The version that was being tried (trial, blessed, fallback).
     public var version: String?
     public var reason: FallbackReason?
@@ -82,7 +84,7 @@ public struct BootReport: Codable, Sendable, Equatable {
     public var time: Int64
     public var message: String
 
-    public init(kind: Kind, bootedSlot: String, version: String?, reason: FallbackReason?, bootID: String,
+    public init(kind: Kind, bootedSlot: SlotName, version: String?, reason: FallbackReason?, bootID: String,
                 installBootID: String?, time: Int64, message: String) {
         self.kind = kind
         self.bootedSlot = bootedSlot

@@ -1,3 +1,5 @@
+import Slots
+
 /// What the update server offered, kept with a transaction so that an install resumed after a
 /// restart still checks the server's size and digest and still reports its events.
 public struct UpdateOffer: Codable, Sendable, Equatable {
@@ -47,7 +49,7 @@ public struct CheckRecord: Codable, Sendable, Equatable {
 /// An image downloaded and verified into the other slot by the download-only strategy, left
 /// unbootable until `updatectl activate`.
 public struct StagedUpdate: Codable, Sendable, Equatable {
-    public var slot: String
+    public var slot: SlotName
     public var version: String
     public var size: UInt64
     /// The image's SHA-256 (hex), re-checked against the slot before it is activated.
@@ -55,7 +57,7 @@ public struct StagedUpdate: Codable, Sendable, Equatable {
     public var time: Int64
     public var offer: UpdateOffer?
 
-    public init(slot: String, version: String, size: UInt64, sha256: String, time: Int64, offer: UpdateOffer? = nil) {
+    public init(slot: SlotName, version: String, size: UInt64, sha256: String, time: Int64, offer: UpdateOffer? = nil) {
         self.slot = slot
         self.version = version
         self.size = size

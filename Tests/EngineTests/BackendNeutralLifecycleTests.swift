@@ -124,7 +124,7 @@ struct BackendNeutralLifecycleTests {
         try "B 1".write(toFile: host.backend.path + ".last-boot", atomically: true, encoding: .utf8)
         let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0")
         let report = try #require(updater.assessBoot())
-        #expect(report.kind == .normal && report.bootedSlot == "A")
+        #expect(report.kind == .normal && report.bootedSlot == .a)
         #expect(report.message.contains("the bootloader recorded booting slot B, not A: check its configuration"), "\(report.message)")
         updater.shutdown()
     }

@@ -46,7 +46,7 @@ import TestSupport
     func normalBoot() {
         let (report, state) = BootAssessment.assess(inputs(booted: .a, a: Self.good, b: Self.good, saved: DaemonState()),
                                                     fallbackSlotIntact: true)
-        #expect(report.kind == .normal && report.bootedSlot == "A" && report.reason == nil)
+        #expect(report.kind == .normal && report.bootedSlot == .a && report.reason == nil)
         #expect(state.lastBoot == report)
         #expect(state.slotVersions[pair[.a].partition.uniqueGUID.description]?.version == "1.5.0")
         #expect(state.omaha.alephVersion == "1.5.0")
@@ -140,7 +140,7 @@ import TestSupport
     func interruptedTransactionThatBooted() {
         var saved = DaemonState()
         saved.transaction = TransactionRecord(id: "t1", source: "/b.tandem", startTime: 1, bootID: Self.installBoot, version: "2.0.0",
-                                              imageSize: 1 << 20, targetSlot: .b, slotChoice: "auto", verifyReadback: true)
+                                              imageSize: 1 << 20, targetSlot: .b, slotChoice: .auto, verifyReadback: true)
         let (report, state) = BootAssessment.assess(inputs(booted: .b, a: Self.good, b: Self.onTrial, saved: saved),
                                                     fallbackSlotIntact: true)
         #expect(report.kind == .trial && report.installBootID == Self.installBoot)

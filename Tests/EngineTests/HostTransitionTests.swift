@@ -5,9 +5,9 @@ import Testing
 /// The host's transitions as pure functions of the saved state: no disk, no clock, no bus.
 @Suite struct HostTransitionTests {
     static let record = TransactionRecord(id: "t1", source: "/b.tandem", startTime: 1, bootID: "boot-1", version: "2.0.0",
-                                          imageSize: 1 << 20, targetSlot: .b, slotChoice: "auto", verifyReadback: true)
+                                          imageSize: 1 << 20, targetSlot: .b, slotChoice: .auto, verifyReadback: true)
     static let pending = PendingReboot(slot: .b, version: "2.0.0", imageSize: 1 << 20, bootID: "boot-1", time: 5)
-    static let staged = StagedUpdate(slot: "B", version: "2.0.0", size: 1 << 20, sha256: "ab", time: 5)
+    static let staged = StagedUpdate(slot: .b, version: "2.0.0", size: 1 << 20, sha256: "ab", time: 5)
     static let result = ResultRecord(transaction: "t1", code: .success, message: "done", version: "2.0.0", time: 6, bootID: "boot-1")
 
     @Test("install: idle -> installing -> pending reboot, with the image and the version it replaced recorded")

@@ -10,7 +10,7 @@ import Testing
         state.transaction = TransactionRecord(
             id: "00c0ffee12345678", source: "https://updates.example.com/b.tandem", startTime: 1_780_000_000,
             bootID: "2f1b1d6a-3c5e-4d7f-9a8b-0c1d2e3f4a5b", version: "3975.2.1", imageSize: 1 << 30, targetSlot: .b,
-            stoppedAt: 1_780_000_123, slotChoice: "B", verifyReadback: false)
+            stoppedAt: 1_780_000_123, slotChoice: .b, verifyReadback: false)
         state.lastResult = ResultRecord(
             transaction: "0123456789abcdef", code: .interrupted, message: "tandemd was stopped; resuming",
             version: "3975.1.0", time: 1_779_999_000, bootID: "1e2d3c4b-0000-1111-2222-333344445555")
@@ -56,7 +56,7 @@ import Testing
         let store = StateStore(directory: directory.path)
         var state = DaemonState()
         state.transaction = TransactionRecord(id: "1", source: "/b", startTime: 1, bootID: "x", version: nil, imageSize: nil,
-                                              targetSlot: nil, stoppedAt: nil, slotChoice: "auto", verifyReadback: true)
+                                              targetSlot: nil, stoppedAt: nil, slotChoice: .auto, verifyReadback: true)
         state.pendingReboot = PendingReboot(slot: .b, version: "2", imageSize: nil, bootID: "x", time: 2)
         try store.save(state)
         #expect(try store.load().state == state)

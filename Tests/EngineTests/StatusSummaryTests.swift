@@ -89,10 +89,10 @@ import Testing
 extension StatusSummaryTests {
     @Test func aTrialBootAndAFallbackAreNamed() {
         var status = Self.status()
-        status.boot = BootReport(kind: .trial, bootedSlot: "A", version: "3975.1.0", reason: nil, bootID: "b",
+        status.boot = BootReport(kind: .trial, bootedSlot: .a, version: "3975.1.0", reason: nil, bootID: "b",
                                  installBootID: "a", time: 0, message: "")
         #expect(status.summary == "booted A (3975.1.0) on trial, not yet blessed; idle")
-        status.boot = BootReport(kind: .fallback, bootedSlot: "A", version: "3975.2.1", reason: .triesExhausted, bootID: "b",
+        status.boot = BootReport(kind: .fallback, bootedSlot: .a, version: "3975.2.1", reason: .triesExhausted, bootID: "b",
                                  installBootID: "a", time: 0, message: "")
         #expect(status.summary == "booted A (3975.1.0) after a fallback: 3975.2.1 did not boot (tries exhausted); idle")
     }

@@ -5,7 +5,7 @@ import Testing
 /// One transaction at a time, and what stops it: without an installer, a disk or a bus.
 @Suite struct TransactionRunnerTests {
     static func record(_ id: String) -> TransactionRecord {
-        TransactionRecord(id: id, source: "/b.tandem", startTime: 1, bootID: "boot", slotChoice: "auto", verifyReadback: true)
+        TransactionRecord(id: id, source: "/b.tandem", startTime: 1, bootID: "boot", slotChoice: .auto, verifyReadback: true)
     }
 
     @Test("a second transaction is refused as busy, naming the first, until the first ends")

@@ -122,7 +122,7 @@ struct UpdaterTransitionTests {
         _ = try host.updater.install(InstallRequest(source: bundle, stageOnly: true))
         #expect(DaemonHarness.eventually(timeout: 60) { completed.value?.code == .success })
         let staged = try #require(host.updater.status().updates.staged)
-        #expect(staged.version == "2.0.0" && staged.slot == "B" && !host.updater.status().rebootPending)
+        #expect(staged.version == "2.0.0" && staged.slot == .b && !host.updater.status().rebootPending)
         completed.reset()
         _ = try host.updater.activate()
         #expect(DaemonHarness.eventually(timeout: 60) { completed.value?.code == .success })
@@ -170,7 +170,7 @@ struct UpdaterTransitionTests {
         host.updater.shutdown()
         var state = try StateStore(directory: host.harness.stateDirectory).load().state
         state.transaction = TransactionRecord(id: "0123456789abcdef", source: "/gone.tandem", startTime: 1, bootID: "an-earlier-boot",
-                                              version: "2.0.0", imageSize: 1 << 20, targetSlot: .b, slotChoice: "auto",
+                                              version: "2.0.0", imageSize: 1 << 20, targetSlot: .b, slotChoice: .auto,
                                               verifyReadback: true)
         try StateStore(directory: host.harness.stateDirectory).save(state)
         let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0") {

@@ -40,7 +40,7 @@ public enum StatusCoding {
             "RebootPending": .bool(status.rebootPending),
             "LastCheckTime": .int64(status.lastCheckTime),
             "Boot": .structure([
-                .string(boot?.kind.rawValue ?? ""), .string(boot?.bootedSlot ?? ""), .string(boot?.version ?? ""),
+                .string(boot?.kind.rawValue ?? ""), .string(boot?.bootedSlot.rawValue ?? ""), .string(boot?.version ?? ""),
                 .string(boot?.reason?.displayText ?? ""), .string(boot?.bootID ?? ""), .string(boot?.installBootID ?? ""),
                 .int64(boot?.time ?? 0), .string(boot?.message ?? ""),
             ]),
@@ -65,7 +65,7 @@ public enum StatusCoding {
                 .int64(status.stateRecovery?.time ?? 0), .string(status.stateRecovery?.bootID ?? ""),
             ]),
             "Staged": .structure([
-                .string(staged?.slot ?? ""), .string(staged?.version ?? ""), .uint64(staged?.size ?? 0), .int64(staged?.time ?? 0),
+                .string(staged?.slot.rawValue ?? ""), .string(staged?.version ?? ""), .uint64(staged?.size ?? 0), .int64(staged?.time ?? 0),
             ]),
         ]
     }
@@ -121,10 +121,11 @@ public enum StatusCoding {
         }
         let boot = try field("Boot") { value -> BootReport?? in
             guard let fields = value.structureValue, fields.count == 8, let kind = fields[0].stringValue,
-                  let slot = fields[1].stringValue, let version = fields[2].stringValue, let reason = fields[3].stringValue,
+                  let slotName = fields[1].stringValue, let version = fields[2].stringValue, let reason = fields[3].stringValue,
                   let bootID = fields[4].stringValue, let installBootID = fields[5].stringValue, let time = fields[6].int64Value,
                   let message = fields[7].stringValue else { return nil }
             guard !kind.isEmpty else { return .some(nil) }
+            guard let slot = SlotName(rawValue: slotName) else { return nil }
             return BootReport(kind: BootReport.Kind(rawValue: kind), bootedSlot: slot, version: nonEmpty(version),
                               reason: nonEmpty(reason).map(FallbackReason.init(rawValue:)),
                               bootID: bootID, installBootID: nonEmpty(installBootID), time: time, message: message)
@@ -155,9 +156,10 @@ public enum StatusCoding {
             return CheckRecord(time: time, result: CheckRecord.Result(rawValue: result), version: version, message: message)
         }
         let staged = try field("Staged") { value -> StagedUpdate?? in
-            guard let fields = value.structureValue, fields.count == 4, let slot = fields[0].stringValue,
+            guard let fields = value.structureValue, fields.count == 4, let slotName = fields[0].stringValue,
                   let version = fields[1].stringValue, let size = fields[2].uint64Value, let time = fields[3].int64Value else { return nil }
-            guard !slot.isEmpty else { return .some(nil) }
+            guard !slotName.isEmpty else { return .some(nil) }
+            guard let slot = SlotName(rawValue: slotName) else { return nil }
             return StagedUpdate(slot: slot, version: version, size: size, sha256: "", time: time)
         }
         let updates = AutomaticUpdates(strategy: strategy, channel: channel.kind, address: channel.address, group: channel.group,

@@ -148,7 +148,7 @@ struct StatusReport: Encodable {
                      booted: $0.booted, nextBoot: $0.nextBoot)
         }
         boot = status.boot.map {
-            Boot(kind: $0.kind.rawValue, slot: $0.bootedSlot, version: $0.version, reason: $0.reason?.displayText,
+            Boot(kind: $0.kind.rawValue, slot: $0.bootedSlot.rawValue, version: $0.version, reason: $0.reason?.displayText,
                  bootID: $0.bootID, installBootID: $0.installBootID, time: $0.time, message: $0.message)
         }
         quarantined = status.quarantined.map {
@@ -159,7 +159,7 @@ struct StatusReport: Encodable {
             strategy: automatic.strategy.rawValue, channel: automatic.channel.rawValue, address: automatic.address, group: automatic.group,
             lastCheck: automatic.lastCheck.map { Check(time: $0.time, result: $0.result.rawValue, version: $0.version, message: $0.message) },
             nextCheckTime: automatic.nextCheckTime > 0 ? automatic.nextCheckTime : nil,
-            staged: automatic.staged.map { Staged(slot: $0.slot, version: $0.version, size: $0.size, time: $0.time) })
+            staged: automatic.staged.map { Staged(slot: $0.slot.rawValue, version: $0.version, size: $0.size, time: $0.time) })
         let reboots = status.coordination
         coordination = Coordination(strategy: reboots.strategy.rawValue, phase: reboots.phase.rawValue,
                                     window: reboots.window.isEmpty ? nil : reboots.window, lockHeld: reboots.lockHeld,
@@ -256,7 +256,7 @@ struct StatusReport: Encodable {
         lines.append("Next check:   " + (updates.nextCheckTime > 0 ? formatTime(updates.nextCheckTime)
             : updates.strategy == .off ? "none (Strategy=off)" : "none scheduled"))
         if let staged = updates.staged {
-            lines.append("Staged:       version \(staged.version) in slot \(staged.slot), downloaded and verified at "
+            lines.append("Staged:       version \(staged.version) in slot \(staged.slot.rawValue), downloaded and verified at "
                 + "\(formatTime(staged.time)); updatectl activate makes it bootable")
         }
         return lines
