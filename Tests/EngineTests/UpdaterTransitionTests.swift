@@ -151,11 +151,14 @@ struct UpdaterTransitionTests {
     func cancel() throws {
         let host = try Host()
         #expect(throws: UpdaterError.self) { try host.updater.cancel(by: 0) }
-        let image = try host.harness.fixture.randomImage("big.raw", size: 24 << 20)
+        let image = try host.harness.fixture.randomImage("big.raw", size: 8 << 20)
         let bundle = try host.harness.fixture.bundle("big.tandem", image: image, version: "2.0.0")
+        // The server stops sending 2 MiB in, so the cancel always meets a transfer in flight.
+        let server = try BundleServer(file: bundle, arguments: ["--pause-at", "\(2 << 20)"])
         let completed = Completion()
         host.updater.observe { if case let .completed(result) = $0 { completed.set(result) } }
-        _ = try host.updater.install(InstallRequest(source: bundle))
+        _ = try host.updater.install(InstallRequest(source: server.url))
+        #expect(DaemonHarness.eventually(timeout: 30) { ((try? server.requests().count) ?? 0) >= 2 })
         _ = try host.updater.cancel(by: 0)
         #expect(DaemonHarness.eventually(timeout: 60) { completed.value != nil })
         #expect(completed.value?.code == .cancelled, "\(String(describing: completed.value))")
