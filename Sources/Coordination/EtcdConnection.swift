@@ -26,9 +26,10 @@ public struct EtcdConnection: Sendable {
     ///   - options: timeouts, and for TLS the CA bundle and the client certificate and key
     ///     (locksmith's `-etcd-cafile`, `-etcd-certfile`, `-etcd-keyfile`).
     ///   - credentials: etcd's user and password (`-etcd-username`, `-etcd-password`).
+    ///   - cancellation: ends an exchange in flight at once (the service stopping).
     public init(endpoints: [String] = EtcdConnection.defaultEndpoints,
                 options: HTTPOptions = HTTPOptions(connectTimeoutSeconds: 5, timeoutSeconds: 30, responseLimit: 1 << 20),
-                credentials: Credentials? = nil) throws(LockConfigurationError) {
+                credentials: Credentials? = nil, cancellation: (any TransferCancellation)? = nil) throws(LockConfigurationError) {
         guard !endpoints.isEmpty else { throw .noEndpoints }
         self.endpoints = try endpoints.map { (endpoint) throws(LockConfigurationError) in
             let lowered = endpoint.lowercased()
@@ -38,7 +39,7 @@ public struct EtcdConnection: Sendable {
             return endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         }
         guard (options.clientCertificate == nil) == (options.clientKey == nil) else { throw .incompleteClientCertificate }
-        self.client = HTTPClient(options: options)
+        self.client = HTTPClient(options: options, cancellation: cancellation)
         self.credentials = credentials
     }
 

@@ -21,8 +21,10 @@ public struct FleetLockClient: RebootLock {
     ///   - group: `^[a-zA-Z0-9.-]+$`; Zincati's default is `default`.
     ///   - options: the timeout is long because servers may drain the node before answering
     ///     (Zincati allows 30 min).
+    ///   - cancellation: ends an exchange in flight at once (the service stopping).
     public init(baseURL: String, id: String, group: String = "default",
-                options: HTTPOptions = HTTPOptions(connectTimeoutSeconds: 30, timeoutSeconds: 1800, responseLimit: 64 << 10))
+                options: HTTPOptions = HTTPOptions(connectTimeoutSeconds: 30, timeoutSeconds: 1800, responseLimit: 64 << 10),
+                cancellation: (any TransferCancellation)? = nil)
         throws(LockConfigurationError)
     {
         let lowered = baseURL.lowercased()
@@ -35,7 +37,7 @@ public struct FleetLockClient: RebootLock {
         self.baseURL = String(base)
         self.id = id
         self.group = group
-        self.client = HTTPClient(options: options)
+        self.client = HTTPClient(options: options, cancellation: cancellation)
     }
 
     public func acquire() throws(RebootLockError) -> LockAttempt {

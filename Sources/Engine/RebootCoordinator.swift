@@ -38,6 +38,8 @@ public final class RebootCoordinator: @unchecked Sendable {
     private let log: Logger
 
     private let condition = Condition()
+    /// Raised by `stop`: ends a lock exchange in flight (FleetLock allows a server 30 minutes).
+    private let stopSignal: CancellationSignal
     // Guarded by `condition`.
     private var agenda: RebootAgenda
     private var phase = CoordinationPhase.idle
@@ -76,10 +78,12 @@ public final class RebootCoordinator: @unchecked Sendable {
             throw UpdaterError.startup("[Reboot] WindowStart=/WindowLength=: \(error)")
         }
         window = configuredWindow
+        let stopSignal = CancellationSignal()
+        self.stopSignal = stopSignal
         if let injected {
             lock = injected
         } else {
-            lock = try RebootCoordinator.makeLock(settings, machineID: machineID)
+            lock = try RebootCoordinator.makeLock(settings, machineID: machineID, cancellation: stopSignal)
         }
         role = given ?? RebootCoordinator.takeRole(settings, logger: logger)
         agenda = RebootAgenda(window: configuredWindow, usesLock: lock != nil, held: held)
@@ -122,7 +126,8 @@ public final class RebootCoordinator: @unchecked Sendable {
         }
     }
 
-    static func makeLock(_ settings: RebootSettings, machineID: String?) throws(UpdaterError) -> (any RebootLock)? {
+    static func makeLock(_ settings: RebootSettings, machineID: String?,
+                         cancellation: any TransferCancellation) throws(UpdaterError) -> (any RebootLock)? {
         guard settings.strategy == .etcdLock || settings.strategy == .fleetLock else { return nil }
         guard let machineID else {
             throw .startup("Strategy=\(settings.strategy) in [Reboot] needs this machine's id (/etc/machine-id) as its lock "
@@ -130,7 +135,8 @@ public final class RebootCoordinator: @unchecked Sendable {
         }
         do {
             if settings.strategy == .fleetLock {
-                return try FleetLockClient(baseURL: settings.fleetLockURL ?? "", id: machineID, group: settings.group ?? "default")
+                return try FleetLockClient(baseURL: settings.fleetLockURL ?? "", id: machineID, group: settings.group ?? "default",
+                                           cancellation: cancellation)
             }
             let options = HTTPOptions(caBundle: settings.etcdCAFile, clientCertificate: settings.etcdCertFile,
                                             clientKey: settings.etcdKeyFile, connectTimeoutSeconds: 5, timeoutSeconds: 30,
@@ -138,7 +144,8 @@ public final class RebootCoordinator: @unchecked Sendable {
             let credentials = settings.etcdUsername.map {
                 EtcdConnection.Credentials(username: $0, password: settings.etcdPassword ?? "")
             }
-            let connection = try EtcdConnection(endpoints: settings.etcdEndpoints, options: options, credentials: credentials)
+            let connection = try EtcdConnection(endpoints: settings.etcdEndpoints, options: options, credentials: credentials,
+                                                cancellation: cancellation)
             let store: any SemaphoreStore = switch settings.etcdAPI {
             case .v2: EtcdV2Store(connection: connection, group: settings.group ?? "")
             case .v3: EtcdV3Store(connection: connection, group: settings.group ?? "")
@@ -317,6 +324,7 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     /// Ends the worker (after the step it is in) and waits for it; nothing starts afterwards.
     func stop() {
+        stopSignal.cancel()
         let running = condition.locked {
             agenda.stop()
             condition.broadcast()

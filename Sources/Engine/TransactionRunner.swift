@@ -1,3 +1,4 @@
+import HTTP
 import Platform
 import Streaming
 import Synchronization
@@ -10,10 +11,13 @@ final class TransactionRunner: Sendable {
     /// The transaction in flight, with what stops it.
     struct Running {
         var record: TransactionRecord
-        /// A check only: nothing to stop, it ends by itself within the connect timeout.
+        /// A check only: a cancel does not reach it (it ends by itself), a service stop does.
         var isCheck: Bool
         var installer: Installer?
         var stopReason: StopReason?
+        /// Raised when the service stops: ends the transaction's exchanges with update servers
+        /// and a check's download, in flight or waiting to retry.
+        let stopSignal = CancellationSignal()
     }
 
     enum StopReason: Equatable {
@@ -50,6 +54,12 @@ final class TransactionRunner: Sendable {
     private static func busyError(_ state: State) -> UpdaterError? {
         guard let running = state.running else { return nil }
         return .busy(transaction: running.record.id, operation: state.operation, source: running.record.source)
+    }
+
+    /// What ends the current transaction's exchanges when the service stops; a signal never
+    /// raised outside a transaction.
+    var stopSignal: CancellationSignal {
+        state.withLock { $0.running?.stopSignal } ?? CancellationSignal()
     }
 
     /// Claims the runner for `record`, so that nothing else starts until `end`; `start` then runs it.
@@ -146,6 +156,7 @@ final class TransactionRunner: Sendable {
             return (state.running?.installer, state.worker, install)
         }
         installer?.cancel()
+        state.withLock { $0.running?.stopSignal }?.cancel()
         return (worker, install)
     }
 }

@@ -9,6 +9,8 @@ struct UpdateCheck {
     var trust: TrustStore
     var host: HostIdentity
     var http: HTTPOptions
+    /// Ends the download and its waits between retries when the service stops.
+    var cancellation: any TransferCancellation
 
     /// What a look at the source found, and how the check is recorded: an offer skipped because
     /// its version failed to boot here is `deferred`, as over Omaha (docs/cli-json.md), not
@@ -19,7 +21,7 @@ struct UpdateCheck {
     }
 
     func run(source: String, pendingVersion: String?, quarantine: [QuarantinedVersion]) throws -> Finding {
-        let bundle = try openBundle(source, http: http)
+        let bundle = try openBundle(source, http: http, cancellation: cancellation)
         let manifest = try trust.verify(try bundle.readPreamble()).manifest
         guard manifest.compatible == host.compatible else {
             throw InstallError.incompatible(bundle: manifest.compatible, host: host.compatible)

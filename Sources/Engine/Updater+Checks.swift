@@ -85,7 +85,7 @@ extension Updater {
         let quarantine = force ? [] : saved.quarantine
         let finding: UpdateCheck.Finding
         do {
-            finding = try UpdateCheck(trust: trust, host: host, http: httpOptions)
+            finding = try UpdateCheck(trust: trust, host: host, http: httpOptions, cancellation: runner.stopSignal)
                 .run(source: source, pendingVersion: pending, quarantine: quarantine)
         } catch {
             let wrapped = InstallError.wrap(error)
@@ -116,7 +116,7 @@ extension Updater {
         let aleph = book.state.omaha.alephVersion ?? settings.version ?? "0.0.0"
         let client = OmahaClient(server: settings.server, caBundle: configuration.caBundle,
                                  connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-                                 timeoutSeconds: configuration.requestTimeoutSeconds)
+                                 timeoutSeconds: configuration.requestTimeoutSeconds, cancellation: runner.stopSignal)
         return OmahaSession(settings: settings, facts: facts, client: client, alephVersion: aleph, log: log)
     }
 

@@ -57,6 +57,9 @@ public enum UpdaterError: Error, CustomStringConvertible {
             "cannot read the update configuration: \(error)"
         case let .hostFacts(error):
             "cannot check for updates: \(error)"
+        case let .bundleCheck(source, .stream(error)), let .bundleCheck(source, .sourceUnavailable(error)):
+            // A check writes nothing: what an install's stream error adds about the target is not so here.
+            "cannot check \(source): \(error)"
         case let .bundleCheck(source, error):
             "cannot check \(source): \(error)"
         case let .updateServer(error, pinging):

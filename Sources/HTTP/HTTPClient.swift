@@ -5,32 +5,38 @@ import Platform
 /// (bounded by `responseLimit`). Uses the system's OpenSSL and CA store, as the downloads do.
 public struct HTTPClient: Sendable {
     public let options: HTTPOptions
+    /// What ends an exchange in flight at once (a service stop), rather than at its timeout.
+    public let cancellation: (any TransferCancellation)?
 
-    public init(options: HTTPOptions = HTTPOptions()) {
+    public init(options: HTTPOptions = HTTPOptions(), cancellation: (any TransferCancellation)? = nil) {
         self.options = options
+        self.cancellation = cancellation
     }
 
     /// What the callbacks fill in, reached through libcurl's user-data pointer.
     private final class Exchange {
         let limit: Int
+        let cancellation: (any TransferCancellation)?
         var status = 0
         var headers: [String: String] = [:]
         var body: [UInt8] = []
         var overLimit = false
 
-        init(limit: Int) {
+        init(limit: Int, cancellation: (any TransferCancellation)?) {
             self.limit = limit
+            self.cancellation = cancellation
         }
     }
 
     public func perform(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
         let lowered = request.url.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else { throw .unsupportedURL(request.url) }
+        if cancellation?.isCancelled == true { throw .cancelled(url: request.url) }
         guard let handle = CurlTransport.makeHandle() else {
             throw .network(url: request.url, detail: "libcurl could not start a transfer")
         }
         defer { curl_easy_cleanup(handle) }
-        let exchange = Exchange(limit: options.responseLimit)
+        let exchange = Exchange(limit: options.responseLimit, cancellation: cancellation)
         let exchangePointer = Unmanaged.passUnretained(exchange).toOpaque()
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headers: UnsafeMutablePointer<curl_slist>?
@@ -63,6 +69,7 @@ public struct HTTPClient: Sendable {
                     }
                 }
                 return CurlTransport.perform(handle, headers: headers, onHeader: HTTPClient.onHeader, onData: HTTPClient.onData,
+                                             onProgress: cancellation == nil ? nil : HTTPClient.onProgress,
                                              context: exchangePointer, errorBuffer: errorBuffer.baseAddress)
             }
         }
@@ -72,6 +79,7 @@ public struct HTTPClient: Sendable {
         guard code == CURLE_OK else {
             let detail = CurlTransport.detail(of: code, errorText: errorText)
             switch code {
+            case CURLE_ABORTED_BY_CALLBACK: throw .cancelled(url: request.url)
             case CURLE_OPERATION_TIMEDOUT: throw .timedOut(url: request.url, seconds: options.timeoutSeconds)
             case CURLE_COULDNT_CONNECT: throw .refused(url: request.url, detail: detail)
             default: throw .network(url: request.url, detail: detail)
@@ -106,5 +114,12 @@ public struct HTTPClient: Sendable {
         }
         exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
         return length
+    }
+
+    /// Called by libcurl at least once a second, bytes or not: a cancel ends the exchange.
+    private static let onProgress: tandem_curl_progress_callback = { userData, _, _, _, _ in
+        guard let userData else { return 0 }
+        let exchange = Unmanaged<Exchange>.fromOpaque(userData).takeUnretainedValue()
+        return exchange.cancellation?.isCancelled == true ? 1 : 0
     }
 }

@@ -5,11 +5,14 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case network(url: String, detail: String)
     case refused(url: String, detail: String)
     case timedOut(url: String, seconds: Int)
+    /// A download received less than `bytesPerSecond` for `seconds` in a row (libcurl's
+    /// low-speed limit): the server or the network is stuck.
+    case stalled(url: String, bytesPerSecond: Int, seconds: Int)
     case tooLarge(url: String, limit: Int)
     case unsupportedURL(String)
     /// A download's answer was an error status (a download never takes one as its body).
     case errorStatus(url: String, status: Int, detail: String)
-    /// A download ended because its `TransferCancellation` said so.
+    /// A transfer ended because its `TransferCancellation` said so.
     case cancelled(url: String)
 
     public var description: String {
@@ -20,6 +23,8 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
             "\(url) refused the connection (\(detail)); is the server running and is the port right?"
         case let .timedOut(url, seconds):
             "\(url) did not answer completely within \(seconds) s; the server or the network is too slow or stuck"
+        case let .stalled(url, bytesPerSecond, seconds):
+            "\(url) sent less than \(bytesPerSecond) bytes a second for \(seconds) s; the transfer stalled and was ended"
         case let .tooLarge(url, limit):
             "\(url) sent more than \(limit) bytes, far more than such an answer needs; refused"
         case let .unsupportedURL(url):

@@ -97,6 +97,12 @@ public final class HTTPDownload {
             if code == CURLE_HTTP_RETURNED_ERROR {
                 throw HTTPClientError.errorStatus(url: url, status: status, detail: detail)
             }
+            var connectMicroseconds: curl_off_t = 0
+            tandem_curl_getinfo_off(handle, CURLINFO_CONNECT_TIME_T, &connectMicroseconds)
+            if code == CURLE_OPERATION_TIMEDOUT, connectMicroseconds > 0 {
+                // Connected, then too slow: the low-speed limit ended it (a connect timeout has no connect time).
+                throw HTTPClientError.stalled(url: url, bytesPerSecond: options.lowSpeedBytesPerSecond, seconds: options.lowSpeedSeconds)
+            }
             throw HTTPClientError.network(url: url, detail: detail)
         }
         if !context.validated {

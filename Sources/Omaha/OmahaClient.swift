@@ -9,11 +9,13 @@ public struct OmahaClient: Sendable {
 
     /// `timeoutSeconds` bounds a whole exchange, a body dripped byte by byte included, so that a
     /// stuck server cannot hold the daemon's only transaction for long.
-    public init(server: String, caBundle: String? = nil, connectTimeoutSeconds: Int = 30, timeoutSeconds: Int = 60) {
+    /// `cancellation` ends an exchange in flight at once (the service stopping).
+    public init(server: String, caBundle: String? = nil, connectTimeoutSeconds: Int = 30, timeoutSeconds: Int = 60,
+                cancellation: (any TransferCancellation)? = nil) {
         self.server = server
         http = HTTPClient(options: HTTPOptions(
             caBundle: caBundle, connectTimeoutSeconds: connectTimeoutSeconds, timeoutSeconds: timeoutSeconds,
-            responseLimit: OmahaResponse.sizeLimit))
+            responseLimit: OmahaResponse.sizeLimit), cancellation: cancellation)
     }
 
     /// An update check: what the server offers.

@@ -12,14 +12,9 @@ public protocol BundleSource: AnyObject, CustomStringConvertible {
     var validator: String? { get }
 }
 
-/// Opens a local path, a `file://` URL or an `http(s)://` URL.
-public func openBundle(_ location: String, http: HTTPOptions = HTTPOptions()) throws -> BundleSource {
-    try openBundle(location, http: http, cancellation: nil)
-}
-
-/// `cancellation` ends a download's transfers and its waits between retries as soon as the
-/// install is cancelled.
-func openBundle(_ location: String, http: HTTPOptions, cancellation: (any TransferCancellation)?) throws -> BundleSource {
+/// Opens a local path, a `file://` URL or an `http(s)://` URL. `cancellation` ends a download's
+/// transfers and its waits between retries at once (a cancel, or the service stopping).
+public func openBundle(_ location: String, http: HTTPOptions, cancellation: any TransferCancellation) throws -> BundleSource {
     let lowered = location.lowercased()
     if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
         return HTTPBundleSource(url: location, options: http, cancellation: cancellation)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
 import Verification
 
@@ -11,23 +8,19 @@ public final class HTTPBundleSource: BundleSource {
     public var description: String { url }
     private let options: HTTPOptions
     private let transfer: HTTPDownload
-    private let cancellation: (any TransferCancellation)?
+    private let cancellation: any TransferCancellation
     private var totalLength: UInt64?
 
     /// The longest preamble the bundle format allows: header, two 64 KiB blocks, page padding.
     static let maximumPreambleLength: UInt64 = (UInt64(BundleHeader.size) + 2 * 65536 + 4095) / 4096 * 4096
 
-    /// `cancellation`: what ends its transfers and its waits between retries at once; nil: only
-    /// the transfer's own limits end them.
-    init(url: String, options: HTTPOptions, cancellation: (any TransferCancellation)?) {
+    /// `cancellation`: what ends its transfers and its waits between retries at once (a cancel,
+    /// or the service stopping).
+    init(url: String, options: HTTPOptions, cancellation: any TransferCancellation) {
         self.url = url
         self.options = options
         self.cancellation = cancellation
         transfer = HTTPDownload(url: url, options: options, cancellation: cancellation)
-    }
-
-    public convenience init(url: String, options: HTTPOptions) {
-        self.init(url: url, options: options, cancellation: nil)
     }
 
     public func readPreamble() throws -> BundlePreamble {
@@ -138,11 +131,7 @@ public final class HTTPBundleSource: BundleSource {
                 failures = progressed() ? 1 : failures + 1
                 guard failures <= options.retries else { throw error }
                 let delay = options.retryDelay(attempt: failures)
-                if let cancellation {
-                    if cancellation.waitForCancel(seconds: delay) { throw StreamError.cancelled }
-                } else {
-                    usleep(UInt32(delay * 1_000_000))
-                }
+                if cancellation.waitForCancel(seconds: delay) { throw StreamError.cancelled }
             }
         }
     }
@@ -155,7 +144,7 @@ extension StreamError {
         case .cancelled: self = .cancelled
         case let .errorStatus(url, status, detail): self = .httpStatus(url: url, status: status, detail: detail)
         case let .network(url, detail), let .refused(url, detail): self = .http(url: url, detail: detail)
-        case let .timedOut(url, _), let .tooLarge(url, _): self = .http(url: url, detail: "\(error)")
+        case let .timedOut(url, _), let .tooLarge(url, _), let .stalled(url, _, _): self = .http(url: url, detail: "\(error)")
         case let .unsupportedURL(url): self = .unsupportedSource(url)
         }
     }

@@ -1,5 +1,6 @@
 import HTTP
 import Platform
+import Synchronization
 
 /// The buffers and the queues between the producer and its consumers, under one lock.
 ///
@@ -35,7 +36,8 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     private var failure: (any Error)?
     /// Set by `cancel` and kept across runs: a cancel that arrives between two runs of one
     /// install (hashing the resumed prefix, then streaming) must stop the second one too.
-    private var cancelled = false
+    /// Atomic, so that libcurl's progress callback reads it without the pipeline's lock.
+    private let cancelled = Atomic<Bool>(false)
     /// The image offset up to which the writer has written, in order.
     private var written: UInt64 = 0
 
@@ -72,7 +74,7 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             active[Consumer.writer.rawValue] = writer
             consumersPerChunk = 1 + (payloadHasher ? 1 : 0) + (writer ? 1 : 0)
             producerFinished = false
-            failure = cancelled ? StreamError.cancelled : nil
+            failure = cancelled.load(ordering: .acquiring) ? StreamError.cancelled : nil
             written = 0
         }
     }
@@ -96,17 +98,19 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     }
 
     var isCancelled: Bool {
-        condition.locked { cancelled }
+        cancelled.load(ordering: .acquiring)
     }
 
     func waitForCancel(seconds: Double) -> Bool {
         condition.locked {
-            condition.wait(seconds: seconds) { cancelled }
+            condition.wait(seconds: seconds) { cancelled.load(ordering: .acquiring) }
         }
     }
 
     func cancel() {
-        condition.locked { cancelled = true }
+        // Stored under the lock, so that a waiter between its check and its wait cannot miss
+        // the broadcast that `fail` sends.
+        condition.locked { cancelled.store(true, ordering: .releasing) }
         fail(StreamError.cancelled)
     }
 

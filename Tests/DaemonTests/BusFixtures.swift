@@ -94,8 +94,8 @@ final class BusctlMonitor {
     init(address: String, fixture: BundleFixture, match: String? = nil) throws {
         outputPath = fixture.path("monitor.txt")
         let logPath = fixture.path("monitor.log")
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["busctl", "--address=\(address)", "monitor"] + (match.map { ["--match", $0] } ?? [])
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))

@@ -32,13 +32,13 @@ struct SerializedFlagChangeTests {
         configuration.bootIDFile = bootID
         configuration.osRelease = harness.fixture.path("os-release")
         let updater = try Updater(configuration: configuration, logger: Logger(label: "test"))
-        let completed = Completion()
+        let completed = Mailbox<ResultRecord>()
         updater.observe { event in
             if case let .completed(result) = event { completed.set(result) }
         }
 
         var held: DiskLock? = try DiskLock.acquire(harness.disk.path)
-        let mark = MarkOutcome()
+        let mark = Mailbox<Result<(slot: SlotName, message: String), UpdaterError>>()
         let marking = Thread { mark.set(Result { () throws(UpdaterError) in try updater.mark(.bad, slot: "B") }) }
         marking.start()
         // The mark passed its first busy check and waits at the lock, its own descriptor open
@@ -63,18 +63,4 @@ struct SerializedFlagChangeTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         return entries.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }.count
     }
-}
-
-private final class MarkOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcome: Result<(slot: SlotName, message: String), UpdaterError>?
-    func set(_ value: Result<(slot: SlotName, message: String), UpdaterError>) { lock.withLock { outcome = value } }
-    var value: Result<(slot: SlotName, message: String), UpdaterError>? { lock.withLock { outcome } }
-}
-
-private final class Completion: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: ResultRecord?
-    func set(_ value: ResultRecord) { lock.withLock { result = value } }
-    var value: ResultRecord? { lock.withLock { result } }
 }

@@ -117,7 +117,7 @@ struct UpdaterTransitionTests {
         let host = try Host()
         let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
         let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
-        let completed = Completion()
+        let completed = Mailbox<ResultRecord>()
         host.updater.observe { if case let .completed(result) = $0 { completed.set(result) } }
         _ = try host.updater.install(InstallRequest(source: bundle, stageOnly: true))
         #expect(DaemonHarness.eventually(timeout: 60) { completed.value?.code == .success })
@@ -138,13 +138,36 @@ struct UpdaterTransitionTests {
         let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
         let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
         let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0") { $0.source = bundle }
-        let answer = Answer()
+        let answer = Mailbox<Result<CheckResult, UpdaterError>>()
         try updater.check { answer.set($0) }
         #expect(DaemonHarness.eventually(timeout: 30) { answer.value != nil })
         let found = try #require(try answer.value?.get())
         #expect(found.available && found.version == "2.0.0")
         #expect(updater.status().updates.lastCheck?.result == .updateAvailable)
         updater.shutdown()
+    }
+
+    @Test("a stop ends a check that waits to retry a failing server, without another request")
+    func aStopEndsACheckBetweenRetries() throws {
+        let host = try Host()
+        host.updater.shutdown()
+        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
+        let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        let failing = try BundleServer(file: bundle, arguments: ["--mode", "status", "--status", "503"])
+        let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0") { $0.source = failing.url }
+        let answer = Mailbox<Result<CheckResult, UpdaterError>>()
+        try updater.check { answer.set($0) }
+        // The second attempt came 1 s after the first; the third would come 2 s after it.
+        #expect(DaemonHarness.eventually(timeout: 30) { ((try? failing.requests().count) ?? 0) >= 2 })
+        let stopping = Date()
+        updater.shutdown()
+        let seconds = Date().timeIntervalSince(stopping)
+        #expect(seconds < 1.5, "the stop took \(seconds) s")
+        #expect(try failing.requests().count == 2, "no attempt after the stop")
+        let outcome = try #require(answer.wait(timeout: 5))
+        #expect(throws: UpdaterError.self) { try outcome.get() }
+        #expect("\(outcome)".contains("cancelled"), "\(outcome)")
+        #expect(!"\(outcome)".contains("slot"), "a check touches no slot, and says nothing of one: \(outcome)")
     }
 
     @Test("cancel stops the install: the target is left unbootable, the booted slot untouched")
@@ -155,7 +178,7 @@ struct UpdaterTransitionTests {
         let bundle = try host.harness.fixture.bundle("big.tandem", image: image, version: "2.0.0")
         // The server stops sending 2 MiB in, so the cancel always meets a transfer in flight.
         let server = try BundleServer(file: bundle, arguments: ["--pause-at", "\(2 << 20)"])
-        let completed = Completion()
+        let completed = Mailbox<ResultRecord>()
         host.updater.observe { if case let .completed(result) = $0 { completed.set(result) } }
         _ = try host.updater.install(InstallRequest(source: server.url))
         #expect(DaemonHarness.eventually(timeout: 30) { ((try? server.requests().count) ?? 0) >= 2 })
@@ -188,19 +211,4 @@ struct UpdaterTransitionTests {
         #expect(try StateStore(directory: host.harness.stateDirectory).load().state.transaction == nil)
         updater.shutdown()
     }
-}
-
-private final class Completion: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: ResultRecord?
-    func set(_ value: ResultRecord) { lock.withLock { result = value } }
-    func reset() { lock.withLock { result = nil } }
-    var value: ResultRecord? { lock.withLock { result } }
-}
-
-private final class Answer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<CheckResult, UpdaterError>?
-    func set(_ value: Result<CheckResult, UpdaterError>) { lock.withLock { result = value } }
-    var value: Result<CheckResult, UpdaterError>? { lock.withLock { result } }
 }

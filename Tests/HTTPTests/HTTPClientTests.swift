@@ -82,6 +82,42 @@ import TestSupport
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    /// A server that stops sending halfway holds an exchange until its timeout (here 300 s);
+    /// the cancellation ends it at once, through libcurl's progress callback.
+    @Test func aCancelEndsAnExchangeInFlight() throws {
+        let scratch = try Scratch()
+        let server = try BundleServer(file: try scratch.randomFile("body", size: 64 << 10), arguments: ["--pause-at", "1000"])
+        let signal = CancellationSignal()
+        let client = HTTPClient(options: HTTPOptions(timeoutSeconds: 300), cancellation: signal)
+        let outcome = Mailbox<Result<HTTPResponse, HTTPClientError>>()
+        let url = server.url
+        Thread { outcome.set(Result { () throws(HTTPClientError) in try client.perform(HTTPRequest(.get, url)) }) }.start()
+        #expect(DaemonHarness.eventually(timeout: 30) { ((try? server.requests().count) ?? 0) == 1 })
+        let cancelled = Date()
+        signal.cancel()
+        let result = try #require(outcome.wait(timeout: 30), "the exchange did not end after the cancel")
+        #expect(Date().timeIntervalSince(cancelled) < 2)
+        #expect(throws: HTTPClientError.cancelled(url: server.url)) { try result.get() }
+        // Raised, it stays raised: the next exchange does not start.
+        #expect(throws: HTTPClientError.cancelled(url: server.url)) { try client.perform(HTTPRequest(.get, server.url)) }
+        #expect(try server.requests().count == 1)
+    }
+
+    /// A download that receives less than the low-speed limit for its time is ended with an error
+    /// that names the URL and the limit, not a generic network failure.
+    @Test func aStalledDownloadSaysSo() throws {
+        let scratch = try Scratch()
+        let server = try BundleServer(file: try scratch.randomFile("body", size: 64 << 10), arguments: ["--pause-at", "1000"])
+        let download = HTTPDownload(url: server.url, options: HTTPOptions(lowSpeedBytesPerSecond: 1024, lowSpeedSeconds: 1),
+                                    cancellation: nil)
+        let started = Date()
+        #expect(throws: HTTPClientError.stalled(url: server.url, bytesPerSecond: 1024, seconds: 1)) {
+            _ = try download.get(from: 0, to: nil, ifRange: nil, validate: { _ in }, sink: { _ in })
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect("\(HTTPClientError.stalled(url: server.url, bytesPerSecond: 1024, seconds: 1))".contains(server.url))
+    }
+
     @Test func aRefusedConnectionSaysSo() throws {
         let url = "http://127.0.0.1:\(try Etcd.freePort())/"
         #expect {
