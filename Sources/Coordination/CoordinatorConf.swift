@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Platform
+import Synchronization
 import UpdateModel
 import SystemPackage
 
@@ -26,49 +27,46 @@ public enum CoordinatorState: String, Sendable, CaseIterable {
 ///
 /// Each update replaces the file atomically, as locksmith's `UpdateableFileLock` does: the new
 /// file is locked before it is renamed over the old one, so the name is never unlocked.
-public final class CoordinatorConf: @unchecked Sendable {
+public final class CoordinatorConf: Sendable {
     public static let defaultPath = "/run/update-engine/coordinator.conf"
 
     public let path: String
     public let name: String
     public let strategy: RebootStrategy
-    private let mutex = Condition()
-    /// Holds the lock on the file now at `path`; nil once closed.
-    private var descriptor: FileDescriptor?
-    private var currentState = CoordinatorState.starting
+    private struct Held {
+        /// Holds the lock on the file now at `path`; nil once closed.
+        var descriptor: FileDescriptor?
+        var state = CoordinatorState.starting
+    }
+
+    private let held: Mutex<Held>
 
     /// Takes the file (creating it and its directory) and writes `STATE=starting`.
     public init(path: String = CoordinatorConf.defaultPath, name: String = "tandemd", strategy: RebootStrategy) throws(CoordinatorConfError) {
         self.path = path
         self.name = name
         self.strategy = strategy
-        descriptor = try CoordinatorConf.lock(path)
+        held = Mutex(Held(descriptor: try CoordinatorConf.lock(path)))
         try update(.starting)
     }
 
     deinit {
-        try? descriptor?.close()
+        held.withLock { try? $0.descriptor?.close() }
     }
 
     public var state: CoordinatorState {
-        mutex.locked { currentState }
+        held.withLock { $0.state }
     }
 
     /// Replaces the file with the new state, keeping the lock.
     public func update(_ state: CoordinatorState) throws(CoordinatorConfError) {
-        // Condition.locked only rethrows untyped errors; a Result keeps the type.
-        try mutex.locked { () -> Result<Void, CoordinatorConfError> in
-            do throws(CoordinatorConfError) {
-                guard let held = descriptor else { throw .closed(path: path) }
-                let next = try replace(keeping: held, with: "NAME=\(name)\nSTRATEGY=\(strategy.rawValue)\nSTATE=\(state.rawValue)\n")
-                try? held.close()
-                descriptor = next
-                currentState = state
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }.get()
+        try held.withLock { (held) throws(CoordinatorConfError) in
+            guard let locked = held.descriptor else { throw .closed(path: path) }
+            let next = try replace(keeping: locked, with: "NAME=\(name)\nSTRATEGY=\(strategy.rawValue)\nSTATE=\(state.rawValue)\n")
+            try? locked.close()
+            held.descriptor = next
+            held.state = state
+        }
     }
 
     /// Writes a locked replacement of the file and renames it into place; returns the
@@ -94,9 +92,9 @@ public final class CoordinatorConf: @unchecked Sendable {
 
     /// Gives the file up (leaving it in place, as locksmith does), for another coordinator.
     public func close() {
-        mutex.locked {
-            try? descriptor?.close()
-            descriptor = nil
+        held.withLock { held in
+            try? held.descriptor?.close()
+            held.descriptor = nil
         }
     }
 

@@ -3,6 +3,7 @@ import FoundationEssentials
 import HTTP
 import Logging
 import Platform
+import Synchronization
 
 /// Reboots the machine into an installed update when the fleet allows it, as locksmithd does
 /// for update_engine: inside the reboot window, holding a slot of the fleet's lock (locksmith's
@@ -10,13 +11,13 @@ import Platform
 /// locksmithd it gives the slot back only once the new version has been blessed, so a version
 /// that cannot boot stops the rollout at the first machine instead of walking through the fleet.
 ///
-/// One owner of the state: `agenda`, changed only under `condition`, decides every step, so
+/// One owner of the state: `agenda`, changed only under `shared`'s lock, decides every step, so
 /// that no request is lost between a check and a decision. A worker thread carries the steps
 /// out (waits for the window and the lock); it ends when the agenda says so, and is joined by
 /// the next start, by `stop`, or detached at the end. Every call to the fleet's lock is made
 /// under `lockCalls`, one at a time, with the record of its outcome. Time comes from `clock`,
 /// so tests can place the machine inside or outside its window without waiting for it.
-public final class RebootCoordinator: @unchecked Sendable {
+public final class RebootCoordinator: Sendable {
     /// Whether this tandemd coordinates the host's reboots.
     enum Role {
         /// `Strategy=off`: it never reboots on its own and leaves coordinator.conf to others.
@@ -37,20 +38,27 @@ public final class RebootCoordinator: @unchecked Sendable {
     private let persistHeld: @Sendable (Bool) -> Void
     private let log: Logger
 
-    private let condition = Condition()
+    /// What the worker and the callers share. Never held across I/O.
+    private struct Shared {
+        var agenda: RebootAgenda
+        var phase = CoordinationPhase.idle
+        var message = ""
+        /// The latest worker thread, until it is joined (or detached at deinit).
+        var worker: JoinableThread?
+        var rebooter: (@Sendable (_ version: String?) -> String?)?
+        var observer: (@Sendable () -> Void)?
+    }
+
+    private let shared: Mutex<Shared>
+    /// What the worker sleeps on. A change that must end its sleep (a new request, the stop) is
+    /// made holding `wake`, so that it cannot fall between the worker's look at the agenda and
+    /// its wait; `wake` is taken before `shared`, never inside it.
+    private let wake = Condition()
     /// Raised by `stop`: ends a lock exchange in flight (FleetLock allows a server 30 minutes).
     private let stopSignal: CancellationSignal
-    // Guarded by `condition`.
-    private var agenda: RebootAgenda
-    private var phase = CoordinationPhase.idle
-    private var message = ""
-    /// The latest worker thread, until it is joined (or detached at deinit).
-    private var worker: JoinableThread?
-    private var rebooter: (@Sendable (_ version: String?) -> String?)?
-    private var observer: (@Sendable () -> Void)?
-    /// Held around every call to the fleet's lock and the record of its outcome; taken before
-    /// `condition`, never inside it.
-    private let lockCalls = Condition()
+    /// Held around every call to the fleet's lock and the record of its outcome, so that the
+    /// records follow the lock's answers in order; taken before the others, never inside them.
+    private let lockCalls = Mutex(())
 
     /// - Parameters:
     ///   - machineID: the holder id in the lock (locksmith's raw /etc/machine-id); needed by the
@@ -86,17 +94,18 @@ public final class RebootCoordinator: @unchecked Sendable {
             lock = try RebootCoordinator.makeLock(settings, machineID: machineID, cancellation: stopSignal)
         }
         role = given ?? RebootCoordinator.takeRole(settings, logger: logger)
-        agenda = RebootAgenda(window: configuredWindow, usesLock: lock != nil, held: held)
+        var shared = Shared(agenda: RebootAgenda(window: configuredWindow, usesLock: lock != nil, held: held))
         if case let .standingDown(text) = role {
-            phase = .standingDown
-            message = text
+            shared.phase = .standingDown
+            shared.message = text
         }
+        self.shared = Mutex(shared)
     }
 
     deinit {
         if case let .coordinating(conf?) = role { conf.close() }
         // The last worker ended (it holds this object while it runs) but was not joined.
-        worker?.detach()
+        shared.withLock { $0.worker }?.detach()
     }
 
     /// Takes coordinator.conf for a strategy that reboots. If another coordinator holds it, or
@@ -160,18 +169,18 @@ public final class RebootCoordinator: @unchecked Sendable {
     /// the version rebooted into (nil for `updatectl reboot`) and returns nil once logind
     /// accepted, or why not.
     public func setRebooter(_ rebooter: @escaping @Sendable (_ version: String?) -> String?) {
-        condition.locked { self.rebooter = rebooter }
+        shared.withLock { $0.rebooter = rebooter }
     }
 
     /// Called after every change of what `status` shows.
     public func observe(_ observer: @escaping @Sendable () -> Void) {
-        condition.locked { self.observer = observer }
+        shared.withLock { $0.observer = observer }
     }
 
     public var status: CoordinationStatus {
-        condition.locked {
-            CoordinationStatus(strategy: settings.strategy, phase: phase, window: window?.description ?? "",
-                               lockHeld: agenda.held, message: message)
+        shared.withLock {
+            CoordinationStatus(strategy: settings.strategy, phase: $0.phase, window: window?.description ?? "",
+                               lockHeld: $0.agenda.held, message: $0.message)
         }
     }
 
@@ -185,19 +194,13 @@ public final class RebootCoordinator: @unchecked Sendable {
     /// An update waits for its reboot: with a strategy that reboots, start on the way there.
     func updateReady(version: String) {
         guard coordinating else { return }
-        let finished = condition.locked {
-            defer { condition.broadcast() }
-            return agenda.updateReady(version) ? startWorkerLocked() : nil
-        }
+        let finished = changeAgenda { $0.agenda.updateReady(version) ? startWorker(&$0) : nil }
         finished?.join()
     }
 
     /// The pending update was dropped (rollback, mark): nothing to reboot for.
     func updateDropped() {
-        condition.locked {
-            agenda.updateDropped()
-            condition.broadcast()
-        }
+        changeAgenda { $0.agenda.updateDropped() }
     }
 
     /// What the start-up found this boot to be. A slot held since before the reboot is given
@@ -211,10 +214,10 @@ public final class RebootCoordinator: @unchecked Sendable {
         case .trial?, .unknown?:
             // An unknown kind comes from a newer tandemd's state (never from `assessBoot`):
             // held, as on trial, since only a blessing proves the boot.
-            guard condition.locked({ agenda.held }) else { return }
+            guard isHeld else { return }
             update(.holding, "holding the reboot lock until this trial boot is blessed")
         case .fallback?, .noBootableSlot?:
-            guard condition.locked({ agenda.held }) else { return }
+            guard isHeld else { return }
             update(.holding, "holding the reboot lock: the update failed to boot here, so the rest of the fleet waits; "
                 + "after looking into it, updatectl lock release gives the slot back")
             let text = "keeping this machine's slot of the reboot lock after a failed update, so that the fleet does not "
@@ -232,10 +235,7 @@ public final class RebootCoordinator: @unchecked Sendable {
     }
 
     private func releaseWhenPossible() {
-        let finished = condition.locked {
-            defer { condition.broadcast() }
-            return agenda.releaseRequested() ? startWorkerLocked() : nil
-        }
+        let finished = changeAgenda { $0.agenda.releaseRequested() ? startWorker(&$0) : nil }
         finished?.join()
     }
 
@@ -256,8 +256,8 @@ public final class RebootCoordinator: @unchecked Sendable {
                 + "use --force to reboot anyway"
         }
         if let lock {
-            let refusal: String? = lockCalls.locked {
-                guard !condition.locked({ agenda.held }) else { return nil }
+            let refusal: String? = lockCalls.withLock { _ in
+                guard !isHeld else { return nil }
                 do {
                     switch try lock.acquire() {
                     case .granted:
@@ -300,13 +300,11 @@ public final class RebootCoordinator: @unchecked Sendable {
                 return try locksmith.unlock(holder: holder)
                     ? "released \(holder)'s slot of the reboot lock" : "\(holder) holds no slot of the reboot lock"
             }
-            let attempt = try lockCalls.locked {
-                Result { () throws(RebootLockError) -> ReleaseAttempt in
-                    let attempt = try lock.release()
-                    if case .notYet = attempt {} else { recordHeld(false) }
-                    return attempt
-                }
-            }.get()
+            let attempt = try lockCalls.withLock { (_) throws(RebootLockError) -> ReleaseAttempt in
+                let attempt = try lock.release()
+                if case .notYet = attempt {} else { recordHeld(false) }
+                return attempt
+            }
             switch attempt {
             case .released:
                 if case .standingDown = role {} else { update(.idle, "") }
@@ -325,30 +323,42 @@ public final class RebootCoordinator: @unchecked Sendable {
     /// Ends the worker (after the step it is in) and waits for it; nothing starts afterwards.
     func stop() {
         stopSignal.cancel()
-        let running = condition.locked {
-            agenda.stop()
-            condition.broadcast()
-            defer { worker = nil }
-            return worker
+        let running = changeAgenda { shared in
+            shared.agenda.stop()
+            defer { shared.worker = nil }
+            return shared.worker
         }
         running?.join()
     }
 
+    private var isHeld: Bool {
+        shared.withLock { $0.agenda.held }
+    }
+
+    /// Changes the agenda and wakes the worker, holding `wake` so that the change cannot fall
+    /// between the worker's look at the agenda and its sleep.
+    private func changeAgenda<T>(_ change: (inout Shared) -> T) -> T {
+        wake.locked {
+            defer { wake.broadcast() }
+            return shared.withLock { change(&$0) }
+        }
+    }
+
     // MARK: - The worker
 
-    /// With `condition` held, in the same critical section in which the agenda asked for a
-    /// worker: starts it. Returns the previous one, which took its `finish` and only returns,
-    /// for the caller to join once the lock is released.
-    private func startWorkerLocked() -> JoinableThread? {
-        let finished = worker
-        worker = JoinableThread { [self] in run() }
+    /// In the same critical section in which the agenda asked for a worker: starts it. Returns
+    /// the previous one, which took its `finish` and only returns, for the caller to join once
+    /// the lock is released.
+    private func startWorker(_ shared: inout Shared) -> JoinableThread? {
+        let finished = shared.worker
+        shared.worker = JoinableThread { [self] in run() }
         return finished
     }
 
     private func run() {
         var retry = Double(settings.lockRetrySeconds)
         while true {
-            let (step, generation) = condition.locked { (agenda.nextStep(at: clock.now()), agenda.generation) }
+            let (step, generation) = shared.withLock { ($0.agenda.nextStep(at: clock.now()), $0.agenda.generation) }
             switch step {
             case .finish:
                 return
@@ -370,7 +380,7 @@ public final class RebootCoordinator: @unchecked Sendable {
                     log.error("cannot reboot into version \(version): \(failure)")
                     retry = pause(retry, since: generation)
                 } else {
-                    condition.locked { agenda.rebooted(into: version) }
+                    shared.withLock { $0.agenda.rebooted(into: version) }
                 }
             }
         }
@@ -380,7 +390,7 @@ public final class RebootCoordinator: @unchecked Sendable {
     private func releaseSlot() -> Bool {
         guard let lock else { return false }
         update(.releasing, "giving back this machine's slot of the reboot lock")
-        let outcome: Result<ReleaseAttempt, RebootLockError> = lockCalls.locked {
+        let outcome: Result<ReleaseAttempt, RebootLockError> = lockCalls.withLock { _ in
             do throws(RebootLockError) {
                 let attempt = try lock.release()
                 if case .notYet = attempt {} else { recordHeld(false) }
@@ -407,7 +417,7 @@ public final class RebootCoordinator: @unchecked Sendable {
     private func acquireSlot(for version: String) -> Bool {
         guard let lock else { return false }
         update(.waitingForLock, "version \(version) waits for a slot of the fleet's reboot lock")
-        let outcome: Result<LockAttempt, RebootLockError> = lockCalls.locked {
+        let outcome: Result<LockAttempt, RebootLockError> = lockCalls.withLock { _ in
             do throws(RebootLockError) {
                 let attempt = try lock.acquire()
                 if attempt == .granted { recordHeld(true) }
@@ -431,12 +441,12 @@ public final class RebootCoordinator: @unchecked Sendable {
 
     /// Reboots through the daemon's rebooter, with the lock held if there is one.
     private func reboot(into version: String?) -> String? {
-        guard let rebooter = condition.locked({ rebooter }) else { return "tandemd cannot reach logind" }
+        guard let rebooter = shared.withLock({ $0.rebooter }) else { return "tandemd cannot reach logind" }
         // Standing down, the status keeps saying who coordinates.
         if case .standingDown = role { return rebooter(version) }
         update(.rebooting, version.map { "rebooting into version \($0)" } ?? "rebooting")
         if let failure = rebooter(version) {
-            update(condition.locked { agenda.held } ? .holding : .idle, "the reboot failed: \(failure)")
+            update(isHeld ? .holding : .idle, "the reboot failed: \(failure)")
             return failure
         }
         return nil
@@ -452,22 +462,24 @@ public final class RebootCoordinator: @unchecked Sendable {
     /// Sleeps up to `seconds`, unless the agenda changed since the worker chose its step: the
     /// check and the wait are one critical section, so no request slips in between.
     private func sleep(_ seconds: Double, since generation: UInt64) {
-        condition.locked {
-            _ = clock.wait(on: condition, seconds: seconds) { agenda.generation != generation || agenda.stopping }
+        wake.locked {
+            _ = clock.wait(on: wake, seconds: seconds) {
+                shared.withLock { $0.agenda.generation != generation || $0.agenda.stopping }
+            }
         }
     }
 
     /// Called with `lockCalls` held, so records follow the lock's answers in order.
     private func recordHeld(_ value: Bool) {
-        condition.locked { value ? agenda.acquired() : agenda.released() }
+        shared.withLock { value ? $0.agenda.acquired() : $0.agenda.released() }
         persistHeld(value)
     }
 
     private func update(_ newPhase: CoordinationPhase, _ text: String) {
-        let observer = condition.locked {
-            phase = newPhase
-            message = text
-            return self.observer
+        let observer = shared.withLock {
+            $0.phase = newPhase
+            $0.message = text
+            return $0.observer
         }
         let state: CoordinatorState = switch newPhase {
         case .idle, .holding, .releasing, .standingDown: .running

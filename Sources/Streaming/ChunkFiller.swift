@@ -3,7 +3,7 @@ import Platform
 /// The producer's side of the pipeline: hands out free buffers, waits when none is free (that
 /// wait is the backpressure that keeps memory bounded when the source outruns the disk), and
 /// passes each full buffer to the hasher and the writer.
-public final class ChunkFiller: @unchecked Sendable {
+public final class ChunkFiller {
     /// Absolute image offset of the next byte to deliver.
     public private(set) var position: UInt64
     /// Image offset one past the last byte to deliver.

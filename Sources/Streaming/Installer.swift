@@ -61,7 +61,7 @@ public struct InstallResult: Sendable {
 /// hash before it gets its name; compare the whole file's digest with the update server's, when
 /// it stated one; read the slot back and hash it again; and only then put the slot on trial, or
 /// leave it staged for `activateStaged`.
-public final class Installer: @unchecked Sendable {
+public final class Installer: Sendable {
     public let booted: BootedSlot
     public let trust: TrustStore
     public let options: InstallOptions

@@ -9,6 +9,11 @@ import Synchronization
 /// writer (unless the run only reads). They only read it, and it returns to the free list when
 /// all of them are done. The queues are fixed rings of buffer indices, one per consumer, so
 /// passing a chunk allocates nothing.
+///
+/// `@unchecked Sendable` because the buffers and the offset and length tables are raw memory
+/// that the consumer threads read outside the lock: the lock (a pthread mutex and condition)
+/// orders each hand-over, so an entry is written before it is queued and read only while its
+/// buffer is out of the free list. Everything else is read and written under the lock.
 final class PipelineState: TransferCancellation, @unchecked Sendable {
     /// Who reads the chunks. The raw value indexes `queues` and `active`.
     enum Consumer: Int, CaseIterable {

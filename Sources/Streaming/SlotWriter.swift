@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Platform
 import Slots
+import Synchronization
 import SystemPackage
 
 /// Writes image bytes into a slot: a byte range of a disk, loop device or image file.
@@ -15,10 +16,13 @@ import SystemPackage
 /// the device from the pipeline's own aligned buffer. Where `O_DIRECT` is refused (tmpfs, some
 /// file systems) or for the image's unaligned tail, writes are buffered; `synchronize` makes
 /// both durable with `fdatasync`.
-public final class SlotWriter: @unchecked Sendable {
+public final class SlotWriter: Sendable {
     public let path: String
     public let extent: SlotExtent
-    public private(set) var usesDirectIO: Bool
+    /// Whether whole chunks still go through `O_DIRECT`: cleared by the writer's thread if the
+    /// device refuses our alignment, read by the installer's once the stream has ended.
+    public var usesDirectIO: Bool { directIOWorks.load(ordering: .relaxed) }
+    private let directIOWorks: Atomic<Bool>
     private let direct: FileDescriptor?
     private let buffered: FileDescriptor
     private static let directAlignment = 4096
@@ -45,7 +49,7 @@ public final class SlotWriter: @unchecked Sendable {
             throw StreamError.slotOutsideDisk(path: path, extent: extent, diskSize: size)
         }
         direct = directIO ? SlotWriter.openDirect(path, mode: .writeOnly) : nil
-        usesDirectIO = direct != nil
+        directIOWorks = Atomic(direct != nil)
     }
 
     deinit {
@@ -76,7 +80,7 @@ public final class SlotWriter: @unchecked Sendable {
                 done = aligned
             } catch Errno.invalidArgument {
                 // The device wants a stricter alignment than ours: stay correct, lose the speed.
-                usesDirectIO = false
+                directIOWorks.store(false, ordering: .relaxed)
             }
         }
         guard done < bytes.count else { return }

@@ -8,7 +8,7 @@ import Verification
 /// and the writer. An install therefore runs at the speed of its slowest stage, not at the sum
 /// of them. The buffers are allocated once, when the pipeline is made; a chunk's trip through
 /// the pipeline allocates nothing.
-public final class StreamPipeline: @unchecked Sendable {
+public final class StreamPipeline: Sendable {
     public static let defaultChunkSize = 1 << 20
     public static let defaultBufferCount = 4
 

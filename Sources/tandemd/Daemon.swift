@@ -11,7 +11,11 @@ import Glibc
 
 /// Wires the updater to the bus: one thread runs the sd-event loop with the bus and every
 /// D-Bus object; the updater's work runs on its worker threads and reaches the bus only by
-/// posting to the loop. `lastStatusLine` is touched only on the loop thread.
+/// posting to the loop.
+///
+/// `@unchecked Sendable` because its mutable state (the sd-event timers, C handles that sd-event
+/// allows on its loop's thread only, the stop in progress, the last status line) is touched
+/// only on the loop thread: the signal handlers and timers run there, and other threads post.
 final class Daemon: @unchecked Sendable {
     private let updater: Updater
     private let log: Logger

@@ -6,8 +6,12 @@ import Platform
 
 /// `com.coreos.update1.Manager` at `/com/coreos/update1`, as update_engine has it: three
 /// methods and `StatusUpdate`, sent on every change of state and, while downloading, when
-/// progress moved by 1% or 10 s passed. Confined to the bus thread: other threads reach it only through `EventLoop.post`, hence
-/// `@unchecked Sendable`.
+/// progress moved by 1% or 10 s passed.
+///
+/// `@unchecked Sendable` because it is confined to the bus thread, as sd-bus requires of the
+/// connection (an `sd_bus` handle, not thread-safe) it emits on: sd-bus calls its handlers
+/// there, and other threads reach it only through `EventLoop.post`. What it last sent is
+/// touched on that thread only.
 public final class CompatService: BusObjectHandler, @unchecked Sendable {
     private let updater: Updater
     private let connection: BusConnection

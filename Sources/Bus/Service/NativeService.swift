@@ -6,8 +6,12 @@ import Platform
 import Streaming
 
 /// `org.tandem.Updater1` at `/org/tandem/Updater1`: properties with throttled
-/// `PropertiesChanged`, the methods, and `Completed`. Confined to the bus thread: other threads reach it only through `EventLoop.post`, hence
-/// `@unchecked Sendable`.
+/// `PropertiesChanged`, the methods, and `Completed`.
+///
+/// `@unchecked Sendable` because it is confined to the bus thread, as sd-bus requires of the
+/// connection (an `sd_bus` handle, not thread-safe) it emits on: sd-bus calls its handlers
+/// there, and other threads reach it only through `EventLoop.post`. Its announcement state is
+/// touched on that thread only.
 public final class NativeService: BusObjectHandler, @unchecked Sendable {
     private let updater: Updater
     private let connection: BusConnection
