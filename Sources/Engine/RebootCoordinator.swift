@@ -34,7 +34,7 @@ public final class RebootCoordinator: Sendable {
     public let window: RebootWindow?
     let lock: (any RebootLock)?
     let role: Role
-    private let clock: any RebootClock
+    private let clock: any HostClock
     private let persistHeld: @Sendable (Bool) -> Void
     private let log: Logger
 
@@ -65,7 +65,7 @@ public final class RebootCoordinator: Sendable {
     ///     lock strategies only.
     ///   - held: whether this machine holds a slot of the lock, as recorded before a restart.
     ///   - persistHeld: records a change of `held`, so that it survives the reboot.
-    public convenience init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock = SystemRebootClock(),
+    public convenience init(settings: RebootSettings, machineID: String?, held: Bool, clock: any HostClock = SystemClock(),
                             lock injected: (any RebootLock)? = nil, persistHeld: @escaping @Sendable (Bool) -> Void,
                             logger: Logger) throws(UpdaterError) {
         try self.init(settings: settings, machineID: machineID, held: held, clock: clock, lock: injected, role: nil,
@@ -73,7 +73,7 @@ public final class RebootCoordinator: Sendable {
     }
 
     /// `role`: nil takes coordinator.conf as `settings` say.
-    init(settings: RebootSettings, machineID: String?, held: Bool, clock: any RebootClock, lock injected: (any RebootLock)?,
+    init(settings: RebootSettings, machineID: String?, held: Bool, clock: any HostClock, lock injected: (any RebootLock)?,
          role given: Role?, persistHeld: @escaping @Sendable (Bool) -> Void, logger: Logger) throws(UpdaterError) {
         self.settings = settings
         self.clock = clock

@@ -27,7 +27,7 @@ extension Updater {
         var inputs = cache.withLock { cache in
             cache.bootAssessed = true
             return BootAssessment.Inputs(saved: saved, table: cache.table, booted: bootedSlot, bootID: bootID,
-                                         hostVersion: host.version, recordedBoot: cache.recordedBoot, now: HostFacts.now())
+                                         hostVersion: host.version, recordedBoot: cache.recordedBoot, now: clock.epochSeconds)
         }
         // The slow part, outside any lock: queries and marks go on while a whole slot is hashed.
         let intact = BootAssessment.slotToVerify(inputs).map { slotHoldsInstalledImage($0, on: bootedSlot.pair.disk, saved: inputs.saved) } ?? true
@@ -152,7 +152,7 @@ extension Updater {
     /// not be recorded (the mark itself is done).
     func recordBlessing() throws(UpdaterError) {
         let slot = booted?.slot.name
-        let (bootID, now) = (bootID, HostFacts.now())
+        let (bootID, now) = (bootID, clock.epochSeconds)
         guard let slot else { return }
         let blessed: BootReport?
         do {

@@ -61,10 +61,10 @@ extension Updater {
             case .noSource, .noUpdate: .noUpdate
             default: .failed
             }
-            recordCheck(CheckRecord(time: HostFacts.now(), result: result, version: "", message: error.error.description))
+            recordCheck(CheckRecord(time: clock.epochSeconds, result: result, version: "", message: error.error.description))
             throw error
         }
-        recordCheck(CheckRecord(time: HostFacts.now(), result: finding.record, version: finding.result.version,
+        recordCheck(CheckRecord(time: clock.epochSeconds, result: finding.record, version: finding.result.version,
                                 message: finding.result.message))
         switch finding.record {
         case .updateAvailable: log.notice("\(finding.result.message)", metadata: ["version": "\(finding.result.version)"])
@@ -98,7 +98,7 @@ extension Updater {
             }
             throw CheckFailure(error: .bundleCheck(source: source, wrapped), outcome: outcome)
         }
-        let now = HostFacts.now()
+        let now = clock.epochSeconds
         commitInBackground("the time of the check", .checkTime(now))
         let result = finding.result
         return CheckFinding(result: result, record: finding.record,
@@ -163,7 +163,7 @@ extension Updater {
             }
             throw CheckFailure(error: .updateServer(error, pinging: false), outcome: outcome(of: error))
         }
-        let now = HostFacts.now()
+        let now = clock.epochSeconds
         // Not recorded: the server hears the previous version or the fallback again next time.
         commitInBackground("what the update server was told", .serverTold(at: now))
 

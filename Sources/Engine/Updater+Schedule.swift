@@ -12,7 +12,7 @@ extension Updater {
         }
         let delay = cache.withLock { cache in
             cache.armCheckTimer = arm
-            return cache.scheduler.start(now: HostFacts.now(), draw: { Int.random(in: $0) })
+            return cache.scheduler.start(now: clock.epochSeconds, draw: { Int.random(in: $0) })
         }
         log.info("first automatic update check in \(delay) s", metadata: ["strategy": "\(configuration.strategy.rawValue)"])
         notifyChanged()
@@ -55,7 +55,7 @@ extension Updater {
     private func rearm(_ decide: (inout UpdateScheduler, Int64) -> Int) -> Int? {
         let (delay, arm) = cache.withLock { cache -> (Int?, (@Sendable (Int) -> Void)?) in
             guard let armCheckTimer = cache.armCheckTimer else { return (nil, nil) }
-            return (decide(&cache.scheduler, HostFacts.now()), armCheckTimer)
+            return (decide(&cache.scheduler, clock.epochSeconds), armCheckTimer)
         }
         guard let delay, let arm else { return nil }
         notifyChanged()

@@ -154,7 +154,7 @@ extension Updater {
             throw .bootState(reason: "\(error)")
         }
         cache.withLock { $0.table = after }
-        let (bootID, now) = (bootID, HostFacts.now())
+        let (bootID, now) = (bootID, clock.epochSeconds)
         do throws(StateError) {
             try book.commit { state in
                 state = state.applying(.pendingRebootChanged(

@@ -18,7 +18,7 @@ extension Updater {
             throw .stagedRecordDamaged(slot: slot)
         }
         var record = TransactionRecord(
-            id: HostFacts.transactionID(), source: "slot \(slot.rawValue) (staged)", startTime: HostFacts.now(), bootID: bootID,
+            id: HostFacts.transactionID(), source: "slot \(slot.rawValue) (staged)", startTime: clock.epochSeconds, bootID: bootID,
             slotChoice: SlotChoice(slot), verifyReadback: true, offer: staged.offer)
         record.version = staged.version
         record.imageSize = staged.size

@@ -51,7 +51,7 @@ extension Updater {
             log.warning("trial guard overridden (--force): overwriting the only known-good slot while the running one is unproven")
         }
         let record = TransactionRecord(
-            id: HostFacts.transactionID(), source: source, startTime: HostFacts.now(), bootID: bootID,
+            id: HostFacts.transactionID(), source: source, startTime: clock.epochSeconds, bootID: bootID,
             slotChoice: request.slot, verifyReadback: request.readback.resolved(configured: configuration.verifyReadback),
             force: request.force, offer: offer, stageOnly: request.stageOnly ? true : nil,
             scheduled: request.trigger == .scheduled ? true : nil)
@@ -69,7 +69,7 @@ extension Updater {
         let channel = refreshChannel()
         if case .none = channel { throw UpdaterError.noSource }
         let record = TransactionRecord(
-            id: HostFacts.transactionID(), source: channel.address, startTime: HostFacts.now(), bootID: bootID,
+            id: HostFacts.transactionID(), source: channel.address, startTime: clock.epochSeconds, bootID: bootID,
             slotChoice: .auto, verifyReadback: configuration.verifyReadback)
         try begin(record, operation: .checking, persisted: false) { [self] in
             let result: Result<CheckFinding, CheckFailure>
@@ -102,7 +102,7 @@ extension Updater {
     public func shutdown() {
         let (worker, install) = runner.stopForShutdown()
         if let install {
-            commitInBackground("the stop of transaction \(install)", .transactionStopped(at: HostFacts.now()))
+            commitInBackground("the stop of transaction \(install)", .transactionStopped(at: clock.epochSeconds))
         }
         coordinator.stop()
         worker?.join()
@@ -134,7 +134,7 @@ extension Updater {
         let message = "\(cause) during transaction \(interrupted.id), installing \(what) from \(interrupted.source); "
             + "\(saving); \(interrupted.targetSlot.map { "slot \($0.rawValue) was left unbootable" } ?? "no slot was changed"); \(next)"
         let result = ResultRecord(transaction: interrupted.id, code: .interrupted, message: message,
-                                  version: interrupted.version ?? "", time: HostFacts.now(), bootID: bootID)
+                                  version: interrupted.version ?? "", time: clock.epochSeconds, bootID: bootID)
         // Not recorded: the record stays, and the next start reports it again.
         commitInBackground("the end of interrupted transaction \(interrupted.id)", .transactionEnded(result))
         log.warning("\(message)", metadata: ["transaction": "\(interrupted.id)"])
@@ -163,7 +163,7 @@ extension Updater {
             + "slot \(slot) on trial, before tandemd recorded the end of the install; slot \(slot) is running it now, "
             + "so nothing is resumed"
         let result = ResultRecord(transaction: interrupted.id, code: .success, message: message, version: version,
-                                  time: HostFacts.now(), bootID: bootID)
+                                  time: clock.epochSeconds, bootID: bootID)
         guard commitInBackground("the end of interrupted transaction \(interrupted.id)", .transactionEnded(result)) else { return }
         // Its checkpoint names the running slot, so it could never be resumed from again.
         try? CheckpointStore(stateDirectory: configuration.stateDirectory).remove()
@@ -176,7 +176,7 @@ extension Updater {
     private func resumeTransaction(_ interrupted: TransactionRecord) throws(UpdaterError) -> String {
         var record = interrupted
         record.id = HostFacts.transactionID()
-        record.startTime = HostFacts.now()
+        record.startTime = clock.epochSeconds
         record.bootID = bootID
         record.stoppedAt = nil
         try begin(record, operation: .preparing, persisted: true) { [self, record] in
@@ -345,12 +345,12 @@ extension Updater {
             : "downloaded and verified version \(version) into slot \(slot.rawValue)\(resumed)\(checked); it stays unbootable until "
                 + "updatectl activate"
         let installed = InstalledImage(version: version, sha256: hexString(result.manifest.imageSHA256),
-                                       size: result.manifest.imageSize, time: HostFacts.now())
+                                       size: result.manifest.imageSize, time: clock.epochSeconds)
         let outcome: HostEvent = if result.activated {
             activation(slot: slot, version: version, size: result.manifest.imageSize)
         } else {
             .staged(StagedUpdate(slot: slot, version: version, size: result.manifest.imageSize,
-                                 sha256: hexString(result.manifest.imageSHA256), time: HostFacts.now(), offer: record.offer))
+                                 sha256: hexString(result.manifest.imageSHA256), time: clock.epochSeconds, offer: record.offer))
         }
         finish(record.id, code: .success, message: message, version: version,
                effects: [.imageWritten(partitionUUID: result.slot.partition.uniqueGUID.description, image: installed), outcome])
@@ -360,7 +360,7 @@ extension Updater {
     /// The slot is on trial: an update waits for the reboot, and the server will hear which
     /// version it replaced (update_engine's previous-version).
     func activation(slot: SlotName, version: String, size: UInt64) -> HostEvent {
-        let pending = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: HostFacts.now())
+        let pending = PendingReboot(slot: slot, version: version, imageSize: size, bootID: bootID, time: clock.epochSeconds)
         return .activated(pending, previousVersion: requestVersion)
     }
 
@@ -368,7 +368,7 @@ extension Updater {
         switch reason {
         case .shutdown:
             // Not the end of the transaction: the next start resumes it.
-            let now = HostFacts.now()
+            let now = clock.epochSeconds
             // Not recorded: the next start calls it a crash instead of a stop; it resumes all the same.
             commitInBackground("the stop of transaction \(id)", .transactionStopped(at: now))
             runner.end()
@@ -392,7 +392,7 @@ extension Updater {
                 effects: [HostEvent] = []) {
         rereadTable()
         let version = version ?? runner.snapshot.record?.version ?? ""
-        var record = ResultRecord(transaction: id, code: code, message: message, version: version, time: HostFacts.now(),
+        var record = ResultRecord(transaction: id, code: code, message: message, version: version, time: clock.epochSeconds,
                                   bootID: bootID)
         do throws(StateError) {
             try book.commit(.transactionEnded(record, effects: effects))

@@ -35,6 +35,8 @@ public final class Updater: Sendable {
     let book: StateBook
     let bootID: String
     let log: Logger
+    /// The wall clock that stamps the records and drives the schedule and the reboot window.
+    let clock: any HostClock
     /// Reboots into installed updates when the fleet allows it (`[Reboot]`).
     public let coordinator: RebootCoordinator
 
@@ -65,10 +67,12 @@ public final class Updater: Sendable {
     /// probed or read is reported in `status` and refuses installs and marks until it can.
     ///
     /// `bootBackend` opens the boot backend; nil: the one configured (`[Slots] Backend=`).
-    /// Tests pass backends of their own.
-    public init(configuration: Configuration, logger: Logger, bootBackend: BootBackendFactory? = nil) throws(UpdaterError) {
+    /// Tests pass backends of their own, and clocks they set.
+    public init(configuration: Configuration, logger: Logger, bootBackend: BootBackendFactory? = nil,
+                clock: any HostClock = SystemClock()) throws(UpdaterError) {
         self.configuration = configuration
         log = logger
+        self.clock = clock
         policy = AdminPolicy(groupName: configuration.adminGroup)
         if configuration.bootedSlot != nil, configuration.disk == nil {
             throw .startup("BootedSlot= (or --booted-slot) needs Disk= (or --disk): naming the booted slot is for disks "
@@ -116,7 +120,7 @@ public final class Updater: Sendable {
         }
         self.bootID = bootID
         if let aside = loaded.setAside {
-            saved.stateRecovery = StateRecovery(movedTo: aside.path, reason: aside.reason, time: HostFacts.now(), bootID: bootID)
+            saved.stateRecovery = StateRecovery(movedTo: aside.path, reason: aside.reason, time: clock.epochSeconds, bootID: bootID)
             let text = "the saved state \(store.path) was unreadable (\(aside.reason)) and was moved aside to \(aside.path); "
                 + "starting afresh: the record of an interrupted install, pending reboot or trial is lost"
             log.error("\(text)")
@@ -131,7 +135,7 @@ public final class Updater: Sendable {
         cache = Mutex(Cache(table: table, recordedBoot: recordedBoot, channel: channel, scheduler: scheduler))
         let machineID = try? OmahaHostFacts.gather(root: configuration.root, bootID: bootID).machineID
         coordinator = try RebootCoordinator(
-            settings: configuration.reboot, machineID: machineID, held: saved.rebootLockHeld,
+            settings: configuration.reboot, machineID: machineID, held: saved.rebootLockHeld, clock: clock,
             persistHeld: { [book, log] held in
                 do {
                     try book.commit(.rebootLockHeld(held))

@@ -29,6 +29,7 @@ struct BackendNeutralLifecycleTests {
 
         static func start(_ harness: InstallHarness, _ backend: FileBootBackend, _ bootIDFile: String,
                           booted: SlotName, version: String,
+                          clock: any HostClock = SystemClock(),
                           adjust: (inout Configuration) -> Void = { _ in }) throws -> Updater {
             try UUID().uuidString.lowercased().write(toFile: bootIDFile, atomically: true, encoding: .utf8)
             var configuration = Configuration()
@@ -43,7 +44,7 @@ struct BackendNeutralLifecycleTests {
             configuration.boot.kind = backend.kind
             adjust(&configuration)
             let updater = try Updater(configuration: configuration, logger: Logger(label: "test"),
-                                      bootBackend: backend.factory)
+                                      bootBackend: backend.factory, clock: clock)
             return updater
         }
 
@@ -51,7 +52,7 @@ struct BackendNeutralLifecycleTests {
 
         /// Installs `bundle` and waits for the result.
         func install(_ bundle: String) throws -> ResultRecord? {
-            let completed = Completed()
+            let completed = Mailbox<ResultRecord>()
             updater.observe { event in
                 if case let .completed(result) = event { completed.set(result) }
             }
@@ -142,11 +143,4 @@ struct BackendNeutralLifecycleTests {
         #expect(host.updater.status().diskProblem == nil)
         host.updater.shutdown()
     }
-}
-
-private final class Completed: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: ResultRecord?
-    func set(_ value: ResultRecord) { lock.withLock { result = value } }
-    var value: ResultRecord? { lock.withLock { result } }
 }

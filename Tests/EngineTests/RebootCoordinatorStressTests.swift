@@ -52,7 +52,7 @@ import Testing
     final class Machine {
         let coordinator: RebootCoordinator
         let lock = FakeRebootLock()
-        let clock = ManualRebootClock(RebootCoordinatorStressTests.noon)
+        let clock = ManualHostClock(RebootCoordinatorStressTests.noon)
         let server: LockServer
         let windowed: Bool
         var rounds = 0

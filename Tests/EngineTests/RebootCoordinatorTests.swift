@@ -11,7 +11,7 @@ import Testing
     struct Setup {
         let coordinator: RebootCoordinator
         let lock: FakeRebootLock
-        let clock: ManualRebootClock
+        let clock: ManualHostClock
         let scratch: Scratch
         var conf: String { scratch.file("coordinator.conf") }
 
@@ -32,7 +32,7 @@ import Testing
         settings.coordinatorConf = scratch.file("coordinator.conf")
         settings.lockRetrySeconds = 1
         let lock = FakeRebootLock()
-        let clock = ManualRebootClock(start)
+        let clock = ManualHostClock(start)
         let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: held,
                                                 clock: clock, lock: lock, persistHeld: { _ in },
                                                 logger: Logger(label: "test"))
@@ -145,7 +145,7 @@ import Testing
         let lock = FakeRebootLock()
         lock.grant(true)
         let coordinator = try RebootCoordinator(settings: settings, machineID: "0123456789abcdef0123456789abcdef", held: true,
-                                                clock: ManualRebootClock(noon), lock: lock, persistHeld: { _ in },
+                                                clock: ManualHostClock(noon), lock: lock, persistHeld: { _ in },
                                                 logger: Logger(label: "test"))
         coordinator.setRebooter { version in lock.record("reboot \(version ?? "-")"); return nil }
         return (coordinator, lock)

@@ -82,7 +82,7 @@ final class FakeRebootLock: RebootLock, @unchecked Sendable {
 
 /// A clock the test moves: `now` is set or advanced by hand, and a timed wait lasts until the
 /// clock passes its deadline (or the predicate holds), however long that takes in real time.
-final class ManualRebootClock: RebootClock, @unchecked Sendable {
+final class ManualHostClock: HostClock, @unchecked Sendable {
     private let mutex = NSLock()
     private var current: Date
     /// Every condition waited on, to wake when time moves.

@@ -147,6 +147,31 @@ struct UpdaterTransitionTests {
         updater.shutdown()
     }
 
+    @Test("the records carry the injected clock's time: the check, the install's result")
+    func recordsTakeTheInjectedClock() throws {
+        let host = try Host()
+        host.updater.shutdown()
+        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
+        let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        // 2031-05-06 07:08:09 UTC: no test runs then by accident.
+        let then = Date(timeIntervalSince1970: 1_935_817_689)
+        let clock = ManualHostClock(then)
+        let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0", clock: clock) {
+            $0.source = bundle
+        }
+        let answer = Mailbox<Result<CheckResult, UpdaterError>>()
+        try updater.check { answer.set($0) }
+        #expect(answer.wait(timeout: 30) != nil)
+        #expect(updater.status().updates.lastCheck?.time == 1_935_817_689)
+        clock.set(then.addingTimeInterval(60))
+        let completed = Mailbox<ResultRecord>()
+        updater.observe { if case let .completed(result) = $0 { completed.set(result) } }
+        _ = try updater.install(InstallRequest(source: bundle))
+        let result = try #require(completed.wait(timeout: 60))
+        #expect(result.code == .success && result.time == 1_935_817_749, "\(result)")
+        updater.shutdown()
+    }
+
     @Test("a stop ends a check that waits to retry a failing server, without another request")
     func aStopEndsACheckBetweenRetries() throws {
         let host = try Host()
