@@ -105,8 +105,7 @@ enum BootAssessment {
                         + "(\(reason.displayText)); the bootloader fell back to slot \(booted.rawValue) (version "
                         + "\(inputs.hostVersion ?? "unknown")). Version \(expected.version) is quarantined: automatic "
                         + "updates skip it until a newer one appears (updatectl unquarantine \(expected.version) to allow it again)"
-                    saved.quarantine.removeAll { OSVersion($0.version) == OSVersion(expected.version) }
-                    saved.quarantine.append(QuarantinedVersion(
+                    saved.quarantine.add(QuarantinedVersion(
                         version: expected.version, reason: reason, slot: expected.slot, bootID: bootID, time: inputs.now))
                     // The update server hears of it with the next check (3/0, error 44).
                     saved.omaha.rollbackPending = true

@@ -47,7 +47,7 @@ extension DaemonState: Codable {
         // A version missing from these is only shown as unknown, or retried by automatic
         // updates (a second fallback quarantines it again); one bad entry loses only itself.
         slotVersions = (lenient([String: Lenient<InstalledImage>].self, .slotVersions) ?? [:]).compactMapValues(\.value)
-        quarantine = (lenient([Lenient<QuarantinedVersion>].self, .quarantine) ?? []).compactMap(\.value)
+        quarantine = Quarantine((lenient([Lenient<QuarantinedVersion>].self, .quarantine) ?? []).compactMap(\.value))
         // Reporting only: at worst an event is sent again or not at all.
         omaha = lenient(OmahaReporting.self, .omaha) ?? OmahaReporting()
         // Without it `activate` refuses, and the next check downloads the update again.
@@ -75,7 +75,7 @@ extension DaemonState: Codable {
         try container.encode(lastCheckTime, forKey: .lastCheckTime)
         try container.encode(slotVersions, forKey: .slotVersions)
         try container.encodeIfPresent(trial, forKey: .trial)
-        try container.encode(quarantine, forKey: .quarantine)
+        try container.encode(quarantine.entries, forKey: .quarantine)
         try container.encodeIfPresent(lastBoot, forKey: .lastBoot)
         try container.encodeIfPresent(lastCheck, forKey: .lastCheck)
         try container.encode(omaha, forKey: .omaha)

@@ -14,7 +14,7 @@ public struct DaemonState: Sendable, Equatable {
     /// The slot being tried: booted after an install and not blessed yet.
     public var trial: TrialBoot?
     /// Versions that failed to boot, skipped by automatic updates until a newer one appears.
-    public var quarantine: [QuarantinedVersion] = []
+    public var quarantine = Quarantine()
     /// What the latest boot was, as worked out when tandemd started during it.
     public var lastBoot: BootReport?
     public var lastCheck: CheckRecord?

@@ -99,7 +99,7 @@ extension DaemonState {
         case let .pendingRebootChanged(pending):
             state.pendingReboot = pending
         case let .unquarantined(version):
-            state.quarantine.removeAll { OSVersion($0.version) == OSVersion(version) }
+            state.quarantine.remove(version)
         case let .checked(record):
             state.lastCheck = record
         case let .checkTime(time):

@@ -20,7 +20,7 @@ struct UpdateCheck {
         var record: CheckRecord.Result
     }
 
-    func run(source: String, pendingVersion: String?, quarantine: [QuarantinedVersion]) throws -> Finding {
+    func run(source: String, pendingVersion: String?, quarantine: Quarantine) throws -> Finding {
         let bundle = try openBundle(source, http: http, cancellation: cancellation)
         let manifest = try trust.verify(try bundle.readPreamble()).manifest
         guard manifest.compatible == host.compatible else {
@@ -38,10 +38,8 @@ struct UpdateCheck {
                 : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot",
                 .noUpdate)
         }
-        if let entry = quarantine.first(where: { OSVersion($0.version) == offered }) {
-            return none("no update: \(source) offers version \(manifest.version), which is quarantined since it "
-                + "failed to boot (\(entry.reason.displayText)); it is skipped until a newer version appears "
-                + "(override: updatectl update --force, or updatectl unquarantine \(manifest.version))", .deferred)
+        if let entry = quarantine.entry(for: manifest.version) {
+            return none(Quarantine.skipped("no update: \(source) offers version \(manifest.version)", entry), .deferred)
         }
         if let running, offered <= running {
             return none("no update: \(source) offers version \(manifest.version) and this system runs \(running)", .noUpdate)

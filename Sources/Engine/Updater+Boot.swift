@@ -99,11 +99,6 @@ extension Updater {
         return hexString(hasher.finalize()) == expected
     }
 
-    /// The quarantine entry for `version`, if it failed to boot before.
-    func quarantineEntry(_ version: String) -> QuarantinedVersion? {
-        book.state.quarantine.first { OSVersion($0.version) == OSVersion(version) }
-    }
-
     /// Lets automatic updates offer `version` again.
     public func unquarantine(_ version: String) throws(UpdaterError) -> String {
         let removed: Bool

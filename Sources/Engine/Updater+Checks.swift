@@ -82,7 +82,7 @@ extension Updater {
     private func checkBundle(_ source: String, force: Bool) throws(CheckFailure) -> CheckFinding {
         let saved = book.state
         let pending = pendingReboot(saved)?.version
-        let quarantine = force ? [] : saved.quarantine
+        let quarantine = force ? Quarantine() : saved.quarantine
         let finding: UpdateCheck.Finding
         do {
             finding = try UpdateCheck(trust: trust, host: host, http: httpOptions, cancellation: runner.stopSignal)
@@ -193,10 +193,8 @@ extension Updater {
                                     message: "no update: \(server) offers version \(update.version) and this system runs \(session.version)"),
                 record: .noUpdate, outcome: .noUpdate, pollInterval: update.pollInterval)
         }
-        if !force, let entry = quarantineEntry(update.version) {
-            return declined("skipped: \(server) offers version \(update.version), which is quarantined since it failed to boot "
-                + "(\(entry.reason.displayText)); it is skipped until a newer version appears (override: updatectl update "
-                + "--force, or updatectl unquarantine \(update.version))")
+        if case let .refused(entry) = book.state.quarantine.verdict(for: update.version, force: force) {
+            return declined(Quarantine.skipped("skipped: \(server) offers version \(update.version)", entry))
         }
         if let staged, OSVersion(staged.version) == offered {
             return declined("version \(update.version) is already downloaded into slot \(staged.slot.rawValue) and waits for "

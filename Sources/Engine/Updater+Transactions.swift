@@ -275,12 +275,12 @@ extension Updater {
                 runner.report(operation: UpdateOperation(report.phase), progress: ProgressReport(report))
                 notifyChanged()
             }, accepted: { [self, force = record.force == true] manifest, slot throws(InstallError) in
-                if let entry = quarantineEntry(manifest.version), force {
+                switch book.state.quarantine.verdict(for: manifest.version, force: force) {
+                case .allowed: break
+                case let .overridden(entry):
                     log.warning("installing quarantined version \(manifest.version) (--force); it failed to boot before (\(entry.reason.displayText))")
-                } else if let entry = quarantineEntry(manifest.version) {
-                    throw .declined("version \(manifest.version) is quarantined: it failed to boot from slot \(entry.slot.rawValue) "
-                        + "(\(entry.reason.displayText)); nothing was written; install it anyway with --force, or "
-                        + "updatectl unquarantine \(manifest.version)")
+                case let .refused(entry):
+                    throw .declined(Quarantine.installRefusal(entry))
                 }
                 let verified = runner.updateRecord { record in
                     record.version = manifest.version

@@ -194,7 +194,7 @@ public final class Updater: Sendable {
                 bootedSlot: booted?.slot.name, bootedVersion: host.version, nextBootSlot: next, slots: slots,
                 diskProblem: diskProblem.map { "\($0)" },
                 lastResult: saved.lastResult, rebootPending: pending, lastCheckTime: saved.lastCheckTime,
-                boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine,
+                boot: saved.lastBoot?.bootID == bootID ? saved.lastBoot : nil, quarantined: saved.quarantine.entries,
                 updates: AutomaticUpdates(
                     strategy: configuration.strategy, channel: cache.channel.kind, address: cache.channel.address,
                     group: cache.channel.group,

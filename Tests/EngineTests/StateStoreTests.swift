@@ -204,9 +204,9 @@ import Testing
     /// only for people. The previous tandemd wrote the display text, which still reads.
     @Test func fallbackReasonsAreStableIdentifiersAndTheOldProseStillReads() throws {
         var state = DaemonState()
-        state.quarantine = FallbackReason.allCases.map {
+        state.quarantine = Quarantine(FallbackReason.allCases.map {
             QuarantinedVersion(version: "2.0.0", reason: $0, slot: .b, bootID: "x", time: 1)
-        }
+        })
         let json = try Self.asJSON(state)
         let written = try #require(json["quarantine"] as? [[String: Any]])
         #expect(written.map { $0["reason"] as? String } == ["tries-exhausted", "marked-bad", "verification-failed", "not-chosen"])
