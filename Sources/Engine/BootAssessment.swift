@@ -43,7 +43,7 @@ enum BootAssessment {
             return (Expected(slot: trial.slot, version: trial.version, installBootID: trial.installBootID), nil)
         }
         if let interrupted = saved.transaction, interrupted.bootID != inputs.bootID, interrupted.targetSlot == booted,
-           let version = interrupted.version, interrupted.stageOnly != true {
+           let version = interrupted.version, interrupted.completion == .trial {
             // A power cut after the install put its slot on trial but before it recorded its
             // end: the bootloader booted the slot, so this is that update's trial
             // (recoverInterruptedTransaction then settles the transaction).

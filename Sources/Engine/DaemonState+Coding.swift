@@ -1,3 +1,5 @@
+import Slots
+
 /// How state.json is read and written, so that one written by another tandemd version still
 /// loads (docs/configuration.md, "Compatibility of the saved state"): after a fallback the
 /// older tandemd runs against the newer one's state, and that is the boot that must be blessed.
@@ -91,5 +93,51 @@ struct Lenient<Value: Decodable>: Decodable {
 
     init(from decoder: any Decoder) throws {
         value = try? Value(from: decoder)
+    }
+}
+
+/// The record's JSON is what it was when the options were optional booleans, so that an older
+/// tandemd reads it after a fallback: `force`, `stageOnly` and `scheduled` are written only when
+/// true, and absent means false.
+extension TransactionRecord {
+    enum CodingKeys: String, CodingKey {
+        case id, source, startTime, bootID, version, imageSize, targetSlot, stoppedAt, slotChoice, verifyReadback, force, offer
+        case stageOnly, scheduled
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        source = try container.decode(String.self, forKey: .source)
+        startTime = try container.decode(Int64.self, forKey: .startTime)
+        bootID = try container.decode(String.self, forKey: .bootID)
+        version = try container.decodeIfPresent(String.self, forKey: .version)
+        imageSize = try container.decodeIfPresent(UInt64.self, forKey: .imageSize)
+        targetSlot = try container.decodeIfPresent(SlotName.self, forKey: .targetSlot)
+        stoppedAt = try container.decodeIfPresent(Int64.self, forKey: .stoppedAt)
+        slotChoice = try container.decode(SlotChoice.self, forKey: .slotChoice)
+        verifyReadback = try container.decode(Bool.self, forKey: .verifyReadback)
+        force = try container.decodeIfPresent(Bool.self, forKey: .force) ?? false
+        offer = try container.decodeIfPresent(UpdateOffer.self, forKey: .offer)
+        completion = try container.decodeIfPresent(Bool.self, forKey: .stageOnly) == true ? .staged : .trial
+        trigger = try container.decodeIfPresent(Bool.self, forKey: .scheduled) == true ? .scheduled : .onDemand
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(source, forKey: .source)
+        try container.encode(startTime, forKey: .startTime)
+        try container.encode(bootID, forKey: .bootID)
+        try container.encodeIfPresent(version, forKey: .version)
+        try container.encodeIfPresent(imageSize, forKey: .imageSize)
+        try container.encodeIfPresent(targetSlot, forKey: .targetSlot)
+        try container.encodeIfPresent(stoppedAt, forKey: .stoppedAt)
+        try container.encode(slotChoice, forKey: .slotChoice)
+        try container.encode(verifyReadback, forKey: .verifyReadback)
+        if force { try container.encode(true, forKey: .force) }
+        try container.encodeIfPresent(offer, forKey: .offer)
+        if completion == .staged { try container.encode(true, forKey: .stageOnly) }
+        if trigger == .scheduled { try container.encode(true, forKey: .scheduled) }
     }
 }

@@ -48,13 +48,21 @@ public struct TransactionRecord: Codable, Sendable, Equatable {
     public var slotChoice: SlotChoice
     public var verifyReadback: Bool
     /// Installed despite the trial guard or the quarantine.
-    public var force: Bool? = nil
+    public var force = false
     /// Set when the update server offered the bundle.
     public var offer: UpdateOffer? = nil
-    /// Download-only: write and verify, but leave the slot unbootable.
-    public var stageOnly: Bool? = nil
-    /// Started by the schedule rather than by someone (Omaha's `installsource`).
-    public var scheduled: Bool? = nil
+    /// Whether the verified slot is put on trial, or left staged (download-only).
+    public var completion = InstallCompletion.trial
+    /// Who started it: the schedule or someone (Omaha's `installsource`).
+    public var trigger = CheckTrigger.onDemand
+}
+
+/// What an install does with the slot once it is verified.
+public enum InstallCompletion: Sendable, Equatable {
+    /// Put it on trial: it boots at the next reboot.
+    case trial
+    /// Download-only: leave it unbootable until `updatectl activate`.
+    case staged
 }
 
 public struct PendingReboot: Codable, Sendable, Equatable {

@@ -53,8 +53,7 @@ extension Updater {
         let record = TransactionRecord(
             id: HostFacts.transactionID(), source: source, startTime: clock.epochSeconds, bootID: bootID,
             slotChoice: request.slot, verifyReadback: request.readback.resolved(configured: configuration.verifyReadback),
-            force: request.force, offer: offer, stageOnly: request.stageOnly ? true : nil,
-            scheduled: request.trigger == .scheduled ? true : nil)
+            force: request.force, offer: offer, completion: request.stageOnly ? .staged : .trial, trigger: request.trigger)
         try begin(record, operation: request.source == nil ? .checking : .preparing, persisted: true) { [self] in
             runInstall(record, checkFirst: request.source == nil)
         }
@@ -142,7 +141,7 @@ extension Updater {
         guard resume else { return }
         // A resume writes the slot that is not running, like any install: while the running slot
         // is unproven, that slot holds the only system known to boot.
-        if interrupted.force != true, let refusal = trialGuardRefusal() {
+        if !interrupted.force, let refusal = trialGuardRefusal() {
             log.error("the interrupted install is not resumed: \(refusal)", metadata: ["transaction": "\(interrupted.id)"])
             return
         }
@@ -215,7 +214,7 @@ extension Updater {
         options.trialTries = configuration.trialTries
         options.http = httpOptions
         options.directIO = configuration.directIO
-        options.activate = record.stageOnly != true
+        options.activate = record.completion == .trial
         options.bootBackend = slotDisk.bootBackend
         if let offer = record.offer, let digest = Data(base64Encoded: offer.sha256) {
             options.expectedPayload = PayloadExpectation(size: offer.size, sha256: [UInt8](digest))
@@ -228,7 +227,7 @@ extension Updater {
         if checkFirst {
             let found: CheckFinding
             do throws(CheckFailure) {
-                found = try lookForUpdate(record.scheduled == true ? .scheduled : .onDemand, force: record.force ?? false)
+                found = try lookForUpdate(record.trigger, force: record.force)
                 rescheduleAfter(.success(found))
             } catch {
                 rescheduleAfter(.failure(error))
@@ -249,7 +248,7 @@ extension Updater {
             runner.updateRecord { [record] in $0 = record }
         }
         let session = record.offer.flatMap(eventSession)
-        let trigger: CheckTrigger = record.scheduled == true ? .scheduled : .onDemand
+        let trigger = record.trigger
         session?.report(.downloadStarted, trigger.installSource)
         // Probed again now: the disk may have been repaired or replaced since tandemd started.
         let booted: BootedSlot

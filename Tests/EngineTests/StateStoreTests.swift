@@ -10,7 +10,7 @@ import Testing
         state.transaction = TransactionRecord(
             id: "00c0ffee12345678", source: "https://updates.example.com/b.tandem", startTime: 1_780_000_000,
             bootID: "2f1b1d6a-3c5e-4d7f-9a8b-0c1d2e3f4a5b", version: "3975.2.1", imageSize: 1 << 30, targetSlot: .b,
-            stoppedAt: 1_780_000_123, slotChoice: .b, verifyReadback: false)
+            stoppedAt: 1_780_000_123, slotChoice: .b, verifyReadback: false, force: true, completion: .staged, trigger: .scheduled)
         state.lastResult = ResultRecord(
             transaction: "0123456789abcdef", code: .interrupted, message: "tandemd was stopped; resuming",
             version: "3975.1.0", time: 1_779_999_000, bootID: "1e2d3c4b-0000-1111-2222-333344445555")
@@ -202,6 +202,23 @@ import Testing
 
     /// Reasons are machine identifiers in state.json, slots their names; the display text is
     /// only for people. The previous tandemd wrote the display text, which still reads.
+    /// The options were optional booleans, written only when true; the typed record keeps that
+    /// form both ways, so that an older tandemd resumes a newer one's install as it was started.
+    @Test func aTransactionsOptionsKeepTheirJSONForm() throws {
+        var record = TransactionRecord(id: "1", source: "/b", startTime: 1, bootID: "x", slotChoice: .auto, verifyReadback: true)
+        let plain = try JSONSerialization.jsonObject(with: JSONEncoder().encode(record)) as? [String: Any] ?? [:]
+        #expect(plain["force"] == nil && plain["stageOnly"] == nil && plain["scheduled"] == nil, "\(plain)")
+        record.force = true
+        record.completion = .staged
+        record.trigger = .scheduled
+        let set = try JSONSerialization.jsonObject(with: JSONEncoder().encode(record)) as? [String: Any] ?? [:]
+        #expect(set["force"] as? Bool == true && set["stageOnly"] as? Bool == true && set["scheduled"] as? Bool == true, "\(set)")
+        let old = #"{"id":"1","source":"/b","startTime":1,"bootID":"x","slotChoice":"auto","verifyReadback":true,"#
+            + #""force":false,"stageOnly":true,"scheduled":null}"#
+        let read = try JSONDecoder().decode(TransactionRecord.self, from: Data(old.utf8))
+        #expect(!read.force && read.completion == .staged && read.trigger == .onDemand)
+    }
+
     @Test func fallbackReasonsAreStableIdentifiersAndTheOldProseStillReads() throws {
         var state = DaemonState()
         state.quarantine = Quarantine(FallbackReason.allCases.map {
