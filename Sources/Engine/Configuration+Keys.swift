@@ -101,9 +101,11 @@ extension Configuration {
     static let keysBySectionAndName: [String: ConfigurationKey] = Dictionary(
         keys.map { ("\($0.section)/\($0.name)", $0) }, uniquingKeysWith: { first, _ in first })
 
+    /// Applies one assignment; a key this version does not know is kept in `ignored`.
     mutating func apply(_ entry: ConfigurationFile.Entry) throws(ConfigurationError) {
         guard let key = Self.keysBySectionAndName["\(entry.section)/\(entry.key)"] else {
-            throw .unknownKey(path: entry.path, line: entry.line, section: entry.section, key: entry.key)
+            ignored.append(.unknownKey(path: entry.path, line: entry.line, section: entry.section, key: entry.key))
+            return
         }
         do {
             try key.apply(&self, entry.value)

@@ -73,6 +73,12 @@ public struct Configuration: Sendable, Equatable {
     /// Whether an install interrupted by a crash or shutdown continues when tandemd starts.
     public var resumeInterrupted = true
 
+    /// The sections and keys this version does not know, in file order: each was skipped, and
+    /// tandemd logs a warning for each at its start. Not an error, as systemd does with unit
+    /// files: after a fallback the older tandemd must start with the /etc a newer one was
+    /// configured with, or the host could never update itself again.
+    public var ignored: [ConfigurationError] = []
+
     public init() {}
 
     /// Reads `path`, then its drop-ins (`ConfigurationDropIns`), later settings winning. A
@@ -88,8 +94,12 @@ public struct Configuration: Sendable, Equatable {
         }
         // Every file's syntax first, so a broken drop-in is reported before a bad value.
         var entries: [ConfigurationFile.Entry] = []
-        for file in files { entries += try ConfigurationFile.parse(file.text, path: file.path) }
         var configuration = Configuration()
+        for file in files {
+            let parsed = try ConfigurationFile.parse(file.text, path: file.path)
+            entries += parsed.entries
+            configuration.ignored += parsed.ignored
+        }
         for entry in entries {
             try configuration.apply(entry)
         }

@@ -11,9 +11,17 @@ enum ConfigurationFile {
         var value: String
     }
 
-    static func parse(_ text: String, path: String) throws(ConfigurationError) -> [Entry] {
+    /// The assignments of a file, and the sections this version does not know, whose keys are
+    /// left out: they are a newer tandemd's (or misspelt), and are reported, not applied.
+    struct Parsed {
         var entries: [Entry] = []
+        var ignored: [ConfigurationError] = []
+    }
+
+    static func parse(_ text: String, path: String) throws(ConfigurationError) -> Parsed {
+        var parsed = Parsed()
         var section: String?
+        var sectionKnown = true
         // Split on any line ending: Swift sees "\r\n" as one character, so a CRLF file has no "\n".
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = String(rawLine).trimmingWhitespace()
@@ -22,10 +30,9 @@ enum ConfigurationFile {
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]"), line.count > 2 else { throw .syntax(path: path, line: number, text: line) }
                 let name = String(line.dropFirst().dropLast())
-                guard Configuration.knownKeys[name] != nil else {
-                    throw .unknownSection(path: path, line: number, section: name)
-                }
                 section = name
+                sectionKnown = Configuration.knownKeys[name] != nil
+                if !sectionKnown { parsed.ignored.append(.unknownSection(path: path, line: number, section: name)) }
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { throw .syntax(path: path, line: number, text: line) }
@@ -33,9 +40,9 @@ enum ConfigurationFile {
             let key = String(line[..<equals]).trimmingWhitespace()
             guard !key.isEmpty else { throw .syntax(path: path, line: number, text: line) }
             let value = String(line[line.index(after: equals)...]).trimmingWhitespace().removingMatchingQuotes()
-            entries.append(Entry(path: path, line: number, section: section, key: key, value: value))
+            if sectionKnown { parsed.entries.append(Entry(path: path, line: number, section: section, key: key, value: value)) }
         }
-        return entries
+        return parsed
     }
 
     /// systemd's booleans.

@@ -55,7 +55,11 @@ struct Tandemd: ParsableCommand {
         LoggingSetup.bootstrap(identifier: "tandemd", level: logLevel, destination: destination)
         let log = Logger(label: "tandemd")
         do {
-            let code = try Daemon(configuration: try loadConfiguration(), logger: log).run()
+            let configuration = try loadConfiguration()
+            for ignored in configuration.ignored {
+                log.warning("\(ignored); ignored: a setting of a newer tandemd, or a misspelling")
+            }
+            let code = try Daemon(configuration: configuration, logger: log).run()
             throw ExitCode(code)
         } catch let error as ExitCode {
             throw error

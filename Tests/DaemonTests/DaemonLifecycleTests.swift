@@ -47,6 +47,19 @@ import Testing
         #expect(harness.log.contains("TrialTries=99 is not valid"), "\(harness.log)")
     }
 
+    /// After a fallback, the older tandemd reads the /etc that was written for the newer one.
+    @Test("a key or section tandemd does not know is logged and ignored: tandemd starts and serves")
+    func unknownSettingsAreIgnored() throws {
+        let harness = try DaemonHarness(settings: "[Update]\nFutureKey=1\n\n[Telemetry]\nEndpoint=https://example.invalid/\n")
+        try harness.start()
+        #expect(harness.log.contains("\(harness.configPath):"), "\(harness.log)")
+        #expect(harness.log.contains("[Update] has no key FutureKey"), "\(harness.log)")
+        #expect(harness.log.contains("unknown section [Telemetry]"), "\(harness.log)")
+        #expect(harness.log.contains("ignored: a setting of a newer tandemd, or a misspelling"), "\(harness.log)")
+        #expect(try harness.updatectlJSON(["status", "--json"])["operation"] as? String == "idle")
+        #expect(harness.stop() == 0)
+    }
+
     @Test("an unreadable boot id stops tandemd: reboots could not be told from restarts")
     func unreadableBootID() throws {
         let harness = try DaemonHarness(settings: "[Host]\nBootIDFile=/nonexistent/boot_id\n")

@@ -106,15 +106,12 @@ import Testing
         }
     }
 
-    @Test func anUnknownKeyInADropInIsRefusedLikeOneInTheMainFile() throws {
+    @Test func anUnknownKeyInADropInIsIgnoredAndNamedLikeOneInTheMainFile() throws {
         let tree = try Tree()
-        let dropIn = try tree.dropIn("etc", "10.conf", "[Update]\nFutureKey=1\n")
-        do {
-            _ = try tree.load()
-            Issue.record("an unknown key in a drop-in was accepted")
-        } catch {
-            #expect(error == .unknownKey(path: dropIn, line: 2, section: "Update", key: "FutureKey"))
-            #expect(error.description.hasPrefix(dropIn + ":2: [Update] has no key FutureKey"), "\(error)")
-        }
+        let dropIn = try tree.dropIn("etc", "10.conf", "[Update]\nFutureKey=1\nTrialTries=2\n")
+        let configuration = try tree.load()
+        #expect(configuration.ignored == [.unknownKey(path: dropIn, line: 2, section: "Update", key: "FutureKey")])
+        #expect(configuration.ignored.first?.description.hasPrefix(dropIn + ":2: [Update] has no key FutureKey") == true)
+        #expect(configuration.trialTries == 2)
     }
 }

@@ -232,7 +232,7 @@ import Testing
     }
 
     @Test func theAllKeysFileCoversKnownKeysExactly() throws {
-        let entries = try ConfigurationFile.parse(Self.everyKey, path: "all.conf")
+        let entries = try ConfigurationFile.parse(Self.everyKey, path: "all.conf").entries
         var seen: [String: [String]] = [:]
         for entry in entries { seen[entry.section, default: []].append(entry.key) }
         #expect(seen == Configuration.knownKeys)
@@ -521,36 +521,53 @@ import Testing
         #expect(refusal.error.description.contains("comes before any [Section] header"))
     }
 
-    @Test func anUnknownSectionListsTheSections() throws {
-        let refusal = try #require(try Self.refusal("[Slots]\nDisk=/dev/sda\n\n[Network]\nProxy=x\n"))
-        #expect(refusal.error == .unknownSection(path: refusal.path, line: 4, section: "Network"))
-        #expect(refusal.error.description == "\(refusal.path):4: unknown section [Network]; the sections are "
+    /// What `text` loads to, with the path it was written to.
+    static func loaded(_ text: String) throws -> (configuration: Configuration, path: String) {
+        let directory = try Scratch()
+        let path = try directory.write(text, to: "tandem.conf")
+        return (try Configuration.load(path: path, required: true), path)
+    }
+
+    /// A section this version does not know is skipped with its keys, and named: after a
+    /// fallback, the older tandemd starts with what /etc says for the newer one.
+    @Test func anUnknownSectionIsIgnoredAndListsTheSections() throws {
+        let (configuration, path) = try Self.loaded("[Slots]\nDisk=/dev/sda\n\n[Network]\nProxy=x\nDisk=/dev/sdb\n")
+        #expect(configuration.disk == "/dev/sda", "the unknown section's keys are not applied, even where a known section has them")
+        #expect(configuration.ignored == [.unknownSection(path: path, line: 4, section: "Network")])
+        #expect(configuration.ignored.first?.description == "\(path):4: unknown section [Network]; the sections are "
             + "[Boot], [Daemon], [Host], [Reboot], [Slots], [Update] (see docs/configuration.md)")
     }
 
     @Test func sectionNamesAreCaseSensitive() throws {
-        let refusal = try #require(try Self.refusal("[slots]\n"))
-        #expect(refusal.error == .unknownSection(path: refusal.path, line: 1, section: "slots"))
+        let (configuration, path) = try Self.loaded("[slots]\nDisk=/dev/sda\n")
+        #expect(configuration.ignored == [.unknownSection(path: path, line: 1, section: "slots")])
+        #expect(configuration.disk == nil)
     }
 
-    @Test func anUnknownKeyListsTheKeysOfItsSection() throws {
-        let refusal = try #require(try Self.refusal("# tandem\n[Slots]\nDsik=/dev/sda\n"))
-        #expect(refusal.error == .unknownKey(path: refusal.path, line: 3, section: "Slots", key: "Dsik"))
-        #expect(refusal.error.description == "\(refusal.path):3: [Slots] has no key Dsik; it has "
+    @Test func anUnknownKeyIsIgnoredAndListsTheKeysOfItsSection() throws {
+        let (configuration, path) = try Self.loaded("# tandem\n[Slots]\nDsik=/dev/sda\nLabelA=usr-a\n")
+        #expect(configuration.ignored == [.unknownKey(path: path, line: 3, section: "Slots", key: "Dsik")])
+        #expect(configuration.ignored.first?.description == "\(path):3: [Slots] has no key Dsik; it has "
             + "Disk, BootedSlot, LabelA, LabelB, Backend, ESP, Hook (see docs/configuration.md)")
+        #expect(configuration.disk == nil && configuration.layout.labelA == "usr-a", "the rest of the file applies")
     }
 
     @Test func aKeyInTheWrongSectionIsUnknownThere() throws {
-        let refusal = try #require(try Self.refusal("[Update]\nDisk=/dev/sda\n"))
-        #expect(refusal.error == .unknownKey(path: refusal.path, line: 2, section: "Update", key: "Disk"))
-        #expect(refusal.error.description.contains("[Update] has no key Disk; it has Source, KeysDirectory, VerifyReadback, "
-            + "DirectIO, CheckpointInterval, TrialTries, CABundle, ConnectTimeoutSec"))
+        let (configuration, path) = try Self.loaded("[Update]\nDisk=/dev/sda\n")
+        #expect(configuration.ignored == [.unknownKey(path: path, line: 2, section: "Update", key: "Disk")])
+        #expect(configuration.ignored.first?.description.contains("[Update] has no key Disk; it has Source, KeysDirectory, "
+            + "VerifyReadback, DirectIO, CheckpointInterval, TrialTries, CABundle, ConnectTimeoutSec") == true)
+        #expect(configuration.disk == nil)
     }
 
     @Test func keyNamesAreCaseSensitive() throws {
-        let refusal = try #require(try Self.refusal("[Daemon]\nadmingroup=wheel\n"))
-        #expect(refusal.error == .unknownKey(path: refusal.path, line: 2, section: "Daemon", key: "admingroup"))
-        #expect(refusal.error.description.hasSuffix("it has StateDirectory, AdminGroup, ResumeInterrupted (see docs/configuration.md)"))
+        let (configuration, path) = try Self.loaded("[Daemon]\nadmingroup=staff\n")
+        #expect(configuration.ignored == [.unknownKey(path: path, line: 2, section: "Daemon", key: "admingroup")])
+        #expect(configuration.adminGroup != "staff")
+    }
+
+    @Test func aFileWithNothingUnknownIgnoresNothing() throws {
+        #expect(try Self.load("[Slots]\nDisk=/dev/sda\n[Update]\nTrialTries=2\n").ignored.isEmpty)
     }
 
     @Test func anInvalidValueNamesTheLineTheKeyTheValueAndWhatIsValid() throws {
@@ -567,11 +584,18 @@ import Testing
             == "\(refusal.path):5: TrialTries=0 is not valid: expected a number of boot attempts from 1 to 15")
     }
 
-    /// The first bad line is the one reported, whatever follows it.
+    /// The first bad line is the one reported, whatever follows it: a syntax error before a bad
+    /// value, since every line's form is checked before any value is applied.
     @Test func theFirstErrorInTheFileIsReported() throws {
-        let refusal = try #require(try Self.refusal("[Update]\nTrialTries=0\n[Nonsense]\n"))
-        // Parsing sees the unknown section before any value is applied.
-        #expect(refusal.error == .unknownSection(path: refusal.path, line: 3, section: "Nonsense"))
+        let refusal = try #require(try Self.refusal("[Update]\nTrialTries=0\n[Nonsense]\nnot an assignment\n"))
+        #expect(refusal.error == .syntax(path: refusal.path, line: 4, text: "not an assignment"))
+    }
+
+    /// An unknown section or key does not excuse a bad value elsewhere.
+    @Test func aBadValueIsRefusedBesideIgnoredSettings() throws {
+        let refusal = try #require(try Self.refusal("[Update]\nFutureKey=1\nTrialTries=0\n[Nonsense]\n"))
+        #expect(refusal.error == .invalidValue(path: refusal.path, line: 3, key: "TrialTries", value: "0",
+                                               expected: "a number of boot attempts from 1 to 15"))
     }
 
     /// Files written on Windows or pasted from a browser end lines with CRLF.
