@@ -12,6 +12,15 @@ struct UpdaterTransitionTests {
     typealias Host = BackendNeutralLifecycleTests.Host
 
     /// Makes every later state write fail: a directory in state.json's place (root ignores modes).
+    /// A host whose first updater is already stopped, for a test that starts its own, and a
+    /// bundle of version 2.0.0 for it.
+    static func stoppedHostWithBundle() throws -> (host: Host, bundle: String) {
+        let host = try Host()
+        host.updater.shutdown()
+        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
+        return (host, try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0"))
+    }
+
     static func breakStateWrites(_ host: Host) throws {
         let path = host.harness.stateDirectory + "/state.json"
         try? FileManager.default.removeItem(atPath: path)
@@ -133,10 +142,7 @@ struct UpdaterTransitionTests {
 
     @Test("check against a configured bundle: the outcome is recorded as LastCheck")
     func checkRecordsTheOutcome() throws {
-        let host = try Host()
-        host.updater.shutdown()
-        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
-        let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        let (host, bundle) = try Self.stoppedHostWithBundle()
         let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0") { $0.source = bundle }
         let answer = Mailbox<Result<CheckResult, UpdaterError>>()
         try updater.check { answer.set($0) }
@@ -149,10 +155,7 @@ struct UpdaterTransitionTests {
 
     @Test("the records carry the injected clock's time: the check, the install's result")
     func recordsTakeTheInjectedClock() throws {
-        let host = try Host()
-        host.updater.shutdown()
-        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
-        let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        let (host, bundle) = try Self.stoppedHostWithBundle()
         // 2031-05-06 07:08:09 UTC: no test runs then by accident.
         let then = Date(timeIntervalSince1970: 1_935_817_689)
         let clock = ManualHostClock(then)
@@ -174,10 +177,7 @@ struct UpdaterTransitionTests {
 
     @Test("a stop ends a check that waits to retry a failing server, without another request")
     func aStopEndsACheckBetweenRetries() throws {
-        let host = try Host()
-        host.updater.shutdown()
-        let image = try host.harness.fixture.randomImage("image.raw", size: 1 << 20)
-        let bundle = try host.harness.fixture.bundle("v2.tandem", image: image, version: "2.0.0")
+        let (host, bundle) = try Self.stoppedHostWithBundle()
         let failing = try BundleServer(file: bundle, arguments: ["--mode", "status", "--status", "503"])
         let updater = try Host.start(host.harness, host.backend, host.bootIDFile, booted: .a, version: "1.5.0") { $0.source = failing.url }
         let answer = Mailbox<Result<CheckResult, UpdaterError>>()
