@@ -73,6 +73,9 @@ public final class HTTPDownload {
             CurlTransport.configure(handle, url: url, followRedirects: true, connectTimeoutSeconds: options.connectTimeoutSeconds,
                                     caBundle: options.caBundle)
             tandem_curl_setopt_long(handle, CURLOPT_FAILONERROR, 1)
+            // libcurl's largest receive buffer (its default is 16 KiB): a 512 MiB bundle from nginx
+            // takes ~2,900 reads instead of ~33,000, and installs 4% faster (docs/benchmarks.md).
+            tandem_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 512 << 10)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
             tandem_curl_setopt_string(handle, CURLOPT_RANGE, end.map { "\(start)-\($0 - 1)" } ?? "\(start)-")
