@@ -50,7 +50,7 @@ BOOT_BUILD_FLAGS := -c release --static-swift-stdlib --product updatectl --scrat
 VM_CACHE := .build-vm
 VM_BUILD_FLAGS := -c release --static-swift-stdlib --scratch-path $(BOOT_SCRATCH)
 
-.PHONY: all deps build test demo bench install clean fuzz boot-deps boot-test vm-test
+.PHONY: all deps build test demo bench bench-deps install clean fuzz boot-deps boot-test vm-test
 
 all: build
 
@@ -92,7 +92,15 @@ vm-test: deps
 demo: build
 	Tests/Scripts/demo.sh "$(BIN_DIR)"
 
-bench: build
+# nginx serves the HTTP figures, as a static update server would. Only the package: the
+# policy-rc.d refusal keeps its service from starting on port 80 while it is installed.
+bench-deps: deps
+	@dpkg-query -W -f='$${Status}' nginx-light 2>/dev/null | grep -q 'ok installed' || { \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d > /dev/null && $(SUDO) chmod +x /usr/sbin/policy-rc.d; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx-light; status=$$?; \
+		$(SUDO) rm -f /usr/sbin/policy-rc.d; exit $$status; }
+
+bench: build bench-deps
 	Tests/Scripts/bench.sh "$(BIN_DIR)"
 
 install: build
