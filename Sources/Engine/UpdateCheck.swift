@@ -20,7 +20,8 @@ struct UpdateCheck {
         var record: CheckRecord.Result
     }
 
-    func run(source: String, pendingVersion: String?, quarantine: Quarantine) throws -> Finding {
+    /// `force`: an offer of a quarantined version counts as an update.
+    func run(source: String, pendingVersion: String?, quarantine: Quarantine, force: Bool) throws -> Finding {
         let bundle = try openBundle(source, http: http, cancellation: cancellation)
         let manifest = try trust.verify(try bundle.readPreamble()).manifest
         guard manifest.compatible == host.compatible else {
@@ -38,7 +39,7 @@ struct UpdateCheck {
                 : "no update: \(source) offers version \(manifest.version), older than \(pendingVersion), which is installed and waits for a reboot",
                 .noUpdate)
         }
-        if let entry = quarantine.entry(for: manifest.version) {
+        if case let .refused(entry) = quarantine.verdict(for: manifest.version, force: force) {
             return none(Quarantine.skipped("no update: \(source) offers version \(manifest.version)", entry), .deferred)
         }
         if let running, offered <= running {

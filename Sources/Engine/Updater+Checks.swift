@@ -82,11 +82,10 @@ extension Updater {
     private func checkBundle(_ source: String, force: Bool) throws(CheckFailure) -> CheckFinding {
         let saved = book.state
         let pending = pendingReboot(saved)?.version
-        let quarantine = force ? Quarantine() : saved.quarantine
         let finding: UpdateCheck.Finding
         do {
             finding = try UpdateCheck(trust: trust, host: host, http: httpOptions, cancellation: runner.stopSignal)
-                .run(source: source, pendingVersion: pending, quarantine: quarantine)
+                .run(source: source, pendingVersion: pending, quarantine: saved.quarantine, force: force)
         } catch {
             let wrapped = InstallError.wrap(error)
             let outcome: CheckOutcome = if case let .stream(.httpStatus(_, status, _)) = wrapped {
