@@ -17,7 +17,8 @@ import SystemPackage
 ///   one).
 /// - Good: no counter. On trial: `+LEFT-DONE`; each boot systemd-boot renames it to
 ///   `+(LEFT-1)-(DONE+1)`, and Tandem's `nextBoot(commit:)` renames it the same way.
-///   Out of tries: `+0-DONE`, sorted last by systemd-boot.
+///   Out of tries: `+0-DONE`, sorted last by systemd-boot, and still booted when no other
+///   entry is left (gptprio.next would boot nothing then; GRUB and systemd-boot differ here).
 /// - Order: loader.conf `default` names the first slot's entry while it is good or has tries
 ///   left (`SystemdBootLoaderConf`).
 public final class SystemdBootBackend: BootBackend {
@@ -92,8 +93,8 @@ public final class SystemdBootBackend: BootBackend {
     /// systemd-boot 252's pick: gptprio.next's whenever a slot is good or has tries left (the
     /// same order, see `SystemdBootESPState.table(for:)`). When none is, systemd-boot still
     /// boots the first entry with no tries left, B before A (sorted by id, descending), without
-    /// a try to use up; `write` never stores such a state, but systemd-boot reaches it by
-    /// counting down the last slot with an entry.
+    /// a try to use up: it reaches that state by counting down the last try of the only slot
+    /// with an entry, and Tandem's commit of that boot leaves it the same way.
     public func choice(in table: BootTable) -> BootChoice? {
         if let number = table.nextBoot() {
             return BootChoice(partition: number, consumesTry: table[number].tries > 0)
@@ -168,9 +169,10 @@ public final class SystemdBootBackend: BootBackend {
     /// adds one, the same tries keep it, new tries start it at 0.
     static func entries(for table: BootTable, pair: SlotPair,
                         current: [SlotName: SystemdBootEntryName]) -> [SlotName: SystemdBootEntryName] {
-        // With no slot bootable, gptprio.next boots nothing, but systemd-boot would still boot
-        // an entry with no tries left: so none is kept, and systemd-boot boots nothing either.
-        guard table.nextBoot() != nil else { return [:] }
+        // A slot out of tries keeps its `+0-DONE` entry even when no other slot can boot:
+        // systemd-boot itself leaves it so when it counts down the last try at power-on, and
+        // boots it as a last resort (`choice(in:)`). Removing it here would make the model
+        // (`nextBoot(commit:)`) disagree with the real boot that follows.
         var entries: [SlotName: SystemdBootEntryName] = [:]
         for slot in pair.slots {
             let attributes = table[slot.partition.number]

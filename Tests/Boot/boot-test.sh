@@ -48,6 +48,7 @@ work="$cache/run"
 rm -rf "$work" && mkdir -p "$work"
 started=$SECONDS
 
+echo "== Power cuts: TANDEM_BOOT_SEED=$power_cut_seed replays their delays"
 echo "== The guest: $(basename "$guest_kernel_dir"), a busybox initramfs, updatectl on a tools disk"
 guest_initrd="$work/initrd.img"
 build_initramfs "$guest_kernel_dir" "$guest_initrd"

@@ -113,16 +113,24 @@ struct SystemdBootBackendTests {
         #expect(next.slot.name == .b && !next.consumesTry)
     }
 
-    @Test func tandemNeverStoresATableWhereOnlyEntriesWithoutTriesRemain() throws {
+    @Test func theLastTryOfTheOnlyEntryIsCountedAsSystemdBootCountsIt() throws {
         let fixture = try SystemdBootFixture()
         try SystemdBootBackend.prepare(pair: fixture.pair, esp: fixture.esp)
         let control = fixture.control()
         try control.setTrial(.b, tries: 1)
         try control.invalidate(.a)
         #expect(try fixture.entryNames() == ["tandem-b+1-0.conf"])
-        // The boot that uses B's last try: gptprio.next would then boot nothing, and so must
-        // systemd-boot, which would keep booting a +0 entry.
-        try control.nextBoot(commit: true)
+        // systemd-boot 252 renames the entry to +0-1 at power-on and keeps it: the model's
+        // commit of that boot must leave the ESP as the real boot does (gptprio.next would boot
+        // nothing from here; systemd-boot boots the +0 entry as a last resort, using no try).
+        let counted = try control.nextBoot(commit: true)
+        #expect(counted.slot.name == .b && counted.consumesTry)
+        #expect(try fixture.entryNames() == ["tandem-b+0-1.conf"])
+        #expect(try control.read().table[fixture.b] == BootAttributes(priority: 1, tries: 0, successful: false))
+        let lastResort = try control.nextBoot(commit: true)
+        #expect(lastResort.slot.name == .b && !lastResort.consumesTry)
+        // Marking it bad is Tandem's own decision, and does remove it: then nothing boots.
+        try control.markBad(.b)
         #expect(try fixture.entryNames() == [])
         #expect(throws: SlotError.self) { try control.nextBoot(commit: false) }
     }

@@ -17,6 +17,10 @@ relevant_serial_lines() {
 #   --commit and the guest's write, on a copy), and agrees with the oracle.
 checked_boot() {
     local action=$1 expected_slot=$2 number log predicted before model after
+    if [ "$expected_slot" = none ]; then
+        checked_no_boot
+        return
+    fi
     number=$(( $(boots_so_far) + 1 ))
     log="$scenario_dir/boot-$number.serial"
     esp_pull "$disk" "$esp"
@@ -41,6 +45,52 @@ checked_boot() {
     expect_equal "Tandem's view after the boot is the model's" "$after" "$model"
     check_oracle "$after"
     last_state=$after
+    last_booted=$expected_slot
+}
+
+# The line each bootloader prints when it finds no slot to boot: Tandem's GRUB fragment
+# (GrubFragment.swift), and systemd-boot 252 when it has no loadable entry.
+nothing_to_boot_text() {
+    case $backend in
+    grub-env) echo 'tandem: no bootable slot' ;;
+    systemd-boot) echo 'No loader found' ;;
+    esac
+}
+
+# checked_no_boot: a power-on when the model says no slot can boot (disk next-boot fails): the
+# bootloader must say it has nothing to boot, no slot may boot, and the state must not change.
+checked_no_boot() {
+    local number log before after
+    number=$(( $(boots_so_far) + 1 ))
+    log="$scenario_dir/boot-$number.serial"
+    esp_pull "$disk" "$esp"
+    before=$(tandem_view "$disk" "$esp")
+    expect_equal "the model's next boot" "$(next_boot "$disk" "$esp")" none
+    echo "  boot $number: no slot can boot; before: $before"
+    count_boot
+    power_on_until_said "$disk" "$vars" "$log" poweroff "$backend" "$(nothing_to_boot_text)" \
+        || { relevant_serial_lines "$log"; cat "$log.qemu"; fail "boot $number: the bootloader never said it had nothing to boot"; }
+    relevant_serial_lines "$log"
+    if serial_lines "$log" | grep -q '^TANDEM-BOOT '; then
+        fail "slot $(boot_field "$log" slot) booted although the model said no slot could"
+    fi
+    esp_pull "$disk" "$esp"
+    after=$(tandem_view "$disk" "$esp")
+    expect_equal "the state after a power-on that booted nothing" "$after" "$before"
+    check_oracle "$after"
+    last_state=$after
+    last_booted=none
+}
+
+# repair_if_nothing_boots: when no slot can boot any more (a cut or a countdown left every slot
+# bad or out of tries, on a bootloader that then boots nothing), checks that power-on, then
+# repairs offline as an administrator would (slot A, which still holds version 1, marked good),
+# so that the scenario goes on.
+repair_if_nothing_boots() {
+    [ "$(next_boot "$disk" "$esp")" = none ] || return 0
+    [ "$last_booted" = none ] || checked_no_boot
+    note "no slot can boot any more: the administrator marks slot A good offline"
+    offline mark A good
 }
 
 # check_booted LOG PREDICTED EXPECTED_SLOT
@@ -110,6 +160,7 @@ cut_boot() {
         check_flip_state "$(tandem_view "$disk" "$esp")"
         check_oracle "$(tandem_view "$disk" "$esp")"
         checked_boot poweroff "$(next_boot "$disk" "$esp")"
+        repair_if_nothing_boots
     else
         echo "    FINDING: the power cut left the ESP's FAT damaged; fsck.vfat -n says:"
         sed 's/^/      # /' <<< "$damage"

@@ -48,6 +48,29 @@ power_on() {
     esac
 }
 
+# power_on_until_said DISK VARS LOG ACTION BACKEND TEXT: a power-on in which the bootloader is
+# expected to boot nothing: QEMU runs until the serial log holds TEXT (the bootloader saying so),
+# until QEMU exits, or until the deadline, and is then switched off, since a bootloader with
+# nothing to boot waits at its prompt. Fails unless TEXT came.
+power_on_until_said() {
+    local log=$3 text=$6 pid deadline
+    qemu_command "$1" "$2" "$3" "$4" "$5"
+    "${qemu_argv[@]}" > "$log.qemu" 2>&1 &
+    pid=$!
+    deadline=$((SECONDS + boot_deadline_seconds))
+    until serial_lines "$log" 2> /dev/null | grep -qF "$text"; do
+        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$pid" 2> /dev/null; then
+            kill -KILL "$pid" 2> /dev/null || true
+            wait "$pid" 2> /dev/null || true
+            echo "the serial log never said '$text' within ${boot_deadline_seconds}s" >> "$log.qemu"
+            return 1
+        fi
+        sleep 0.2
+    done
+    kill -KILL "$pid"
+    wait "$pid" 2> /dev/null || true
+}
+
 # power_cut_during_flips DISK VARS LOG BACKEND: boots with the flip action and kills QEMU (a
 # power cut: what the guest had not synced is lost) at a random moment after the guest started
 # flipping and finished at least one round.
@@ -66,7 +89,8 @@ power_cut_during_flips() {
         fi
         sleep 0.2
     done
-    # The moment of the cut is the point of the test: anywhere within the next rounds.
+    # The moment of the cut is the point of the test: anywhere within the next rounds. RANDOM
+    # is seeded per scenario (power_cut_seed), so a run's delays can be replayed.
     delay_ms=$((RANDOM % 4000))
     sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
     kill -KILL "$pid"

@@ -2,8 +2,12 @@
 # first; B unbootable; the bootloader's files from `updatectl disk init-boot`). Every boot is a
 # checked_boot or a cut_boot (boot-step.sh); every offline change goes through updatectl.
 
-readonly scenarios="trial-1 trial-3 bless marks power-cut"
+readonly scenarios="trial-1 trial-3 bless marks last-try power-cut"
 readonly power_cuts=${TANDEM_BOOT_POWER_CUTS:-2}
+# The power cuts' delays come from bash's RANDOM seeded with this, printed with the scenario's
+# results: TANDEM_BOOT_SEED=N replays a run's cut delays (the guest's speed under TCG still varies,
+# so where a cut lands can too; the last-try scenario pins down the path a cut found once).
+readonly power_cut_seed=${TANDEM_BOOT_SEED:-$((($(date +%s) + $$) % 32768))}
 
 # prepare_backend BACKEND: the disk every scenario of BACKEND starts from, and its firmware
 # variables.
@@ -25,6 +29,7 @@ prepare_scenario() {
     cp --sparse=always "$work/$backend/base/disk.img" "$disk"
     cp "$work/$backend/base/vars.fd" "$vars"
     declare -g -A version_in=([A]=1 [B]=none)
+    last_booted=""
 }
 
 # offline SUBCOMMAND ARGS...: an updatectl disk command on the scenario's disk, as an image
@@ -84,12 +89,33 @@ scenario_marks() {
     checked_boot poweroff A
 }
 
+# 4. The last try of the only slot that can boot: B on trial with one try, A marked bad. The boot
+# that uses B's try leaves it out of tries, and there the bootloaders differ, as the model must
+# say: GRUB (gptprio.next) boots nothing, systemd-boot boots B's +0 entry as a last resort
+# without a try to use. Marking A good offline, as an administrator would, boots A again.
+scenario_last_try() {
+    install_into_b 2 1
+    offline mark A bad
+    checked_boot crash B
+    case $backend in
+    grub-env) checked_boot poweroff none ;;
+    systemd-boot)
+        checked_boot crash B
+        expect_equal "the boot of an entry out of tries (no try used)" "$(tandem_view "$disk" "$esp")" "A:p0:t0:- B:p1:t0:- next=B"
+        ;;
+    esac
+    offline mark A good
+    checked_boot poweroff A
+}
+
 # 5. Power cuts while the guest flips the boot state: afterwards a slot still boots, the one the
 # model predicts (cut_boot).
 scenario_power_cut() {
     local cut
     install_into_b 5 1
     offline mark B good
+    note "the cuts' delays: TANDEM_BOOT_SEED=$power_cut_seed"
+    RANDOM=$power_cut_seed
     for cut in $(seq "$power_cuts"); do
         cut_boot
     done
