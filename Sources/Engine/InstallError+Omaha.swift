@@ -8,7 +8,7 @@ extension InstallError {
         switch self {
         case .payloadSizeMismatch: .payloadSizeMismatch
         case .payloadHashMismatch, .hashMismatch: .payloadHashMismatch
-        case .readbackMismatch, .stagedImageChanged: .newRootfsVerificationError
+        case .readbackMismatch, .readbackChunkMismatch, .stagedImageChanged, .resumedPartChanged: .newRootfsVerificationError
         case .verification, .bundle, .incompatible, .hostTooOld: .downloadPayloadVerificationError
         case .bundleFile: .downloadTransferError
         case .targetIsBooted, .targetInUse, .slots: .installDeviceOpenError
@@ -18,6 +18,8 @@ extension InstallError {
             case .http, .httpStatus, .sourceEndedEarly, .sourceTooLong, .unsupportedSource: .downloadTransferError
             case .writeFailed, .syncFailed, .outOfSlot, .readFailed: .downloadWriteError
             case .cannotOpen, .slotOutsideDisk: .installDeviceOpenError
+            case .chunkMismatch: .payloadHashMismatch
+            case .chunkLayoutUnsupported: .downloadPayloadVerificationError
             case .cancelled: .error
             }
         case .checkpoint: .downloadStateInitializationError

@@ -91,7 +91,7 @@ extension Updater {
         do {
             let source = try FileRangeSource(path: disk.path, baseOffset: slot.extent.offset,
                                              directIO: configuration.directIO)
-            try StreamPipeline().run(source: source, range: 0..<size, hasher: hasher, writer: nil)
+            try StreamPipeline().run(source: source, range: 0..<size, check: .digest(hasher), writer: nil)
         } catch {
             log.error("cannot re-read slot \(slot.name.rawValue) to verify it: \(error)")
             return false

@@ -71,7 +71,7 @@ struct BootArtifactPlan {
                 throw StreamError.cannotOpen(path: step.destination, errno: error)
             }
             let hasher = SHA256()
-            try pipeline.run(source: source, range: step.range, hasher: hasher, payloadHasher: payloadHasher,
+            try pipeline.run(source: source, range: step.range, check: .digest(hasher), payloadHasher: payloadHasher,
                              writer: BootArtifactWriter(file: file, range: step.range))
             let digest = hasher.finalize()
             guard digest == step.artifact.sha256 else {

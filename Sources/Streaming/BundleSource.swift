@@ -1,5 +1,7 @@
 import FoundationEssentials
 import HTTP
+import Platform
+import SystemPackage
 import Verification
 
 /// Where a bundle comes from. Reading the preamble (header, manifest, signatures) comes first,
@@ -8,6 +10,9 @@ public protocol BundleSource: AnyObject, CustomStringConvertible {
     func readPreamble() throws -> BundlePreamble
     /// The image bytes, addressed from the start of the image.
     func imageSource(for preamble: BundlePreamble) throws -> ChunkSource
+    /// Hands `range` of the bundle file to `sink`, in order and each byte once: the chunk table
+    /// of a format 3 bundle, read after the signature is verified.
+    func readRegion(_ range: Range<UInt64>, sink: (UnsafeRawBufferPointer) throws -> Void) throws
     /// What identifies this copy of the bundle to its server (an ETag), for resuming.
     var validator: String? { get }
 }
@@ -62,4 +67,34 @@ public final class FileBundleSource: BundleSource {
         // through the cache: one copy, straight into the pipeline's buffer.
         return try FileRangeSource(path: path, baseOffset: preamble.header.imageOffset, directIO: false)
     }
+
+    public func readRegion(_ range: Range<UInt64>, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw StreamError.cannotOpen(path: path, errno: error as? Errno ?? .ioError)
+        }
+        defer { try? file.close() }
+        // One buffer for the whole region: a table is read once per install.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileBundleSource.regionBufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let wanted = Int(min(UInt64(buffer.count), range.upperBound - position))
+            let space = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])
+            do {
+                try file.readExactly(fromAbsoluteOffset: Int64(position), into: space)
+            } catch let short as ShortReadError {
+                throw StreamError.sourceEndedEarly(source: path, received: position - range.lowerBound + UInt64(short.received),
+                                                   expected: range.upperBound - range.lowerBound)
+            } catch {
+                throw StreamError.readFailed(path: path, offset: position, detail: "\(error)")
+            }
+            try sink(UnsafeRawBufferPointer(space))
+            position += UInt64(wanted)
+        }
+    }
+
+    static let regionBufferSize = 256 << 10
 }

@@ -16,6 +16,17 @@ public struct Checkpoint: Codable, Equatable, Sendable {
     /// The server's ETag for the bundle, when it gave one.
     public var validator: String?
 
+    public init(imageSHA256: String, imageSize: UInt64, version: String, slotUUID: String, offset: UInt64,
+                source: String, validator: String?) {
+        self.imageSHA256 = imageSHA256
+        self.imageSize = imageSize
+        self.version = version
+        self.slotUUID = slotUUID
+        self.offset = offset
+        self.source = source
+        self.validator = validator
+    }
+
     /// Whether this checkpoint belongs to the same image headed for the same slot.
     func matches(_ other: Checkpoint) -> Bool {
         imageSHA256 == other.imageSHA256 && imageSize == other.imageSize && slotUUID == other.slotUUID

@@ -32,7 +32,7 @@ public final class HTTPBundleSource: BundleSource {
             }, sink: { data in
                 prefix.append(contentsOf: data)
                 if needed == UInt64(BundleHeader.size), prefix.count >= BundleHeader.size {
-                    needed = try BundleHeader.parse(Array(prefix[0..<BundleHeader.size])).imageOffset
+                    needed = try BundleHeader.parse(Array(prefix[0..<BundleHeader.size])).preambleLength
                 }
                 if UInt64(prefix.count) >= needed { throw HTTPDownload.EnoughData() }
             })
@@ -52,6 +52,33 @@ public final class HTTPBundleSource: BundleSource {
 
     public func imageSource(for preamble: BundlePreamble) throws -> ChunkSource {
         HTTPImageSource(bundle: self, imageOffset: preamble.header.imageOffset)
+    }
+
+    public func readRegion(_ range: Range<UInt64>, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var position = range.lowerBound
+        var lastPosition = position
+        try withoutActuallyEscaping(sink) { sink in
+            try withRetries(progressed: {
+                defer { lastPosition = position }
+                return position > lastPosition
+            }) {
+                guard position < range.upperBound else { return }
+                let start = position
+                try fetch(from: start, to: range.upperBound, ifRange: validator,
+                          validate: { try self.checkPartial($0, start: start) },
+                          sink: { data in
+                              guard UInt64(data.count) <= range.upperBound - position else {
+                                  throw StreamError.sourceTooLong(source: self.url, expected: range.upperBound)
+                              }
+                              try sink(data)
+                              position += UInt64(data.count)
+                          })
+                if position < range.upperBound {
+                    throw StreamError.sourceEndedEarly(source: url, received: position - range.lowerBound,
+                                                       expected: range.upperBound - range.lowerBound)
+                }
+            }
+        }
     }
 
     /// Ranged GETs of the image, resuming where each attempt stopped.

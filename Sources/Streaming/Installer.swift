@@ -125,6 +125,13 @@ public final class Installer: Sendable {
         let target = try preflight(manifest)
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
+        // The whole file's digest covers the preamble exactly as it was read, then the chunk
+        // table, then the image: the bytes the server's digest was computed over, in order.
+        let payloadHasher = options.expectedPayload.map { _ in SHA256() }
+        payloadHasher?.update(preamble.storedBytes)
+        // Format 3: the chunk table, proven against the signed manifest before anything is
+        // touched; from here on every chunk is proven against it before it is written.
+        let chunkDigests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher)
 
         // From here to the end, no other writer: the disk is probed again under the lock, and
         // what was planned on the first probe must still hold before the first byte is written.
@@ -158,15 +165,18 @@ public final class Installer: Sendable {
         try control.invalidate(target.name)
 
         let hasher = SHA256()
-        // The whole file's digest covers the preamble exactly as it was read, then the image:
-        // the bytes the server's digest was computed over, in the same order.
-        let payloadHasher = options.expectedPayload.map { _ in SHA256() }
-        payloadHasher?.update(preamble.storedBytes)
+        let check: StreamPipeline.ImageCheck = chunkDigests.map { .chunks($0) } ?? .digest(hasher)
         if resumeOffset > 0 {
             let meter = ProgressMeter(phase: .resuming, startOffset: 0, total: resumeOffset, report: progress)
             let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
-            try pipeline.run(source: slotSource, range: 0..<resumeOffset, hasher: hasher, payloadHasher: payloadHasher,
-                             writer: nil, observers: .init(progress: { meter.update($0) }))
+            do {
+                try pipeline.run(source: slotSource, range: 0..<resumeOffset, check: check, payloadHasher: payloadHasher,
+                                 writer: nil, observers: .init(progress: { meter.update($0) }))
+            } catch let StreamError.chunkMismatch(chunk, _) {
+                // Format 1 finds this only at the end, as a wrong digest; format 3 right here.
+                try removeCheckpoint(store)
+                throw InstallError.resumedPartChanged(slot: target.name.rawValue, chunk: chunk)
+            }
             meter.update(resumeOffset, force: true)
         }
 
@@ -174,7 +184,7 @@ public final class Installer: Sendable {
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
         try pipeline.run(
-            source: imageSource, range: resumeOffset..<manifest.imageSize, hasher: hasher, payloadHasher: payloadHasher,
+            source: imageSource, range: resumeOffset..<manifest.imageSize, check: check, payloadHasher: payloadHasher,
             writer: writer,
             observers: .init(
                 progress: { meter.update($0) },
@@ -190,8 +200,10 @@ public final class Installer: Sendable {
                 durableInterval: options.checkpointInterval))
         meter.update(manifest.imageSize, force: true)
 
+        // Format 3 proved every chunk against the signed table before writing it; formats 1
+        // and 2 prove the whole image here, before it can boot.
         let digest = hasher.finalize()
-        guard digest == manifest.imageSHA256 else {
+        guard chunkDigests != nil || digest == manifest.imageSHA256 else {
             // The slot's contents are wrong from some point on; the next attempt starts over.
             try removeCheckpoint(store)
             throw InstallError.hashMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(digest))
@@ -212,12 +224,24 @@ public final class Installer: Sendable {
 
         if options.verifyReadback {
             let meter = ProgressMeter(phase: .verifying, startOffset: 0, total: manifest.imageSize, report: progress)
-            let stored = try hashSlot(confirmedTarget, size: manifest.imageSize, progress: { meter.update($0) })
-            meter.update(manifest.imageSize, force: true)
-            guard stored == manifest.imageSHA256 else {
-                try removeCheckpoint(store)
-                throw InstallError.readbackMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(stored))
+            if let chunkDigests {
+                do {
+                    let source = try FileRangeSource(path: booted.pair.disk.path, baseOffset: confirmedTarget.extent.offset,
+                                                     directIO: options.directIO)
+                    try pipeline.run(source: source, range: 0..<manifest.imageSize, check: .chunks(chunkDigests),
+                                     writer: nil, observers: .init(progress: { meter.update($0) }))
+                } catch let StreamError.chunkMismatch(chunk, range) {
+                    try removeCheckpoint(store)
+                    throw InstallError.readbackChunkMismatch(chunk: chunk, range: range)
+                }
+            } else {
+                let stored = try hashSlot(confirmedTarget, size: manifest.imageSize, progress: { meter.update($0) })
+                guard stored == manifest.imageSHA256 else {
+                    try removeCheckpoint(store)
+                    throw InstallError.readbackMismatch(expected: hexString(manifest.imageSHA256), actual: hexString(stored))
+                }
             }
+            meter.update(manifest.imageSize, force: true)
         }
 
         if options.activate {
@@ -272,8 +296,28 @@ public final class Installer: Sendable {
         let hasher = SHA256()
         let source = try FileRangeSource(path: booted.pair.disk.path,
                                          baseOffset: slot.extent.offset, directIO: options.directIO)
-        try pipeline.run(source: source, range: 0..<size, hasher: hasher, writer: nil, observers: .init(progress: progress))
+        try pipeline.run(source: source, range: 0..<size, check: .digest(hasher), writer: nil, observers: .init(progress: progress))
         return hasher.finalize()
+    }
+
+    /// A format 3 bundle's chunk digests, read after the signature was verified and proven
+    /// against the table's signed SHA-256; nil for formats 1 and 2. Fed to `payloadHasher` too,
+    /// since the table lies between the preamble and the image.
+    private func readChunkTable(_ preamble: BundlePreamble, from source: BundleSource,
+                                payloadHasher: SHA256?) throws -> ChunkDigests? {
+        guard let layout = preamble.manifest.chunkLayout, let chunking = preamble.manifest.chunking else { return nil }
+        let header = preamble.header
+        let reader = ChunkTableReader(layout: layout, tableSHA256: chunking.tableSHA256,
+                                      regionLength: header.imageOffset - header.tableOffset)
+        do {
+            try source.readRegion(header.tableOffset..<header.imageOffset) { bytes in
+                try reader.update(bytes)
+                payloadHasher?.update(bytes)
+            }
+        } catch let error as StreamError where error != .cancelled {
+            throw InstallError.sourceUnavailable(error)
+        }
+        return try reader.finish()
     }
 
     /// Every check that can be made before a byte is written. Returns the target slot.

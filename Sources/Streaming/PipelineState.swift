@@ -36,6 +36,13 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     /// the concurrent access as sharing and copy itself.
     let offsets: UnsafeMutableBufferPointer<UInt64>
     let lengths: UnsafeMutableBufferPointer<Int>
+    /// Whether each buffer's chunk matched its signed digest (format 3): the writer takes a
+    /// chunk only once it has, so no byte of a chunk reaches the slot before it is proven.
+    private let verified: UnsafeMutableBufferPointer<Bool>
+    /// Whether the writer waits for `verified` (a run with a chunk table).
+    private var writerWaitsForVerification = false
+    /// Bytes the verifiers have proven in this run, in whatever order they finished.
+    private var verifiedBytes: UInt64 = 0
     private var consumersPerChunk = 1
     private var producerFinished = false
     private var failure: (any Error)?
@@ -58,16 +65,19 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
         offsets.initialize(repeating: 0)
         lengths = .allocate(capacity: bufferCount)
         lengths.initialize(repeating: 0)
+        verified = .allocate(capacity: bufferCount)
+        verified.initialize(repeating: false)
     }
 
     deinit {
         offsets.deallocate()
         lengths.deallocate()
+        verified.deallocate()
     }
 
     /// Prepares for a run: every buffer free, no failure. The image hasher always takes part;
     /// the payload hasher and the writer when asked.
-    func reset(payloadHasher: Bool, writer: Bool) {
+    func reset(payloadHasher: Bool, writer: Bool, verifiesChunks: Bool = false) {
         condition.locked {
             free.removeAll(keepingCapacity: true)
             free.append(contentsOf: (0..<buffers.count).reversed())
@@ -81,6 +91,8 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             producerFinished = false
             failure = cancelled.load(ordering: .acquiring) ? StreamError.cancelled : nil
             written = 0
+            writerWaitsForVerification = verifiesChunks
+            verifiedBytes = 0
         }
     }
 
@@ -132,6 +144,7 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             if let failure { throw failure }
             offsets[index] = offset
             lengths[index] = length
+            verified[index] = false
             pendingConsumers[index] = consumersPerChunk
             for consumer in Consumer.allCases where active[consumer.rawValue] {
                 queues[consumer.rawValue].append(index)
@@ -149,13 +162,30 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
 
     /// The next chunk for `consumer`, or nil when the producer is done and the queue is empty,
     /// or when the pipeline failed.
+    ///
+    /// In a run that verifies chunks, the writer's next chunk is the oldest one, once it is
+    /// proven: writes stay in order, so the written part of the slot is always a prefix.
     func nextChunk(for consumer: Consumer) -> Int? {
         condition.locked {
+            let gated = consumer == .writer && writerWaitsForVerification
             condition.wait {
-                failure != nil || producerFinished || !queues[consumer.rawValue].isEmpty
+                guard failure == nil else { return true }
+                guard let head = queues[consumer.rawValue].first else { return producerFinished }
+                return !gated || verified[head]
             }
             if failure != nil { return nil }
             return queues[consumer.rawValue].popFirst()
+        }
+    }
+
+    /// A verifier proved the chunk in buffer `index`; returns the bytes proven so far in this
+    /// run, for progress that never goes back.
+    func markVerified(_ index: Int) -> UInt64 {
+        condition.locked {
+            verified[index] = true
+            verifiedBytes += UInt64(lengths[index])
+            condition.broadcast()
+            return verifiedBytes
         }
     }
 
@@ -182,6 +212,9 @@ struct IndexRing {
     }
 
     var isEmpty: Bool { count == 0 }
+
+    /// The oldest index, without removing it.
+    var first: Int? { count > 0 ? slots[head] : nil }
 
     mutating func append(_ index: Int) {
         precondition(count < slots.count, "more chunks in flight than buffers")

@@ -15,6 +15,10 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
     case http(url: String, detail: String)
     case httpStatus(url: String, status: Int, detail: String)
     case unsupportedSource(String)
+    /// A chunk of a format 3 image did not hash to its digest in the signed chunk table.
+    case chunkMismatch(chunk: Int, range: Range<UInt64>)
+    /// The table's chunks do not fit the pipeline's buffers (a buffer must hold whole chunks).
+    case chunkLayoutUnsupported(chunkSize: UInt64, bufferSize: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +45,12 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
             return "downloading \(url) failed: \(detail)"
         case let .httpStatus(url, status, detail):
             return "the server answered \(url) with HTTP \(status): \(detail)"
+        case let .chunkMismatch(chunk, range):
+            return "chunk \(chunk) of the image (bytes \(range.lowerBound)..<\(range.upperBound)) does not hash to its digest "
+                + "in the signed chunk table: the bundle is corrupt or was tampered with; that chunk was not written"
+        case let .chunkLayoutUnsupported(chunkSize, bufferSize):
+            return "the bundle's \(chunkSize)-byte chunks do not fit this installer's \(bufferSize)-byte buffers; "
+                + "rebuild the bundle with a chunk size that divides \(bufferSize)"
         case let .unsupportedSource(source):
             return "cannot read '\(source)': give a file path, a file:// URL or an http(s):// URL"
         }

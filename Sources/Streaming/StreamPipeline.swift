@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import HTTP
 import Platform
 import Verification
@@ -50,23 +55,58 @@ public final class StreamPipeline: Sendable {
         return max(1, min(chunkSize, max(granule, share)))
     }
 
-    /// Streams `range` of the image from `source` through `hasher`, `payloadHasher` and
+    /// How a run proves the image: one digest of all of it, in order (formats 1 and 2), or each
+    /// chunk against its digest in the signed chunk table (format 3), on every core.
+    public enum ImageCheck {
+        case digest(SHA256)
+        case chunks(ChunkDigests)
+    }
+
+    /// Threads that verify chunks side by side: one per core, as many as there are buffers to
+    /// keep busy at most.
+    var verifierCount: Int {
+        max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), state.buffers.count - 1))
+    }
+
+    /// Streams `range` of the image from `source` through `check`, `payloadHasher` and
     /// `writer`, the last two when given. On return every byte is hashed and, with a writer,
-    /// written and synced.
+    /// written and synced. With `.chunks`, no byte of a chunk is written before the chunk
+    /// matched its digest; a chunk that does not fails the run with `.chunkMismatch`.
     ///
     /// `payloadHasher` is a second digest of the same bytes, on a thread of its own so that it
     /// costs a core rather than time; the caller feeds it what comes before the image (the
     /// bundle's preamble) first. Without it no second thread runs.
-    public func run(source: ChunkSource, range: Range<UInt64>, hasher: SHA256, payloadHasher: SHA256? = nil,
+    public func run(source: ChunkSource, range: Range<UInt64>, check: ImageCheck, payloadHasher: SHA256? = nil,
                     writer: ChunkWriter?, observers: Observers = Observers()) throws {
-        state.reset(payloadHasher: payloadHasher != nil, writer: writer != nil)
-        let hashOnly = writer == nil
-        var consumers = [JoinableThread { [state] in
-            StreamPipeline.hash(state, as: .hasher, into: hasher) { hashed in
-                // Without a writer, hashing is the progress.
-                if hashOnly { observers.progress(hashed) }
+        var verifies = false
+        if case let .chunks(digests) = check {
+            // A pipeline chunk must hold whole table chunks, and start where one starts.
+            guard UInt64(state.chunkSize) % digests.layout.chunkSize == 0,
+                  range.lowerBound % digests.layout.chunkSize == 0, range.upperBound <= digests.layout.imageSize else {
+                throw StreamError.chunkLayoutUnsupported(chunkSize: digests.layout.chunkSize, bufferSize: state.chunkSize)
             }
-        }]
+            verifies = true
+        }
+        state.reset(payloadHasher: payloadHasher != nil, writer: writer != nil, verifiesChunks: verifies && writer != nil)
+        let hashOnly = writer == nil
+        var consumers: [JoinableThread] = []
+        switch check {
+        case let .digest(hasher):
+            consumers.append(JoinableThread { [state] in
+                StreamPipeline.hash(state, as: .hasher, into: hasher) { hashed in
+                    // Without a writer, hashing is the progress.
+                    if hashOnly { observers.progress(hashed) }
+                }
+            })
+        case let .chunks(digests):
+            for _ in 0..<verifierCount {
+                consumers.append(JoinableThread { [state] in
+                    StreamPipeline.verify(state, against: digests) { proven in
+                        if hashOnly { observers.progress(range.lowerBound + proven) }
+                    }
+                })
+            }
+        }
         if let payloadHasher {
             consumers.append(JoinableThread { [state] in
                 StreamPipeline.hash(state, as: .payloadHasher, into: payloadHasher) { _ in }
@@ -145,6 +185,41 @@ public final class StreamPipeline: Sendable {
             let reached = state.offsets[index] + UInt64(length)
             state.release(index)
             hashed(reached)
+        }
+    }
+
+    /// A verifier's loop: takes any chunk that is ready, hashes each table chunk in it with this
+    /// thread's own context into this thread's own digest buffer (nothing allocated per chunk),
+    /// and either marks it proven or fails the run.
+    private static func verify(_ state: PipelineState, against digests: ChunkDigests, proven: (UInt64) -> Void) {
+        let hasher = SHA256()
+        var digest = [UInt8](repeating: 0, count: SHA256.digestLength)
+        let tableChunk = Int(digests.layout.chunkSize)
+        while let index = state.nextChunk(for: .hasher) {
+            let offset = state.offsets[index], length = state.lengths[index]
+            var start = 0
+            var mismatch: StreamError?
+            while start < length {
+                let chunk = Int((offset + UInt64(start)) / digests.layout.chunkSize)
+                let end = min(length, start + tableChunk)
+                hasher.reset()
+                hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[start..<end]))
+                hasher.finalize(into: &digest)
+                let matches = digest.withUnsafeBytes { digests.matches($0, chunk: chunk) }
+                guard matches else {
+                    mismatch = .chunkMismatch(chunk: chunk, range: digests.layout.chunkRange(chunk))
+                    break
+                }
+                start = end
+            }
+            if let mismatch {
+                state.fail(mismatch)
+                state.release(index)
+                return
+            }
+            let total = state.markVerified(index)
+            state.release(index)
+            proven(total)
         }
     }
 

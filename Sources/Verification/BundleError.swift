@@ -18,6 +18,8 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
     case paddingNotZero(offset: Int)
     case malformedManifest(String)
     case malformedSignatures(String)
+    case badTableLength(stored: UInt64, expected: UInt64?)
+    case chunkTableMismatch(String)
 
     private static let rebuild = "rebuild the bundle with 'updatectl image create'"
 
@@ -31,7 +33,7 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
                 + "pass a bundle made by 'updatectl image create', not a raw image"
         case let .unsupportedVersion(version):
             return "bundle format version \(version) is not supported; this Tandem reads versions "
-                + "\(BundleHeader.formatVersion) and \(BundleHeader.artifactsFormatVersion); update Tandem, "
+                + "\(BundleHeader.formatVersion), \(BundleHeader.artifactsFormatVersion) and \(BundleHeader.chunkedFormatVersion); update Tandem, "
                 + "or \(BundleError.rebuild) of a supported version"
         case let .badHeaderLength(length):
             return "the bundle header claims to be \(length) bytes long, but format version 1 headers are "
@@ -62,6 +64,15 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
             return "the bundle manifest is invalid: \(detail)"
         case let .malformedSignatures(detail):
             return "the bundle's signature block is invalid: \(detail)"
+        case let .badTableLength(stored, expected?):
+            return "the bundle header gives the chunk table \(stored) bytes, but the manifest's image size "
+                + "and chunk size make it \(expected); the header was tampered with or damaged; fetch the bundle again"
+        case let .badTableLength(stored, nil):
+            return "the bundle header gives the chunk table \(stored) bytes; a version 3 bundle has 1 to "
+                + "\(BundleHeader.maximumTableLength); the file is damaged; \(BundleError.rebuild)"
+        case let .chunkTableMismatch(detail):
+            return "the bundle's chunk table is not the one its signed manifest names: \(detail); "
+                + "the download was damaged or tampered with; fetch the bundle again"
         }
     }
 }

@@ -32,7 +32,7 @@ public enum BundleFile {
         }
         let header = try parse(path) { () throws(BundleError) in try BundleHeader.parse(head) }
         let prefix = try io("reading", path) { () throws(Errno) in
-            try file.readBytes(upTo: Int(header.imageOffset), fromAbsoluteOffset: 0)
+            try file.readBytes(upTo: Int(header.preambleLength), fromAbsoluteOffset: 0)
         }
         return try parse(path) { () throws(BundleError) in try BundlePreamble.parse(prefix) }
     }
@@ -50,13 +50,38 @@ public enum BundleFile {
             throw .imageSizeMismatch(path: path, header: header.imageLength, manifest: manifest.imageSize)
         }
         try checkLength(file, path: path, preamble: preamble)
-        let (digest, count) = try ChunkBuffer().hash(file, path: path, from: header.imageOffset, count: header.imageLength)
+        let table = manifest.chunkLayout.map(ChunkTableBuilder.init)
+        let (digest, count) = try ChunkBuffer().hash(file, path: path, from: header.imageOffset, count: header.imageLength,
+                                                     table: table)
         // The length was just checked, so a short read means the file shrank meanwhile.
         guard count == header.imageLength else {
             throw .truncated(path: path, expected: header.imageOffset + header.imageLength, actual: header.imageOffset + count)
         }
         guard digest == manifest.imageSHA256 else {
             throw .imageHashMismatch(path: path, expected: hexString(manifest.imageSHA256), actual: hexString(digest))
+        }
+        if let table, let chunking = manifest.chunking {
+            try verifyChunkTable(file, path: path, header: header, computed: table.table, signed: chunking.tableSHA256)
+        }
+    }
+
+    /// A format 3 bundle's stored chunk table must be the one computed from its image, the one
+    /// the signed manifest names, followed by zeros up to the image.
+    private static func verifyChunkTable(
+        _ file: FileDescriptor, path: String, header: BundleHeader, computed: [UInt8], signed: [UInt8]
+    ) throws(BundleFileError) {
+        let stored = try io("reading", path) { () throws(Errno) in
+            try file.readBytes(upTo: Int(header.imageOffset - header.tableOffset), fromAbsoluteOffset: Int64(header.tableOffset))
+        }
+        let tableEnd = computed.count
+        guard SHA256.hash(computed) == signed else {
+            throw .chunkTableMismatch(path: path, detail: "the manifest names a chunk table that is not this image's")
+        }
+        guard stored.count == Int(header.imageOffset - header.tableOffset), stored[0..<tableEnd].elementsEqual(computed) else {
+            throw .chunkTableMismatch(path: path, detail: "the stored chunk table is not the one computed from the image")
+        }
+        if let nonzero = stored[tableEnd...].firstIndex(where: { $0 != 0 }) {
+            throw .invalid(path: path, .paddingNotZero(offset: Int(header.tableOffset) + nonzero))
         }
     }
 

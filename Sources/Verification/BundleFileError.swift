@@ -8,6 +8,7 @@ public enum BundleFileError: Error, Equatable, CustomStringConvertible {
     case trailingBytes(path: String, count: UInt64)
     case imageSizeMismatch(path: String, header: UInt64, manifest: UInt64)
     case imageHashMismatch(path: String, expected: String, actual: String)
+    case chunkTableMismatch(path: String, detail: String)
     case imageChanged(path: String)
     case artifactHashMismatch(path: String, kind: String, expected: String, actual: String)
     case artifactTooLarge(path: String, size: UInt64, limit: UInt64)
@@ -45,6 +46,8 @@ public enum BundleFileError: Error, Equatable, CustomStringConvertible {
         case let .imageHashMismatch(path, expected, actual):
             return "the image in \(path) has SHA-256 \(actual), but the manifest says \(expected); the image was "
                 + "tampered with or damaged; fetch the bundle again"
+        case let .chunkTableMismatch(path, detail):
+            return "\(path): \(detail); the bundle was tampered with or damaged; fetch it again, or rebuild it"
         case let .imageChanged(path):
             return "\(path) changed while it was being read; nothing was written; wait for whatever writes it to "
                 + "finish, then try again"

@@ -12,6 +12,12 @@ public struct BundleHeader: Equatable, Sendable {
     /// at offset 40; a Tandem that reads only version 1 refuses it by its version, so that it
     /// never installs the image without the kernel the image needs.
     public static let artifactsFormatVersion: UInt32 = 2
+    /// The version of a bundle with a chunk table between the signature block and the image
+    /// (`tableLength` at offset 48), with or without artifacts.
+    public static let chunkedFormatVersion: UInt32 = 3
+    /// The longest chunk table `ChunkLayout` allows: 2^18 digests and the keys of 2^18 MiB.
+    public static let maximumTableLength: UInt64 = (ChunkLayout.maximumChunkCount * UInt64(ChunkLayout.digestLength))
+        + (ChunkLayout.maximumChunkCount * ChunkLayout.chunkSizes.upperBound / ChunkLayout.blockSize) * UInt64(ChunkLayout.keyLength)
     /// Three artifacts of at most `BundleArtifact.maximumSize` each.
     public static let maximumArtifactsLength = 3 * BundleArtifact.maximumSize
     /// Manifest and signature block are each read whole into memory before anything is
@@ -27,16 +33,35 @@ public struct BundleHeader: Equatable, Sendable {
     public var imageLength: UInt64
     /// The boot artifacts' bytes after the image, 0 for a version 1 bundle.
     public var artifactsLength: UInt64
+    /// The chunk table's bytes, version 3 only (0 in versions 1 and 2).
+    public var tableLength: UInt64
 
-    /// The header for the given sections, with the image offset they imply; version 2 exactly
-    /// when there are artifacts.
-    public init(manifestLength: Int, signaturesLength: Int, imageLength: UInt64, artifactsLength: UInt64 = 0) {
-        formatVersion = artifactsLength == 0 ? BundleHeader.formatVersion : BundleHeader.artifactsFormatVersion
+    /// The header for the given sections, with the offsets they imply: version 3 when there is
+    /// a chunk table, else version 2 exactly when there are artifacts.
+    public init(manifestLength: Int, signaturesLength: Int, imageLength: UInt64, artifactsLength: UInt64 = 0,
+                tableLength: UInt64 = 0) {
+        formatVersion = tableLength > 0 ? BundleHeader.chunkedFormatVersion
+            : artifactsLength == 0 ? BundleHeader.formatVersion : BundleHeader.artifactsFormatVersion
         self.artifactsLength = artifactsLength
+        self.tableLength = tableLength
         self.manifestLength = manifestLength
         self.signaturesLength = signaturesLength
         imageOffset = BundleHeader.imageOffset(manifestLength: manifestLength, signaturesLength: signaturesLength)
+            + BundleHeader.aligned(tableLength)
         self.imageLength = imageLength
+    }
+
+    /// Where the chunk table starts (version 3): the signed preamble rounded up to 4096 bytes.
+    public var tableOffset: UInt64 {
+        BundleHeader.imageOffset(manifestLength: manifestLength, signaturesLength: signaturesLength)
+    }
+
+    /// The bytes read and parsed before the signature is checked: up to the image in versions 1
+    /// and 2, up to the chunk table in version 3 (the table is read after, against its signed digest).
+    public var preambleLength: UInt64 { tableLength > 0 ? tableOffset : imageOffset }
+
+    static func aligned(_ length: UInt64) -> UInt64 {
+        (length + imageAlignment - 1) / imageAlignment * imageAlignment
     }
 
     /// Header, manifest and signature block, rounded up to the next multiple of 4096.
@@ -46,8 +71,7 @@ public struct BundleHeader: Equatable, Sendable {
     public var bundleLength: UInt64 { imageOffset + imageLength + artifactsLength }
 
     public static func imageOffset(manifestLength: Int, signaturesLength: Int) -> UInt64 {
-        let preamble = UInt64(size + manifestLength + signaturesLength)
-        return (preamble + imageAlignment - 1) / imageAlignment * imageAlignment
+        aligned(UInt64(size + manifestLength + signaturesLength))
     }
 
     /// Parses the first 64 bytes of `bytes`, rejecting anything but the one valid encoding.
@@ -58,7 +82,9 @@ public struct BundleHeader: Equatable, Sendable {
         let magic = reader.take(8) ?? []
         guard magic == BundleHeader.magic else { throw .badMagic }
         let version: UInt32 = reader.integer() ?? 0
-        guard version == formatVersion || version == artifactsFormatVersion else { throw .unsupportedVersion(version) }
+        guard [formatVersion, artifactsFormatVersion, chunkedFormatVersion].contains(version) else {
+            throw .unsupportedVersion(version)
+        }
         let headerLength: UInt32 = reader.integer() ?? 0
         guard headerLength == size else { throw .badHeaderLength(headerLength) }
         let manifestLength: UInt32 = reader.integer() ?? 0
@@ -69,15 +95,25 @@ public struct BundleHeader: Equatable, Sendable {
         }
         let imageOffset: UInt64 = reader.integer() ?? 0
         let imageLength: UInt64 = reader.integer() ?? 0
-        // Version 1 has reserved (zero) bytes where version 2 stores the artifacts' length.
-        let artifactsLength: UInt64 = version == artifactsFormatVersion ? reader.integer() ?? 0 : 0
+        // Version 1 has reserved (zero) bytes where versions 2 and 3 store the artifacts' length,
+        // and version 3 the chunk table's after it.
+        let artifactsLength: UInt64 = version == formatVersion ? 0 : reader.integer() ?? 0
+        let tableLength: UInt64 = version == chunkedFormatVersion ? reader.integer() ?? 0 : 0
         if version == artifactsFormatVersion {
             guard (1...maximumArtifactsLength).contains(artifactsLength) else {
                 throw .badArtifactsLength(artifactsLength, limit: maximumArtifactsLength)
             }
         }
+        if version == chunkedFormatVersion {
+            guard artifactsLength <= maximumArtifactsLength else {
+                throw .badArtifactsLength(artifactsLength, limit: maximumArtifactsLength)
+            }
+            guard (1...maximumTableLength).contains(tableLength) else {
+                throw .badTableLength(stored: tableLength, expected: nil)
+            }
+        }
         let header = BundleHeader(manifestLength: Int(manifestLength), signaturesLength: Int(signaturesLength),
-                                  imageLength: imageLength, artifactsLength: artifactsLength)
+                                  imageLength: imageLength, artifactsLength: artifactsLength, tableLength: tableLength)
         guard imageOffset == header.imageOffset else {
             throw .badImageOffset(stored: imageOffset, expected: header.imageOffset)
         }
@@ -99,7 +135,8 @@ public struct BundleHeader: Equatable, Sendable {
         bytes.appendLittleEndian(UInt32(truncatingIfNeeded: signaturesLength))
         bytes.appendLittleEndian(imageOffset)
         bytes.appendLittleEndian(imageLength)
-        if formatVersion == BundleHeader.artifactsFormatVersion { bytes.appendLittleEndian(artifactsLength) }
+        if formatVersion != BundleHeader.formatVersion { bytes.appendLittleEndian(artifactsLength) }
+        if formatVersion == BundleHeader.chunkedFormatVersion { bytes.appendLittleEndian(tableLength) }
         bytes += [UInt8](repeating: 0, count: BundleHeader.size - bytes.count)
         return bytes
     }

@@ -5,7 +5,7 @@ public struct BundlePreamble: Equatable, Sendable {
     public var manifestBytes: [UInt8]
     public var manifest: Manifest
     public var signatures: [BundleSignature]
-    /// The first `header.imageOffset` bytes of the bundle exactly as they were read (by `parse`),
+    /// The first `header.preambleLength` bytes of the bundle exactly as they were read (by `parse`),
     /// or as they will be written (for a new bundle). A digest of the whole bundle file, such as
     /// the one an update server announces, must cover the bytes that really arrived, not a
     /// re-encoding of what was understood from them.
@@ -19,16 +19,17 @@ public struct BundlePreamble: Equatable, Sendable {
         let manifestBytes = manifest.canonicalBytes()
         let header = BundleHeader(manifestLength: manifestBytes.count,
                                   signaturesLength: BundleSignature.serializeBlock(signatures).count,
-                                  imageLength: manifest.imageSize, artifactsLength: manifest.artifacts.totalSize ?? 0)
+                                  imageLength: manifest.imageSize, artifactsLength: manifest.artifacts.totalSize ?? 0,
+                                  tableLength: manifest.chunkLayout?.tableLength ?? 0)
         self.init(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
     }
 
-    /// Parses a byte prefix of a bundle that is at least `header.imageOffset` long; only the
-    /// first `imageOffset` bytes are looked at. With fewer, throws `.truncated` naming how many
+    /// Parses a byte prefix of a bundle that is at least `header.preambleLength` long; only the
+    /// first `preambleLength` bytes are looked at. With fewer, throws `.truncated` naming how many
     /// are needed, so a reader can fetch the header first and then exactly the rest.
     public static func parse(_ prefix: [UInt8]) throws(BundleError) -> BundlePreamble {
         let header = try BundleHeader.parse(prefix)
-        let end = Int(header.imageOffset)
+        let end = Int(header.preambleLength)
         guard prefix.count >= end else { throw .truncated(needed: end, available: prefix.count) }
         let manifestEnd = BundleHeader.size + header.manifestLength
         let signaturesEnd = manifestEnd + header.signaturesLength
@@ -43,6 +44,11 @@ public struct BundlePreamble: Equatable, Sendable {
         let listed = manifest.artifacts.totalSize
         guard listed == header.artifactsLength else {
             throw .artifactsLengthMismatch(header: header.artifactsLength, manifest: listed)
+        }
+        // Likewise the table's length, which the signed image size and chunk size determine.
+        let tableLength = manifest.chunkLayout?.tableLength ?? 0
+        guard tableLength == header.tableLength else {
+            throw .badTableLength(stored: header.tableLength, expected: tableLength)
         }
         return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: manifest,
                               signatures: signatures, storedBytes: Array(prefix[0..<end]))
@@ -63,7 +69,7 @@ public struct BundlePreamble: Equatable, Sendable {
         self.storedBytes = storedBytes
     }
 
-    /// Header, manifest, signature block and zero padding: the first `header.imageOffset`
+    /// Header, manifest, signature block and zero padding: the first `header.preambleLength`
     /// bytes of the bundle, encoded from the fields as they are now.
     public func serialized() -> [UInt8] {
         BundlePreamble.serialize(header: header, manifestBytes: manifestBytes, signatures: signatures)
@@ -71,7 +77,7 @@ public struct BundlePreamble: Equatable, Sendable {
 
     private static func serialize(header: BundleHeader, manifestBytes: [UInt8], signatures: [BundleSignature]) -> [UInt8] {
         var bytes = header.serialized() + manifestBytes + BundleSignature.serializeBlock(signatures)
-        bytes += [UInt8](repeating: 0, count: max(0, Int(header.imageOffset) - bytes.count))
+        bytes += [UInt8](repeating: 0, count: max(0, Int(header.preambleLength) - bytes.count))
         return bytes
     }
 
@@ -80,7 +86,8 @@ public struct BundlePreamble: Equatable, Sendable {
         let signatures = self.signatures + [signature]
         let header = BundleHeader(manifestLength: manifestBytes.count,
                                   signaturesLength: BundleSignature.serializeBlock(signatures).count,
-                                  imageLength: header.imageLength, artifactsLength: header.artifactsLength)
+                                  imageLength: header.imageLength, artifactsLength: header.artifactsLength,
+                                  tableLength: header.tableLength)
         return BundlePreamble(header: header, manifestBytes: manifestBytes, manifest: manifest, signatures: signatures)
     }
 

@@ -6,17 +6,32 @@ import SystemPackage
 /// output's name.
 public enum BundleWriter {
     /// Hashes `image` and each boot artifact (one pass, 1 MiB at a time), signs the manifest
-    /// with every key, and writes the bundle: preamble, a copy of the image, then copies of the
-    /// artifacts in kind order. `created` defaults to now.
+    /// with every key, and writes the bundle: preamble, the chunk table (format 3), a copy of the
+    /// image, then copies of the artifacts in kind order. `created` defaults to now.
+    /// `chunkSize`: format 3 with chunks of that size; nil: format 1, or 2 with artifacts, for
+    /// hosts whose Tandem predates format 3.
     @discardableResult
     public static func create(
         image: String, version: String, compatible: String, minimumVersion: String? = nil, created: String? = nil,
-        artifacts artifactPaths: [BundleArtifact.Kind: String] = [:], keys: [SigningKey], output: String
+        artifacts artifactPaths: [BundleArtifact.Kind: String] = [:], chunkSize: UInt64? = ChunkLayout.defaultChunkSize,
+        keys: [SigningKey], output: String
     ) throws(BundleFileError) -> BundlePreamble {
         let buffer = ChunkBuffer()
         var pieces: [Piece] = []
         defer { for piece in pieces { try? piece.file.close() } }
-        pieces.append(try Piece.open(image, buffer: buffer))
+        var table: ChunkTableBuilder?
+        pieces.append(try Piece.open(image, buffer: buffer) { (size) throws(BundleFileError) in
+            guard let chunkSize else { return nil }
+            guard let layout = ChunkLayout(imageSize: size, chunkSize: chunkSize) else {
+                throw .invalidManifest(.malformedManifest(size == 0
+                    ? "image-size is 0: the image is empty, and an empty slot cannot boot; build the bundle from the real image"
+                    : "chunk-size \(chunkSize) does not fit an image of \(size) bytes: it must be a power of two from "
+                        + "\(ChunkLayout.chunkSizes.lowerBound) to \(ChunkLayout.chunkSizes.upperBound), giving at most "
+                        + "\(ChunkLayout.maximumChunkCount) chunks"))
+            }
+            table = ChunkTableBuilder(layout: layout)
+            return table
+        })
         var artifacts: [BundleArtifact] = []
         for (kind, path) in artifactPaths.sorted(by: { $0.key < $1.key }) {
             let piece = try Piece.open(path, buffer: buffer)
@@ -28,12 +43,14 @@ public enum BundleWriter {
         }
         let manifest = try validated(Manifest(version: version, compatible: compatible, imageSize: pieces[0].count,
                                               imageSHA256: pieces[0].digest, created: created ?? Manifest.createdNow(),
-                                              minimumVersion: minimumVersion, artifacts: artifacts))
+                                              minimumVersion: minimumVersion, artifacts: artifacts,
+                                              chunking: table.map { Manifest.Chunking(chunkSize: $0.layout.chunkSize,
+                                                                                      tableSHA256: SHA256.hash($0.table)) }))
         var preamble = BundlePreamble(manifest: manifest, signatures: [])
         for key in keys {
             preamble = try sign(preamble, path: output, key: key, algorithm: nil)
         }
-        try write(preamble, pieces: pieces, to: output, buffer: buffer)
+        try write(preamble, table: table?.table ?? [], pieces: pieces, at: preamble.header.imageOffset, to: output, buffer: buffer)
         return preamble
     }
 
@@ -47,14 +64,18 @@ public enum BundleWriter {
         var digest: [UInt8]
         var stamp: FileStamp
 
-        /// Opens and hashes the whole of `path`; the caller closes `file`.
-        static func open(_ path: String, buffer: ChunkBuffer) throws(BundleFileError) -> Piece {
+        /// Opens and hashes the whole of `path`; the caller closes `file`. `table` is asked, once
+        /// the size is known, for a chunk table to feed the same bytes to.
+        static func open(
+            _ path: String, buffer: ChunkBuffer,
+            table: (UInt64) throws(BundleFileError) -> ChunkTableBuilder? = { _ in nil }
+        ) throws(BundleFileError) -> Piece {
             let file = try BundleFile.io("opening", path) { () throws(Errno) in
                 try Errno.typed { try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec]) }
             }
             do throws(BundleFileError) {
                 let stamp = try BundleFile.io("examining", path) { () throws(Errno) in try file.stamp() }
-                let (digest, size) = try buffer.hash(file, path: path, from: 0, count: stamp.size)
+                let (digest, size) = try buffer.hash(file, path: path, from: 0, count: stamp.size, table: try table(stamp.size))
                 guard size == stamp.size else { throw BundleFileError.imageChanged(path: path) }
                 return Piece(file: file, path: path, offset: 0, count: size, digest: digest, stamp: stamp)
             } catch {
@@ -78,11 +99,12 @@ public enum BundleWriter {
             let signed = try sign(preamble, path: bundle, key: key, algorithm: algorithm)
             try BundleFile.verifyImage(source, path: bundle, preamble: preamble)
             try BundleFile.verifyArtifacts(source, path: bundle, preamble: preamble)
-            // Image and artifacts are copied as one range: their offsets from imageOffset stay the same.
-            let payload = Piece(file: source, path: bundle, offset: preamble.header.imageOffset,
-                                count: preamble.header.imageLength + preamble.header.artifactsLength,
+            // Chunk table, image and artifacts are copied as one range: their offsets from the end
+            // of the preamble stay the same.
+            let start = preamble.header.preambleLength
+            let payload = Piece(file: source, path: bundle, offset: start, count: preamble.header.bundleLength - start,
                                 digest: preamble.manifest.imageSHA256, stamp: before)
-            try write(signed, pieces: [payload], to: bundle, buffer: ChunkBuffer())
+            try write(signed, table: [], pieces: [payload], at: signed.header.preambleLength, to: bundle, buffer: ChunkBuffer())
             return signed
         }
     }
@@ -109,20 +131,24 @@ public enum BundleWriter {
         }
     }
 
-    /// Writes the preamble and copies the pieces after it, one after the other. Every source is
-    /// checked again before the rename: had one changed since it was hashed, the bundle would
-    /// not match its manifest.
+    /// Writes the preamble, the chunk table (when not empty) at the table's offset, and copies
+    /// the pieces one after the other from `start`; the gaps stay zero. Every source is checked
+    /// again before the rename: had one changed since it was hashed, the bundle would not match
+    /// its manifest.
     private static func write(
-        _ preamble: BundlePreamble, pieces: [Piece], to output: String, buffer: ChunkBuffer
+        _ preamble: BundlePreamble, table: [UInt8], pieces: [Piece], at start: UInt64, to output: String, buffer: ChunkBuffer
     ) throws(BundleFileError) {
         let replacement = try BundleFile.io("creating a file beside", output) { () throws(Errno) in
             try ReplacementFile(destination: FilePath(output), permissions: [.ownerReadWrite, .groupRead, .otherRead])
         }
         try BundleFile.io("writing", output) { () throws(Errno) in
             try replacement.descriptor.writeExactly(toAbsoluteOffset: 0, preamble.serialized())
+            if !table.isEmpty {
+                try replacement.descriptor.writeExactly(toAbsoluteOffset: Int64(preamble.header.tableOffset), table)
+            }
         }
         // The manifest bounds every size and the header parse bounds their sum, so these offsets fit.
-        var position = preamble.header.imageOffset
+        var position = start
         for piece in pieces {
             let copied = try buffer.copy(piece.file, path: piece.path, from: piece.offset, count: piece.count,
                                          to: replacement.descriptor, path: output, at: position)

@@ -9,12 +9,14 @@ final class ChunkBuffer {
 
     /// SHA-256 of `count` bytes of `file` (named `path` in errors) from `offset`, and how many
     /// bytes there were: fewer than `count` when the file ends early.
+    /// `table`, when given, is fed the same bytes: one read of the image serves both.
     func hash(
-        _ file: FileDescriptor, path: String, from offset: UInt64, count: UInt64
+        _ file: FileDescriptor, path: String, from offset: UInt64, count: UInt64, table: ChunkTableBuilder? = nil
     ) throws(BundleFileError) -> (digest: [UInt8], count: UInt64) {
         let hasher = SHA256()
         let done = try forEachChunk(of: file, path: path, from: offset, count: count) { chunk, _ in
             hasher.update(UnsafeRawBufferPointer(chunk))
+            table?.update(UnsafeRawBufferPointer(chunk))
         }
         return (hasher.finalize(), done)
     }

@@ -10,6 +10,19 @@ public struct Manifest: Equatable, Sendable {
     /// The format of a manifest with boot artifacts. A Tandem that reads only format 1 refuses
     /// it, rather than install the image without the kernel it needs.
     public static let artifactsFormat = "2"
+    /// The format of a manifest with a chunk table (`chunking`), with or without artifacts.
+    public static let chunkedFormat = "3"
+
+    /// A format 3 image's chunking: the chunk size and the SHA-256 of the chunk table.
+    public struct Chunking: Equatable, Sendable {
+        public var chunkSize: UInt64
+        public var tableSHA256: [UInt8]
+
+        public init(chunkSize: UInt64, tableSHA256: [UInt8]) {
+            self.chunkSize = chunkSize
+            self.tableSHA256 = tableSHA256
+        }
+    }
 
     /// The OS version of the image, e.g. `3975.2.1`.
     public var version: String
@@ -26,11 +39,24 @@ public struct Manifest: Equatable, Sendable {
         didSet { artifacts.sort { $0.kind < $1.kind } }
     }
 
+    /// Format 3 only: how the image is cut into verified chunks.
+    public var chunking: Chunking?
+
     /// The `format` value this manifest is written with.
-    public var formatValue: String { artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat }
+    public var formatValue: String {
+        if chunking != nil { return Manifest.chunkedFormat }
+        return artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat
+    }
+
+    /// The chunk layout of a format 3 image; nil for formats 1 and 2 (and for a chunking that
+    /// `parse` would refuse).
+    public var chunkLayout: ChunkLayout? {
+        chunking.flatMap { ChunkLayout(imageSize: imageSize, chunkSize: $0.chunkSize) }
+    }
 
     public init(version: String, compatible: String, imageSize: UInt64, imageSHA256: [UInt8],
-                created: String, minimumVersion: String? = nil, artifacts: [BundleArtifact] = []) {
+                created: String, minimumVersion: String? = nil, artifacts: [BundleArtifact] = [],
+                chunking: Chunking? = nil) {
         self.version = version
         self.compatible = compatible
         self.imageSize = imageSize
@@ -38,6 +64,7 @@ public struct Manifest: Equatable, Sendable {
         self.created = created
         self.minimumVersion = minimumVersion
         self.artifacts = artifacts.sorted { $0.kind < $1.kind }
+        self.chunking = chunking
     }
 
     enum Key: String, CaseIterable {
@@ -45,6 +72,7 @@ public struct Manifest: Equatable, Sendable {
         case minimumVersion = "min-version", version
         case initrdSHA256 = "initrd-sha256", initrdSize = "initrd-size", kernelSHA256 = "kernel-sha256"
         case kernelSize = "kernel-size", ukiSHA256 = "uki-sha256", ukiSize = "uki-size"
+        case chunkSize = "chunk-size", chunkTableSHA256 = "chunk-table-sha256"
 
         static func size(_ kind: BundleArtifact.Kind) -> Key {
             switch kind {
@@ -71,6 +99,10 @@ public struct Manifest: Equatable, Sendable {
             (.imageSHA256, hexString(imageSHA256)), (.imageSize, String(imageSize)), (.version, version),
         ]
         if let minimumVersion { fields.append((.minimumVersion, minimumVersion)) }
+        if let chunking {
+            fields.append((.chunkSize, String(chunking.chunkSize)))
+            fields.append((.chunkTableSHA256, hexString(chunking.tableSHA256)))
+        }
         for artifact in artifacts {
             fields.append((Key.size(artifact.kind), String(artifact.size)))
             fields.append((Key.sha256(artifact.kind), hexString(artifact.sha256)))
@@ -103,16 +135,23 @@ public struct Manifest: Equatable, Sendable {
         let (compatible, created, format, digest, size, version) = try (
             required(.compatible), required(.created), required(.format), required(.imageSHA256),
             required(.imageSize), required(.version))
-        guard format == Manifest.format || format == Manifest.artifactsFormat else {
+        guard [Manifest.format, Manifest.artifactsFormat, Manifest.chunkedFormat].contains(format) else {
             throw .malformedManifest("manifest format \(format) is not supported; this Tandem reads formats "
-                + "\(Manifest.format) and \(Manifest.artifactsFormat); update Tandem")
+                + "\(Manifest.format), \(Manifest.artifactsFormat) and \(Manifest.chunkedFormat); update Tandem")
         }
         let imageSHA256 = try sha256(digest, key: .imageSHA256)
         let imageSize = try number(size, key: .imageSize)
         let artifacts = try artifacts(values)
-        // One encoding: format 2 exactly when there are artifacts, so that a host too old for
-        // artifacts never mistakes a bundle that needs them for one that does not.
-        guard format == (artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat) else {
+        let chunking = try chunking(values, imageSize: imageSize)
+        guard (format == Manifest.chunkedFormat) == (chunking != nil) else {
+            throw .malformedManifest(chunking == nil
+                ? "format \(Manifest.chunkedFormat) needs '\(Key.chunkSize.rawValue)' and '\(Key.chunkTableSHA256.rawValue)'"
+                : "it has a chunk table, which needs format \(Manifest.chunkedFormat), but says format \(format)")
+        }
+        // One encoding: format 2 exactly when there are artifacts (format 3 may have them or
+        // not), so that a host too old for artifacts never mistakes a bundle that needs them
+        // for one that does not.
+        guard chunking != nil || format == (artifacts.isEmpty ? Manifest.format : Manifest.artifactsFormat) else {
             throw .malformedManifest(artifacts.isEmpty
                 ? "format \(Manifest.artifactsFormat) declares boot artifacts, but none are listed"
                 : "it lists boot artifacts, which need format \(Manifest.artifactsFormat), but says format \(format)")
@@ -128,7 +167,7 @@ public struct Manifest: Equatable, Sendable {
         }
         let manifest = Manifest(version: version, compatible: compatible, imageSize: imageSize,
                                 imageSHA256: imageSHA256, created: created, minimumVersion: values[.minimumVersion],
-                                artifacts: artifacts)
+                                artifacts: artifacts, chunking: chunking)
         // The checks above should leave exactly one encoding; this comparison makes that a
         // guarantee rather than a hope.
         guard manifest.canonicalBytes() == bytes else {
@@ -152,6 +191,27 @@ public struct Manifest: Equatable, Sendable {
             throw .malformedManifest("\(key.rawValue) must be a decimal number of bytes without leading zeros, not '\(text)'")
         }
         return value
+    }
+
+    /// The chunking the fields give: both keys or neither, a chunk size `ChunkLayout` accepts
+    /// for this image.
+    private static func chunking(_ values: [Key: String], imageSize: UInt64) throws(BundleError) -> Chunking? {
+        switch (values[.chunkSize], values[.chunkTableSHA256]) {
+        case (nil, nil):
+            return nil
+        case let (size?, digest?):
+            let chunkSize = try number(size, key: .chunkSize)
+            guard ChunkLayout(imageSize: max(imageSize, 1), chunkSize: chunkSize) != nil else {
+                throw .malformedManifest("chunk-size is \(chunkSize); it must be a power of two from "
+                    + "\(ChunkLayout.chunkSizes.lowerBound) to \(ChunkLayout.chunkSizes.upperBound), giving at most "
+                    + "\(ChunkLayout.maximumChunkCount) chunks")
+            }
+            return Chunking(chunkSize: chunkSize, tableSHA256: try sha256(digest, key: .chunkTableSHA256))
+        case (nil, _?):
+            throw .malformedManifest("\(Key.chunkTableSHA256.rawValue) is given without \(Key.chunkSize.rawValue)")
+        case (_?, nil):
+            throw .malformedManifest("\(Key.chunkSize.rawValue) is given without \(Key.chunkTableSHA256.rawValue)")
+        }
     }
 
     /// The artifacts the fields list: each kind with both its size and digest or neither, each

@@ -41,6 +41,14 @@ public final class SHA256: @unchecked Sendable {
         return digest
     }
 
+    /// The digest into `digest`, which must hold `digestLength` bytes: no allocation, for the
+    /// hot path. The context must be reset before reuse.
+    public func finalize(into digest: inout [UInt8]) {
+        precondition(digest.count == SHA256.digestLength, "a SHA-256 digest is 32 bytes")
+        var length: UInt32 = 0
+        digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+    }
+
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         let hasher = SHA256()
         hasher.update(bytes)

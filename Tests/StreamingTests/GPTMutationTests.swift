@@ -33,7 +33,8 @@ struct GPTMutationTests {
             pristine = try GPTImage(contentsOf: disk.path)
             partitions = try disk.sfdiskPartitions()
             bundles = try BundleFixture()
-            bundle = try bundles.bundle("v2.tandem", image: try bundles.randomImage("image.raw", size: 64 << 10))
+            // Chunks as small as the installer's 64 KiB buffers below: a buffer holds whole chunks.
+            bundle = try bundles.bundle("v2.tandem", image: try bundles.randomImage("image.raw", size: 64 << 10), chunkSize: 64 << 10)
             trust = try bundles.trust
             let shm = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
             work = shm + "/tandem-mutation-\(UUID().uuidString.prefix(8))"

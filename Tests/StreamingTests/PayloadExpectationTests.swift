@@ -111,7 +111,7 @@ struct PayloadExpectationTests {
         let second = try SigningKey.generate(.ed25519)
         let made = try BundleWriter.create(image: image, version: "2.0.0", compatible: BundleFixture.compatible,
                                            keys: [fixture.key, second], output: output)
-        let onDisk = Array(try Data(contentsOf: URL(fileURLWithPath: output)).prefix(Int(made.header.imageOffset)))
+        let onDisk = Array(try Data(contentsOf: URL(fileURLWithPath: output)).prefix(Int(made.header.preambleLength)))
         #expect(made.storedBytes == onDisk)
         let parsed = try BundleFile.readPreamble(path: output)
         #expect(parsed.storedBytes == onDisk && parsed == made)

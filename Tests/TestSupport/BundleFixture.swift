@@ -35,10 +35,10 @@ public final class BundleFixture {
     @discardableResult
     public func bundle(_ name: String, image: String, version: String = "2.0.0", compatible: String = BundleFixture.compatible,
                        minimumVersion: String? = nil, artifacts: [BundleArtifact.Kind: String] = [:],
-                       keys: [SigningKey]? = nil) throws -> String {
+                       keys: [SigningKey]? = nil, chunkSize: UInt64? = ChunkLayout.defaultChunkSize) throws -> String {
         let output = path(name)
         try BundleWriter.create(image: image, version: version, compatible: compatible, minimumVersion: minimumVersion,
-                                artifacts: artifacts, keys: keys ?? [key], output: output)
+                                artifacts: artifacts, chunkSize: chunkSize, keys: keys ?? [key], output: output)
         return output
     }
 

@@ -96,10 +96,11 @@ public struct InstallScenario {
     /// Where the image starts inside the bundle.
     public let imageOffset: UInt64
 
-    public init(imageSize: Int) throws {
+    /// `chunkSize` nil: a format 1 bundle.
+    public init(imageSize: Int, chunkSize: UInt64? = ChunkLayout.defaultChunkSize) throws {
         harness = try InstallHarness()
         image = try harness.fixture.randomImage("image.raw", size: imageSize)
-        bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        bundle = try harness.fixture.bundle("v2.tandem", image: image, chunkSize: chunkSize)
         snapshot = try harness.disk.snapshot()
         imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
     }

@@ -44,18 +44,36 @@ import TestSupport
         let report = try Updatectl.json("image", "inspect", work["b.tandem"], "--json")
         #expect(report["schema"] as? String == "tandem.bundle/1" && report["path"] as? String == work["b.tandem"])
         let header = try #require(report["header"] as? [String: Any])
-        #expect(header["imageOffset"] as? Int == 4096 && header["imageLength"] as? Int == 1_500_000)
-        #expect(header["formatVersion"] as? Int == 1)
+        // Format 3: 2 chunk digests and 367 block keys (3000 bytes) at 4096, the image at 8192.
+        #expect(header["imageOffset"] as? Int == 8192 && header["imageLength"] as? Int == 1_500_000)
+        #expect(header["formatVersion"] as? Int == 3)
+        #expect(header["tableOffset"] as? Int == 4096 && header["tableLength"] as? Int == 2 * 32 + 367 * 8)
         let manifest = try #require(report["manifest"] as? [String: Any])
         #expect(manifest["version"] as? String == "3975.2.1" && manifest["minVersion"] as? String == "3900.0.0")
         #expect(manifest["compatible"] as? String == "flatcar-amd64" && manifest["created"] as? String == "2026-11-21T19:00:00Z")
         let digest = try Shell.run(["sha256sum", work["usr.raw"]]).prefix(64)
         #expect(manifest["imageSHA256"] as? String == String(digest))
+        let chunking = try #require(manifest["chunking"] as? [String: Any])
+        #expect(chunking["chunkSize"] as? Int == 1 << 20 && chunking["chunks"] as? Int == 2)
+        #expect(chunking["blockSize"] as? Int == 4096 && chunking["blocks"] as? Int == 367)
         let signatures = try #require(report["signatures"] as? [[String: Any]])
         #expect(signatures.count == 1 && signatures[0]["algorithm"] as? String == "ed25519" && signatures[0]["length"] as? Int == 64)
 
         let text = try Updatectl.run("image", "inspect", work["b.tandem"])
         #expect(text.status == 0 && text.stdout.contains("  image-size=1500000\n"))
+        #expect(text.stdout.contains("chunking: 2 chunks of 1048576 bytes, each verified before it is written"))
+
+        // For hosts whose Tandem predates format 3.
+        let legacy = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "3975.2.1",
+                                       "--image", work["usr.raw"], "--format", "1", "--out", work["legacy.tandem"])
+        #expect(legacy.status == 0, "\(legacy.stderr)")
+        let legacyHeader = try #require(try Updatectl.json("image", "inspect", work["legacy.tandem"], "--json")["header"] as? [String: Any])
+        #expect(legacyHeader["formatVersion"] as? Int == 1 && legacyHeader["imageOffset"] as? Int == 4096)
+        #expect(legacyHeader["tableOffset"] == nil)
+        #expect(try Updatectl.run("image", "verify", work["legacy.tandem"], "--keys", work["keys.d"]).status == 0)
+        let badChunk = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "1", "--image", work["usr.raw"],
+                                         "--chunk-size", "100000", "--out", work["bad.tandem"])
+        #expect(badChunk.status != 0 && badChunk.stderr.contains("--chunk-size must be a power of two"))
     }
 
     @Test func signAddsAKeyForRotation() throws {
@@ -111,11 +129,11 @@ import TestSupport
         #expect(created.status == 0, "\(created.stderr)")
         let report = try Updatectl.json("image", "inspect", work["b.tandem"], "--json")
         let header = try #require(report["header"] as? [String: Any])
-        #expect(header["formatVersion"] as? Int == 2 && header["artifactsLength"] as? Int == 75_004)
+        #expect(header["formatVersion"] as? Int == 3 && header["artifactsLength"] as? Int == 75_004)
         let manifest = try #require(report["manifest"] as? [String: Any])
         let artifacts = try #require(manifest["artifacts"] as? [[String: Any]])
         #expect(artifacts.map { $0["kind"] as? String } == ["kernel", "initrd"])
-        #expect(artifacts.map { $0["offset"] as? Int } == [4096 + 1_500_000, 4096 + 1_500_000 + 70001])
+        #expect(artifacts.map { $0["offset"] as? Int } == [8192 + 1_500_000, 8192 + 1_500_000 + 70001])
         for (artifact, file) in zip(artifacts, ["vmlinuz", "initrd.img"]) {
             let digest = try Shell.run(["openssl", "dgst", "-sha256", "-r", work[file]]).prefix(64)
             #expect(artifact["sha256"] as? String == String(digest))

@@ -87,7 +87,7 @@ import Verification
         let initrd = try scratch.randomFile("initrd.img", size: 2_000_003)
         let bundle = scratch.file("update.tandem")
         try BundleWriter.create(image: image, version: "2", compatible: "generic", created: "2026-11-21T19:00:00Z",
-                                artifacts: [.initrd: initrd, .kernel: kernel], keys: [try BundleFileTests.key.get()],
+                                artifacts: [.initrd: initrd, .kernel: kernel], chunkSize: nil, keys: [try BundleFileTests.key.get()],
                                 output: bundle)
         return (bundle, kernel, initrd, image)
     }

@@ -9,11 +9,12 @@ import Verification
     /// An image that is not a whole number of 1 MiB chunks, so the last chunk is short.
     static let imageSize = 2 * 1_048_576 + 12_345
 
-    static func build(in scratch: Scratch, imageSize: Int = imageSize, keys: [SigningKey]? = nil) throws -> (image: String, bundle: String) {
+    static func build(in scratch: Scratch, imageSize: Int = imageSize, keys: [SigningKey]? = nil,
+                      chunkSize: UInt64? = ChunkLayout.defaultChunkSize) throws -> (image: String, bundle: String) {
         let image = try scratch.randomFile("usr.raw", size: imageSize)
         let bundle = scratch.file("update.tandem")
         try BundleWriter.create(image: image, version: "3975.2.1", compatible: "flatcar-amd64", minimumVersion: "3900.0.0",
-                                created: "2026-11-21T19:00:00Z", keys: keys ?? [try key.get()], output: bundle)
+                                created: "2026-11-21T19:00:00Z", chunkSize: chunkSize, keys: keys ?? [try key.get()], output: bundle)
         return (image, bundle)
     }
 
@@ -21,10 +22,11 @@ import Verification
         try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64)
     }
 
+    /// Format 1's layout (ChunkTableTests: format 3's).
     @Test func createWritesTheDocumentedLayout() throws {
         try OpenSSLTool.require()
         let scratch = try Scratch()
-        let (image, bundle) = try BundleFileTests.build(in: scratch)
+        let (image, bundle) = try BundleFileTests.build(in: scratch, chunkSize: nil)
         let preamble = try BundleFile.readPreamble(path: bundle)
         #expect(preamble.manifest.imageSHA256 == (try OpenSSLTool.sha256(of: image)), "the manifest's digest is openssl's")
         #expect(preamble.manifest.imageSize == UInt64(BundleFileTests.imageSize))
@@ -188,7 +190,8 @@ import Verification
     @Test func addSignatureRefusesABundleWhoseImageDoesNotMatch() throws {
         let scratch = try Scratch()
         let (_, bundle) = try BundleFileTests.build(in: scratch)
-        try Shell.run(["sh", "-c", "printf x | dd of='\(bundle)' bs=1 seek=5000 conv=notrunc status=none"])
+        let imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
+        try Shell.run(["sh", "-c", "printf x | dd of='\(bundle)' bs=1 seek=\(imageOffset + 1000) conv=notrunc status=none"])
         let snapshot = try scratch.read("update.tandem")
         #expect {
             try BundleWriter.addSignature(bundle: bundle, key: SigningKey.generate(.ed25519))

@@ -35,7 +35,9 @@ import Verification
         let cases: [([UInt8], BundleError)] = [
             (Array(BundleHeaderTests.header { _ in }.prefix(63)), .truncated(needed: 64, available: 63)),
             (BundleHeaderTests.header { $0[0] = UInt8(ascii: "X") }, .badMagic),
-            (BundleHeaderTests.header { BundleHeaderTests.put(3, at: 8, in: &$0) }, .unsupportedVersion(3)),
+            (BundleHeaderTests.header { BundleHeaderTests.put(4, at: 8, in: &$0) }, .unsupportedVersion(4)),
+            // Version 3 stores the chunk table's length at 48: zero there is no version 3 bundle.
+            (BundleHeaderTests.header { BundleHeaderTests.put(3, at: 8, in: &$0) }, .badTableLength(stored: 0, expected: nil)),
             // Version 2 stores the artifacts' length at 40: zero there is no version 2 bundle.
             (BundleHeaderTests.header { BundleHeaderTests.put(2, at: 8, in: &$0) },
              .badArtifactsLength(0, limit: BundleHeader.maximumArtifactsLength)),
@@ -57,7 +59,7 @@ import Verification
 
     @Test func errorsSayWhatWasWrongAndWhatToDo() {
         #expect(BundleError.badMagic.description.hasPrefix("not a Tandem bundle"))
-        #expect(BundleError.unsupportedVersion(2).description.contains("this Tandem reads versions 1 and 2"))
+        #expect(BundleError.unsupportedVersion(4).description.contains("this Tandem reads versions 1, 2 and 3"))
         #expect(BundleError.badImageOffset(stored: 0, expected: 4096).description.contains("updatectl image create"))
     }
 }

@@ -50,7 +50,7 @@ import Verification
         Variant(name: "empty value", replace: "min-version=3900.0.0", with: "min-version=", message: "empty value"),
         Variant(name: "no final newline", replace: "version=3975.2.1\n", with: "version=3975.2.1", message: "newline"),
         Variant(name: "blank line", replace: "version=3975.2.1\n", with: "version=3975.2.1\n\n", message: "not key=value"),
-        Variant(name: "other format", replace: "format=1", with: "format=3", message: "format 3 is not supported"),
+        Variant(name: "other format", replace: "format=1", with: "format=4", message: "format 4 is not supported"),
         Variant(name: "format 2 without artifacts", replace: "format=1", with: "format=2", message: "none are listed"),
         Variant(name: "local time", replace: "19:00:00Z", with: "19:00:00+01:00", message: "UTC time"),
         Variant(name: "impossible date", replace: "2026-11-21", with: "2026-13-21", message: "UTC time"),

@@ -38,10 +38,29 @@ struct CreateBundle: ParsableCommand {
     @Option(help: "A unified kernel image, instead of --kernel and --initrd.")
     var uki: String?
 
+    @Option(help: ArgumentHelp(
+        "The bundle format: 3 (a signed chunk table: every chunk is verified before it is written) or 1 "
+            + "(2 with boot artifacts), for hosts whose Tandem predates format 3.",
+        valueName: "3|1"))
+    var format: BundleFormatChoice = .chunked
+
+    @Option(name: .customLong("chunk-size"), help: ArgumentHelp(
+        "Format 3: bytes per verified chunk, a power of two from 65536 to 1048576.", valueName: "bytes"))
+    var chunkSize: UInt64 = ChunkLayout.defaultChunkSize
+
+    enum BundleFormatChoice: String, ExpressibleByArgument {
+        case chunked = "3"
+        case legacy = "1"
+    }
+
     func validate() throws {
         if keys.isEmpty { throw ValidationError("give at least one --key") }
         if uki != nil, kernel != nil || initrd != nil { throw ValidationError("give --uki or --kernel (and --initrd), not both") }
         if initrd != nil, kernel == nil { throw ValidationError("--initrd needs --kernel") }
+        guard ChunkLayout.chunkSizes.contains(chunkSize), chunkSize & (chunkSize - 1) == 0 else {
+            throw ValidationError("--chunk-size must be a power of two from \(ChunkLayout.chunkSizes.lowerBound) "
+                + "to \(ChunkLayout.chunkSizes.upperBound), not \(chunkSize)")
+        }
     }
 
     private var artifacts: [BundleArtifact.Kind: String] {
@@ -56,10 +75,14 @@ struct CreateBundle: ParsableCommand {
         let signingKeys = try keys.map { path throws(KeyError) in try SigningKey(privateKeyPEMFile: path) }
         let preamble = try BundleWriter.create(image: image, version: version, compatible: compatible,
                                                minimumVersion: minimumVersion, created: created,
-                                               artifacts: artifacts, keys: signingKeys, output: output)
+                                               artifacts: artifacts, chunkSize: format == .chunked ? chunkSize : nil,
+                                               keys: signingKeys, output: output)
         let manifest = preamble.manifest
         print("wrote \(output): version \(manifest.version) for \(manifest.compatible), image \(manifest.imageSize) bytes, "
             + "sha256 \(hexString(manifest.imageSHA256))")
+        if let layout = manifest.chunkLayout {
+            print("format 3: \(layout.chunkCount) chunks of \(layout.chunkSize) bytes, chunk table \(layout.tableLength) bytes")
+        }
         for artifact in manifest.artifacts {
             print("\(artifact.kind.rawValue) \(artifact.size) bytes, sha256 \(hexString(artifact.sha256))")
         }
