@@ -22,14 +22,24 @@ enum BundleTarget {
 
         """
 
+    /// The public half of the key that signed the format 3 seeds `chunked-*` (its private half
+    /// was thrown away too).
+    static let chunkedKey = """
+        -----BEGIN PUBLIC KEY-----
+        MCowBQYDK2VwAyEAAJjJY7ugf5MUGj46kCMi/O/kmPZgBbE8iZfDL7qjt/M=
+        -----END PUBLIC KEY-----
+
+        """
+
     private static let trustStore: Result<TrustStore, Error> = Result {
         _ = try ScratchDirectory.write(Array(trustedKey.utf8), to: "keys.d/fuzz.pem")
         _ = try ScratchDirectory.write(Array(artifactsKey.utf8), to: "keys.d/fuzz-artifacts.pem")
+        _ = try ScratchDirectory.write(Array(chunkedKey.utf8), to: "keys.d/fuzz-chunked.pem")
         return try TrustStore(directories: [ScratchDirectory.path + "/keys.d"])
     }
 
     static func run(_ input: [UInt8]) -> FuzzOutcome {
-        _ = try? BundlePreamble.parse(input)
+        if let preamble = try? BundlePreamble.parse(input) { readChunkTable(input, preamble: preamble) }
         return FuzzOutcome {
             let path = try ScratchDirectory.write(input, to: "bundle.tbnd")
             let preamble = try BundleFile.readPreamble(path: path)
@@ -37,5 +47,27 @@ enum BundleTarget {
             try BundleFile.verifyImage(path: path, preamble: preamble)
             try BundleFile.verifyArtifacts(path: path, preamble: preamble)
         }
+    }
+
+    /// A format 3 bundle's table as an install reads it (after the signature, which is not
+    /// checked here, so that mutated tables reach the reader): in uneven pieces, then proven.
+    private static func readChunkTable(_ input: [UInt8], preamble: BundlePreamble) {
+        guard let layout = preamble.manifest.chunkLayout, let chunking = preamble.manifest.chunking else { return }
+        let header = preamble.header
+        let reader = ChunkTableReader(layout: layout, tableSHA256: chunking.tableSHA256,
+                                      regionLength: header.imageOffset - header.tableOffset)
+        var position = Int(clamping: header.tableOffset), step = 1
+        let end = min(input.count, Int(clamping: header.imageOffset))
+        while position < end {
+            let next = min(end, position + step)
+            do {
+                try input[position..<next].withUnsafeBytes { try reader.update($0) }
+            } catch {
+                return
+            }
+            position = next
+            step = step * 2 + 1
+        }
+        _ = try? reader.finish()
     }
 }
