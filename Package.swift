@@ -48,6 +48,11 @@ let package = Package(
             dependencies: ["COpenSSL", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Every HTTP transfer over libcurl: exchanges (Omaha, etcd, FleetLock) and downloads.
+        // What a delta install of a format 3 bundle would fetch (image diff now, the installer next).
+        .target(
+            name: "Delta",
+            dependencies: ["Platform", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .target(
             name: "HTTP",
             dependencies: ["CCurl", "Platform"]
@@ -103,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "updatectl",
-            dependencies: ["Bootloaders", "BusClient", "BusCore", "Slots", "Streaming", "UpdateModel", "Verification",
+            dependencies: ["Bootloaders", "BusClient", "BusCore", "Delta", "Slots", "Streaming", "UpdateModel", "Verification",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
@@ -130,6 +135,7 @@ let package = Package(
         .testTarget(name: "SlotsTests", dependencies: ["Slots", "TestSupport"]),
         .testTarget(name: "BootloadersTests", dependencies: ["Bootloaders", "Slots", "TestSupport"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "TestSupport"]),
+        .testTarget(name: "DeltaTests", dependencies: ["Delta", "TestSupport", "Verification"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TestSupport"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(name: "UpdatectlTests", dependencies: ["updatectl", "BusClient", "TestSupport", "Slots", "Verification",

@@ -118,6 +118,39 @@ import TestSupport
         #expect(raw.status == 1 && raw.stderr.contains("not a Tandem bundle"))
     }
 
+    /// `image diff`: a second release with one block changed in the middle and two blocks
+    /// added at the end downloads those three blocks (two ranges) and the chunk table.
+    @Test func diffReportsWhatADeltaWouldFetch() throws {
+        let work = try Workspace()
+        try work.keygen("build")
+        try Shell.run(["sh", "-c", """
+            head -c 409600 /dev/urandom > '\(work["old.raw"])' && cp '\(work["old.raw"])' '\(work["new.raw"])' && \
+            head -c 4096 /dev/urandom | dd of='\(work["new.raw"])' bs=4096 seek=50 conv=notrunc status=none && \
+            head -c 8192 /dev/urandom >> '\(work["new.raw"])'
+            """])
+        for name in ["old", "new"] {
+            let created = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image", work["\(name).raw"],
+                                            "--chunk-size", "65536", "--out", work["\(name).tandem"])
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        // 418 KiB: 7 chunks and 102 blocks, 7 × 32 + 102 × 8 bytes of table.
+        let table = 7 * 32 + 102 * 8
+        for old in [work["old.tandem"], work["old.raw"]] {
+            let report = try Updatectl.json("image", "diff", old, work["new.tandem"], "--json")
+            #expect(report["schema"] as? String == "tandem.bundle-diff/1")
+            #expect(report["blocks"] as? Int == 102 && report["blocksFound"] as? Int == 99 && report["blocksFetched"] as? Int == 3)
+            #expect(report["bytesFetched"] as? Int == 3 * 4096 && report["ranges"] as? Int == 2)
+            #expect(report["tableBytes"] as? Int == table && report["downloadBytes"] as? Int == table + 3 * 4096)
+        }
+        let text = try Updatectl.run("image", "diff", work["old.tandem"], work["new.tandem"])
+        #expect(text.status == 0 && text.stdout.contains("3 fetched (12288 bytes) in 2 ranges"), "\(text.stdout)")
+        let legacy = try Updatectl.run("image", "create", "--key", work["build.pem"], "--version", "2", "--image", work["new.raw"],
+                                       "--format", "1", "--out", work["legacy.tandem"])
+        #expect(legacy.status == 0)
+        let refused = try Updatectl.run("image", "diff", work["old.tandem"], work["legacy.tandem"])
+        #expect(refused.status != 0 && refused.stderr.contains("a delta needs format 3"), "\(refused.stderr)")
+    }
+
     /// Boot artifacts: create stores them, inspect lists them with offsets, verify checks each
     /// one's digest (openssl is the oracle), and a byte changed after signing fails verify.
     @Test func artifactsAreCreatedInspectedAndVerified() throws {

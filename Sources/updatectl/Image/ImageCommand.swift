@@ -9,6 +9,6 @@ struct ImageCommand: ParsableCommand {
             signatures, and the raw slot image. Hosts trust the public keys in
             /etc/tandem/keys.d and /usr/share/tandem/keys.d.
             """,
-        subcommands: [GenerateKey.self, CreateBundle.self, SignBundle.self, VerifyBundle.self, InspectBundle.self]
+        subcommands: [GenerateKey.self, CreateBundle.self, SignBundle.self, VerifyBundle.self, InspectBundle.self, DiffBundles.self]
     )
 }

@@ -1,0 +1,110 @@
+import Platform
+import SystemPackage
+import Verification
+
+/// The lookup keys of an image's 4096-byte blocks (`ChunkLayout.keyLength` bytes of each
+/// block's SHA-256, as a number), in image order: read from a format 3 bundle's chunk table, or
+/// computed from the bytes of any image.
+public enum BlockKeys {
+    /// Why keys could not be had.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case io(path: String, operation: String, errno: Int32)
+        case truncated(path: String)
+
+        public var description: String {
+            switch self {
+            case let .io(path, operation, code):
+                "\(operation) \(path) failed: \(Errno(rawValue: code))"
+            case let .truncated(path):
+                "\(path) ends before the bytes its header promises; fetch it again"
+            }
+        }
+    }
+
+    static let readSize = 1 << 20
+
+    /// Calls `body` with each key of the format 3 bundle at `path` (whose preamble is
+    /// `preamble`) and its block's length, from the table's key section. The table is not
+    /// proven here: `image verify` does that.
+    public static func forEach(inTableOf path: String, preamble: BundlePreamble, layout: ChunkLayout,
+                               _ body: (UInt64, UInt64) -> Void) throws(Failure) {
+        let start = preamble.header.tableOffset + layout.keysOffset
+        var block: UInt64 = 0
+        try read(path, from: start, count: layout.blockCount * UInt64(ChunkLayout.keyLength),
+                 unit: ChunkLayout.keyLength) { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let length = min(ChunkLayout.blockSize, layout.imageSize - block * ChunkLayout.blockSize)
+                body(key(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + ChunkLayout.keyLength)])), length)
+                block += 1
+                offset += ChunkLayout.keyLength
+            }
+        }
+    }
+
+    /// Calls `body` with the key of each block of `count` bytes of `path` from `offset` (nil:
+    /// to the end of the file), and the block's length, hashing them.
+    public static func forEach(hashing path: String, from offset: UInt64, count: UInt64?,
+                               _ body: (UInt64, UInt64) -> Void) throws(Failure) {
+        let hasher = SHA256()
+        var digest = [UInt8](repeating: 0, count: SHA256.digestLength)
+        let blockSize = Int(ChunkLayout.blockSize)
+        try read(path, from: offset, count: count, unit: blockSize) { bytes in
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + blockSize)
+                hasher.reset()
+                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                hasher.finalize(into: &digest)
+                body(digest.withUnsafeBytes { key(UnsafeRawBufferPointer(rebasing: $0[0..<ChunkLayout.keyLength])) },
+                     UInt64(end - start))
+                start = end
+            }
+        }
+    }
+
+    /// The first 8 bytes of a digest as one number (big-endian, so that it sorts as the bytes do).
+    static func key(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Reads `count` bytes from `offset` in pieces that are whole multiples of `unit` (but the
+    /// last), handing each to `body`.
+    private static func read(_ path: String, from offset: UInt64, count: UInt64?, unit: Int,
+                             _ body: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw .io(path: path, operation: "opening", errno: (error as? Errno ?? .ioError).rawValue)
+        }
+        defer { try? file.close() }
+        let total: UInt64
+        if let count {
+            total = count
+        } else {
+            do {
+                let size = try file.sizeInBytes()
+                total = size - min(offset, size)
+            } catch {
+                throw .io(path: path, operation: "finding the size of", errno: error.rawValue)
+            }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize / unit * unit, alignment: 16)
+        defer { buffer.deallocate() }
+        var done: UInt64 = 0
+        while done < total {
+            let wanted = Int(min(UInt64(buffer.count), total - done))
+            let space = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])
+            do {
+                try file.readExactly(fromAbsoluteOffset: Int64(offset + done), into: space)
+            } catch is ShortReadError {
+                throw .truncated(path: path)
+            } catch {
+                throw .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
+            }
+            body(UnsafeRawBufferPointer(space))
+            done += UInt64(wanted)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Delta
+import Verification
+
+struct DiffBundles: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what a host running OLD would download to install the format 3 bundle NEW.",
+        discussion: """
+            OLD is what the host's booted slot holds: a bundle of any format, or a raw image. Every \
+            4096-byte block of NEW's image whose lookup key OLD has is read from the booted slot (and \
+            proven with its chunk); the rest is fetched, each distinct block once, adjacent blocks in \
+            one range, after the chunk table.
+            """
+    )
+
+    @Argument(help: "The bundle or raw image the host runs.")
+    var old: String
+
+    @Argument(help: "The format 3 bundle to install.")
+    var new: String
+
+    @Flag(help: "Print JSON (schema tandem.bundle-diff/1, see docs/cli-json.md).")
+    var json = false
+
+    func run() throws {
+        let preamble = try BundleFile.readPreamble(path: new)
+        guard let layout = preamble.manifest.chunkLayout else {
+            throw ValidationError("\(new) is a format \(preamble.header.formatVersion) bundle; a delta needs format 3 "
+                + "('updatectl image create' writes it by default)")
+        }
+        var oldKeys = Set<UInt64>()
+        try Self.forEachKey(of: old) { key, _ in oldKeys.insert(key) }
+        var estimate = DeltaEstimate(imageSize: layout.imageSize, tableBytes: layout.tableLength)
+        try BlockKeys.forEach(inTableOf: new, preamble: preamble, layout: layout) { key, length in
+            estimate.add(key: key, length: length, inOld: oldKeys.contains(key))
+        }
+        let report = DiffReport(old: old, new: new, estimate: estimate)
+        print(json ? encodeJSON(report) : report.text)
+    }
+
+    /// The block keys of OLD's image: from its chunk table when it is a format 3 bundle, else
+    /// hashed from its image (a bundle of format 1 or 2) or from the whole file (a raw image).
+    static func forEachKey(of path: String, _ body: (UInt64, UInt64) -> Void) throws {
+        guard let preamble = try? BundleFile.readPreamble(path: path) else {
+            try BlockKeys.forEach(hashing: path, from: 0, count: nil, body)
+            return
+        }
+        if let layout = preamble.manifest.chunkLayout {
+            try BlockKeys.forEach(inTableOf: path, preamble: preamble, layout: layout, body)
+        } else {
+            try BlockKeys.forEach(hashing: path, from: preamble.header.imageOffset, count: preamble.header.imageLength, body)
+        }
+    }
+}
+
+/// What `updatectl image diff` prints. The JSON form is schema `tandem.bundle-diff/1`
+/// (docs/cli-json.md): fields are only ever added.
+struct DiffReport: Encodable {
+    var schema = "tandem.bundle-diff/1"
+    var old: String
+    var new: String
+    var imageSize: UInt64
+    var blockSize = ChunkLayout.blockSize
+    var blocks: UInt64
+    var blocksFound: UInt64
+    var blocksRepeated: UInt64
+    var blocksFetched: UInt64
+    var bytesFetched: UInt64
+    var ranges: UInt64
+    var tableBytes: UInt64
+    var downloadBytes: UInt64
+    var percentOfImage: Double
+
+    init(old: String, new: String, estimate: DeltaEstimate) {
+        self.old = old
+        self.new = new
+        imageSize = estimate.imageSize
+        blocks = estimate.blocks
+        blocksFound = estimate.blocksFound
+        blocksRepeated = estimate.blocksRepeated
+        blocksFetched = estimate.blocksFetched
+        bytesFetched = estimate.bytesFetched
+        ranges = estimate.ranges
+        tableBytes = estimate.tableBytes
+        downloadBytes = estimate.downloadBytes
+        percentOfImage = (estimate.percentOfImage * 100).rounded() / 100
+    }
+
+    var text: String {
+        [
+            "A host running \(old) downloads \(downloadBytes) bytes (\(formatBytes(downloadBytes))) to install \(new): "
+                + "\(percentOfImage)% of its \(imageSize)-byte image",
+            "  chunk table: \(tableBytes) bytes, read first",
+            "  blocks of \(blockSize) bytes: \(blocks); \(blocksFound) found in the old image, \(blocksRepeated) repeated "
+                + "in the new one, \(blocksFetched) fetched (\(bytesFetched) bytes) in \(ranges) ranges",
+        ].joined(separator: "\n")
+    }
+}
