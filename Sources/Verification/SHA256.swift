@@ -1,32 +1,30 @@
 import COpenSSL
 
-/// Incremental SHA-256 through OpenSSL EVP, which uses the CPU's SHA extensions.
+/// Incremental SHA-256 through OpenSSL's SHA-256 code, which uses the CPU's SHA extensions.
 ///
-/// One context is created per image and reused for every chunk: `update` allocates nothing.
-/// Not thread-safe; the pipeline hands it to exactly one thread at a time.
+/// One context is created per hasher and reused for every chunk: neither `update` nor `reset`
+/// allocates (see `tandem_sha256_init` in COpenSSL's shim for why not EVP). Not thread-safe;
+/// the pipeline hands each hasher to exactly one thread at a time.
 public final class SHA256: @unchecked Sendable {
     public static let digestLength = 32
-    private let context: OpaquePointer
+    private let context = UnsafeMutablePointer<SHA256_CTX>.allocate(capacity: 1)
 
     public init() {
-        // EVP_MD_CTX_new only fails when memory is exhausted, when nothing else could proceed either.
-        guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a digest context") }
-        self.context = context
         reset()
     }
 
     deinit {
-        EVP_MD_CTX_free(context)
+        context.deallocate()
     }
 
     /// Starts a new digest, discarding what was hashed so far.
     public func reset() {
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        tandem_sha256_init(context)
     }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        EVP_DigestUpdate(context, base, bytes.count)
+        tandem_sha256_update(context, base, bytes.count)
     }
 
     public func update(_ bytes: [UInt8]) {
@@ -36,8 +34,7 @@ public final class SHA256: @unchecked Sendable {
     /// The digest of everything hashed since the last reset. The context must be reset before reuse.
     public func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: SHA256.digestLength)
-        var length: UInt32 = 0
-        EVP_DigestFinal_ex(context, &digest, &length)
+        finalize(into: &digest)
         return digest
     }
 
@@ -45,8 +42,7 @@ public final class SHA256: @unchecked Sendable {
     /// hot path. The context must be reset before reuse.
     public func finalize(into digest: inout [UInt8]) {
         precondition(digest.count == SHA256.digestLength, "a SHA-256 digest is 32 bytes")
-        var length: UInt32 = 0
-        digest.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        digest.withUnsafeMutableBufferPointer { _ = tandem_sha256_final(context, $0.baseAddress) }
     }
 
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
