@@ -48,52 +48,47 @@ power_on() {
     esac
 }
 
+# start_until_said DISK VARS LOG ACTION BACKEND PATTERN WHAT: starts QEMU in the background (its
+# pid in qemu_pid) and waits until the serial log has a line matching the grep PATTERN. When QEMU
+# exits or the deadline passes first, switches it off, notes that WHAT did not happen, and fails.
+start_until_said() {
+    local log=$3 pattern=$6 what=$7 deadline
+    qemu_command "$1" "$2" "$3" "$4" "$5"
+    "${qemu_argv[@]}" > "$log.qemu" 2>&1 &
+    qemu_pid=$!
+    deadline=$((SECONDS + boot_deadline_seconds))
+    until serial_lines "$log" 2> /dev/null | grep -q -- "$pattern"; do
+        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$qemu_pid" 2> /dev/null; then
+            kill -KILL "$qemu_pid" 2> /dev/null || true
+            wait "$qemu_pid" 2> /dev/null || true
+            echo "$what within ${boot_deadline_seconds}s" >> "$log.qemu"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
 # power_on_until_said DISK VARS LOG ACTION BACKEND TEXT: a power-on in which the bootloader is
 # expected to boot nothing: QEMU runs until the serial log holds TEXT (the bootloader saying so),
 # until QEMU exits, or until the deadline, and is then switched off, since a bootloader with
 # nothing to boot waits at its prompt. Fails unless TEXT came.
 power_on_until_said() {
-    local log=$3 text=$6 pid deadline
-    qemu_command "$1" "$2" "$3" "$4" "$5"
-    "${qemu_argv[@]}" > "$log.qemu" 2>&1 &
-    pid=$!
-    deadline=$((SECONDS + boot_deadline_seconds))
-    until serial_lines "$log" 2> /dev/null | grep -qF "$text"; do
-        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$pid" 2> /dev/null; then
-            kill -KILL "$pid" 2> /dev/null || true
-            wait "$pid" 2> /dev/null || true
-            echo "the serial log never said '$text' within ${boot_deadline_seconds}s" >> "$log.qemu"
-            return 1
-        fi
-        sleep 0.2
-    done
-    kill -KILL "$pid"
-    wait "$pid" 2> /dev/null || true
+    start_until_said "$@" "the serial log never said '$6'" || return 1
+    kill -KILL "$qemu_pid"
+    wait "$qemu_pid" 2> /dev/null || true
 }
 
 # power_cut_during_flips DISK VARS LOG BACKEND: boots with the flip action and kills QEMU (a
 # power cut: what the guest had not synced is lost) at a random moment after the guest started
 # flipping and finished at least one round.
 power_cut_during_flips() {
-    local disk=$1 vars=$2 log=$3 backend=$4 pid deadline delay_ms
-    qemu_command "$disk" "$vars" "$log" flip "$backend"
-    "${qemu_argv[@]}" > "$log.qemu" 2>&1 &
-    pid=$!
-    deadline=$((SECONDS + boot_deadline_seconds))
-    until serial_lines "$log" 2> /dev/null | grep -q '^TANDEM-FLIP-ROUND 1$'; do
-        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$pid" 2> /dev/null; then
-            kill -KILL "$pid" 2> /dev/null || true
-            wait "$pid" 2> /dev/null || true
-            echo "the guest did not start flipping within ${boot_deadline_seconds}s" >> "$log.qemu"
-            return 1
-        fi
-        sleep 0.2
-    done
+    local delay_ms
+    start_until_said "$1" "$2" "$3" flip "$4" '^TANDEM-FLIP-ROUND 1$' "the guest did not start flipping" || return 1
     # The moment of the cut is the point of the test: anywhere within the next rounds. RANDOM
     # is seeded per scenario (power_cut_seed), so a run's delays can be replayed.
     delay_ms=$((RANDOM % 4000))
     sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
-    kill -KILL "$pid"
-    wait "$pid" 2> /dev/null || true
-    echo "power cut ${delay_ms} ms after the first round" >> "$log.qemu"
+    kill -KILL "$qemu_pid"
+    wait "$qemu_pid" 2> /dev/null || true
+    echo "power cut ${delay_ms} ms after the first round" >> "$3.qemu"
 }
