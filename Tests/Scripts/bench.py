@@ -59,6 +59,15 @@ def median(args, warm_file, env=None):
     return statistics.median(timed(args, warm_file, env) for _ in range(runs))
 
 
+def alternating(first, second, warm_file):
+    """Medians of FIRST and SECOND run in turns, so that the machine's drift (writeback, other
+    load) weighs on both alike: the figure a ratio between them needs."""
+    timed(first, warm_file)
+    timed(second, warm_file)
+    pairs = [(timed(first, warm_file), timed(second, warm_file)) for _ in range(runs)]
+    return statistics.median(pair[0] for pair in pairs), statistics.median(pair[1] for pair in pairs)
+
+
 def percentile(samples, p):
     """Nearest rank, as status_latency.c: the smallest sample with at least p of all at or below it."""
     ordered = sorted(samples)
@@ -191,9 +200,10 @@ def main():
         loop, offset = make_disk("disk-%s.img" % ("dio" if direct_io else "plain"), image_mib << 20, direct_io)
         dd = ["dd", "if=" + image, "of=" + loop, "bs=4M", "oflag=direct,seek_bytes", "seek=%d" % offset,
               "conv=notrunc", "status=none"]
+        format3, format1 = alternating(install(loop, bundle, False), install(loop, legacy_bundle, False), image)
         figures = {
-            "T_tandem (read-back off)": median(install(loop, bundle, False), image),
-            "T_tandem format 1 (read-back off)": median(install(loop, legacy_bundle, False), image),
+            "T_tandem (read-back off)": format3,
+            "T_tandem format 1 (read-back off)": format1,
             "T_tandem (read-back on)": median(install(loop, bundle, True), image),
             "T_tandem + whole-file SHA-256 (off)": median(install(loop, bundle, False, expect=True), image),
             "T_hash (openssl dgst -sha256)": median(["openssl", "dgst", "-sha256", image], image),
@@ -236,8 +246,7 @@ def main():
 
             # The same bundle from nginx on loopback, against the file install timed alongside.
             url = serve_with_nginx(bundle)
-            t_file = median(install(loop, bundle, False), bundle)
-            t_http = median(install(loop, url, False), bundle)
+            t_file, t_http = alternating(install(loop, bundle, False), install(loop, url, False), bundle)
             t_curl = median(["curl", "-s", "-o", "/dev/null", url], bundle)
             print("%-40s %8.3f s" % ("T_tandem from the file (read-back off)", t_file))
             print("%-40s %8.3f s" % ("T_tandem over HTTP from nginx (same)", t_http))
