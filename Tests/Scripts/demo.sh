@@ -57,7 +57,9 @@ head -c $((8 * 1024 * 1024)) /dev/urandom > "$work/v3.raw"
     --image "$work/v3.raw" --out "$work/v3.tandem" >/dev/null
 "$updatectl" image inspect "$work/v2.tandem"
 cp "$work/v2.tandem" "$work/v2-corrupt.tandem"
-printf '\377' | dd of="$work/v2-corrupt.tandem" bs=1 seek=$((4096 + 5 * 1024 * 1024)) conv=notrunc status=none
+# One byte 5 MiB into the image, wherever the format puts the image (format 3: after its chunk table).
+image_offset=$("$updatectl" image inspect "$work/v2.tandem" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['header']['imageOffset'])")
+printf '\377' | dd of="$work/v2-corrupt.tandem" bs=1 seek=$((image_offset + 5 * 1024 * 1024)) conv=notrunc status=none
 "$updatectl" image verify "$work/v2.tandem" --keys "$work/keys.d"
 
 step "Starting a private D-Bus system bus and tandemd on it (the disk image stands in for the host's disk)"
@@ -128,7 +130,7 @@ busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" call com.coreos.update1 /com/coreos/
 step "updatectl check: the configured source offers 2.0.0, newer than the running 1.0.0"
 "$updatectl" check
 
-step "Installing the corrupt bundle through tandemd: the hash check must catch it, and nothing may become bootable"
+step "Installing the corrupt bundle through tandemd: its chunk fails its signed digest before it is written, and nothing may become bootable"
 a_before=$(slot_sha256 3 $((16 * 1024 * 1024)))
 if "$updatectl" update "$work/v2-corrupt.tandem"; then echo "FAILED: a corrupt bundle was installed" >&2; exit 1; fi
 expect "slot A is untouched" [ "$(slot_sha256 3 $((16 * 1024 * 1024)))" = "$a_before" ]
