@@ -66,6 +66,21 @@ struct HTTPInstallTests {
         #expect(starts == starts.sorted() && Set(starts).count == starts.count, "each retry resumes further on")
     }
 
+    /// Format 3's chunk table arrives in a request of its own, and a dropped connection there is
+    /// retried from where it broke off, like the image's.
+    @Test func aChunkTableCutOffIsFetchedOnFromWhereItStopped() throws {
+        let setup = try Self.setup()
+        let header = try BundleFile.readPreamble(path: setup.bundle).header
+        let server = try BundleServer(file: setup.bundle, arguments: [
+            "--mode", "drop", "--drop-after", "1000", "--drop-count", "2", "--from", "\(header.tableOffset)"])
+        try setup.harness.install(server.url, Self.quickRetries)
+        try setup.harness.expectInstalled(setup.image)
+        let starts = try server.requests().compactMap { $0["range"] }
+            .compactMap { UInt64($0.dropFirst(6).split(separator: "-")[0]) }.filter { $0 < header.imageOffset }
+        #expect(starts == [0, header.tableOffset, header.tableOffset + 1000, header.tableOffset + 2000],
+                "the preamble, then the table three times, each attempt from where the last one stopped")
+    }
+
     @Test func aConnectionThatKeepsDroppingFailsCleanly() throws {
         let setup = try Self.setup()
         let server = try BundleServer(file: setup.bundle, arguments: [
