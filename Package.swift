@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "Streaming",
-            dependencies: ["HTTP", "Platform", "Slots", "UpdateModel", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Delta", "HTTP", "Platform", "Slots", "UpdateModel", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The Omaha v3 protocol as update_engine speaks it: requests, responses, events, error codes.
         .target(
@@ -116,7 +116,7 @@ let package = Package(
         // `make fuzz` builds with -sanitize=fuzzer; without it, tandem-fuzz replays files.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Bootloaders", "Coordination", "Engine", "Omaha", "Slots", "Verification",
+            dependencies: ["Bootloaders", "Coordination", "Engine", "HTTP", "Omaha", "Slots", "Verification",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(

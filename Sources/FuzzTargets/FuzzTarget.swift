@@ -22,6 +22,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case grubEnv = "grub-env"
     /// systemd-boot's loader entry names and contents, loader.conf and a loader variable.
     case systemdBoot = "systemd-boot"
+    /// The body of a multi-range download's answer, with its Content-Type.
+    case multipart = "multipart-byteranges"
 
     /// Runs one input through the target's entry point.
     public func run(_ input: [UInt8]) -> FuzzOutcome {
@@ -35,6 +37,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .stateJSON: StateJSONTarget.run(input)
         case .grubEnv: GrubEnvTarget.run(input)
         case .systemdBoot: SystemdBootTarget.run(input)
+        case .multipart: MultipartTarget.run(input)
         }
     }
 }
