@@ -9,8 +9,8 @@ struct DiffBundles: ParsableCommand {
         discussion: """
             OLD is what the host's booted slot holds: a bundle of any format, or a raw image. Every \
             4096-byte block of NEW's image whose lookup key OLD has is read from the booted slot (and \
-            proven with its chunk); the rest is fetched, each distinct block once, adjacent blocks in \
-            one range, after the chunk table.
+            proven with its chunk); the rest is fetched, adjacent blocks in one range, after the chunk \
+            table. This is the plan the installer follows.
             """
     )
 
@@ -29,13 +29,21 @@ struct DiffBundles: ParsableCommand {
             throw ValidationError("\(new) is a format \(preamble.header.formatVersion) bundle; a delta needs format 3 "
                 + "('updatectl image create' writes it by default)")
         }
-        var oldKeys = Set<UInt64>()
-        try Self.forEachKey(of: old) { key, _ in oldKeys.insert(key) }
-        var estimate = DeltaEstimate(imageSize: layout.imageSize, tableBytes: layout.tableLength)
-        try BlockKeys.forEach(inTableOf: new, preamble: preamble, layout: layout) { key, length in
-            estimate.add(key: key, length: length, inOld: oldKeys.contains(key))
+        guard var plan = DeltaPlan(layout: layout) else {
+            throw ValidationError("\(new)'s image has more than \(DeltaPlan.maximumBlocks) blocks: hosts install it in full")
         }
-        let report = DiffReport(old: old, new: new, estimate: estimate)
+        var oldIndex = BlockIndex.Builder()
+        try Self.forEachKey(of: old) { key, _ in oldIndex.append(key) }
+        let index = oldIndex.finish()
+        // Fetched blocks that an earlier fetched block already holds: the installer fetches
+        // them again (it cannot copy from a slot it is still writing), and says so here.
+        var fetchedKeys = Set<UInt64>()
+        var blocksRepeated: UInt64 = 0
+        try BlockKeys.forEach(inTableOf: new, preamble: preamble, layout: layout) { key, _ in
+            plan.add(key: key, index: index)
+            if plan.oldBlock(for: plan.blocks - 1) == nil, !fetchedKeys.insert(key).inserted { blocksRepeated += 1 }
+        }
+        let report = DiffReport(old: old, new: new, plan: plan, blocksRepeated: blocksRepeated)
         print(json ? encodeJSON(report) : report.text)
     }
 
@@ -72,19 +80,19 @@ struct DiffReport: Encodable {
     var downloadBytes: UInt64
     var percentOfImage: Double
 
-    init(old: String, new: String, estimate: DeltaEstimate) {
+    init(old: String, new: String, plan: DeltaPlan, blocksRepeated: UInt64) {
         self.old = old
         self.new = new
-        imageSize = estimate.imageSize
-        blocks = estimate.blocks
-        blocksFound = estimate.blocksFound
-        blocksRepeated = estimate.blocksRepeated
-        blocksFetched = estimate.blocksFetched
-        bytesFetched = estimate.bytesFetched
-        ranges = estimate.ranges
-        tableBytes = estimate.tableBytes
-        downloadBytes = estimate.downloadBytes
-        percentOfImage = (estimate.percentOfImage * 100).rounded() / 100
+        imageSize = plan.layout.imageSize
+        blocks = plan.blocks
+        blocksFound = plan.blocksFound
+        self.blocksRepeated = blocksRepeated
+        blocksFetched = plan.blocksFetched
+        bytesFetched = plan.bytesFetched
+        ranges = UInt64(plan.fetchRanges.count)
+        tableBytes = plan.layout.tableLength
+        downloadBytes = plan.downloadBytes
+        percentOfImage = (plan.percentOfImage * 100).rounded() / 100
     }
 
     var text: String {
@@ -92,8 +100,8 @@ struct DiffReport: Encodable {
             "A host running \(old) downloads \(downloadBytes) bytes (\(formatBytes(downloadBytes))) to install \(new): "
                 + "\(percentOfImage)% of its \(imageSize)-byte image",
             "  chunk table: \(tableBytes) bytes, read first",
-            "  blocks of \(blockSize) bytes: \(blocks); \(blocksFound) found in the old image, \(blocksRepeated) repeated "
-                + "in the new one, \(blocksFetched) fetched (\(bytesFetched) bytes) in \(ranges) ranges",
+            "  blocks of \(blockSize) bytes: \(blocks); \(blocksFound) found in the old image, \(blocksFetched) fetched "
+                + "(\(bytesFetched) bytes) in \(ranges) ranges; \(blocksRepeated) of those repeat an earlier fetched block",
         ].joined(separator: "\n")
     }
 }

@@ -1,0 +1,63 @@
+import Verification
+
+/// Where each 4096-byte block of an image is, by lookup key: the booted slot's blocks, which a
+/// delta copies instead of downloading. One sorted array of 8 bytes per block: the key's top 40
+/// bits above the block's number (24 bits). A shortened key only finds candidates, as a whole
+/// one would: every block copied is proven with its chunk's SHA-256 before it is written.
+public struct BlockIndex: Sendable {
+    /// Blocks an index holds at most: 4 GiB of image in 8 MiB of memory. The blocks of a
+    /// larger image past that are not indexed (and so fetched), which keeps an install's memory
+    /// bounded whatever the image's size.
+    public static let maximumBlocks = 1 << 20
+    static let blockBits = 24
+    static let blockMask: UInt64 = (1 << blockBits) - 1
+
+    private var entries: [UInt64]
+
+    /// An empty index: nothing is found, everything is fetched.
+    public init() {
+        entries = []
+    }
+
+    /// Collects keys in image order, block 0 first.
+    public struct Builder {
+        private var entries: [UInt64] = []
+
+        public init(expectedBlocks: UInt64 = 0) {
+            entries.reserveCapacity(Int(min(expectedBlocks, UInt64(BlockIndex.maximumBlocks))))
+        }
+
+        /// The next block's key. Past `maximumBlocks` keys are dropped; returns whether it was kept.
+        @discardableResult
+        public mutating func append(_ key: UInt64) -> Bool {
+            guard entries.count < BlockIndex.maximumBlocks else { return false }
+            entries.append(key & ~BlockIndex.blockMask | UInt64(entries.count))
+            return true
+        }
+
+        public var count: Int { entries.count }
+
+        public consuming func finish() -> BlockIndex {
+            entries.sort()
+            return BlockIndex(sorted: entries)
+        }
+    }
+
+    private init(sorted: [UInt64]) {
+        entries = sorted
+    }
+
+    public var count: Int { entries.count }
+
+    /// The number of a block with this key, if the image has one.
+    public func block(for key: UInt64) -> UInt64? {
+        let wanted = key & ~BlockIndex.blockMask
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if entries[middle] & ~BlockIndex.blockMask < wanted { low = middle + 1 } else { high = middle }
+        }
+        guard low < entries.count, entries[low] & ~BlockIndex.blockMask == wanted else { return nil }
+        return entries[low] & BlockIndex.blockMask
+    }
+}

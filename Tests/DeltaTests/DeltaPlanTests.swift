@@ -1,0 +1,92 @@
+import Delta
+import Foundation
+import Testing
+import TestSupport
+import Verification
+
+@Suite struct DeltaPlanTests {
+    static func index(_ keys: [UInt64]) -> BlockIndex {
+        var builder = BlockIndex.Builder()
+        for key in keys { builder.append(key) }
+        return builder.finish()
+    }
+
+    /// Keys are shortened to their top 40 bits in the index, above the block number.
+    static func key(_ n: UInt64) -> UInt64 { n << 32 | 0xABCD }
+
+    @Test func foundBlocksAreCopiedAndAdjacentFetchedBlocksShareARange() throws {
+        let old = Self.index([Self.key(1), Self.key(4), Self.key(9)])
+        let layout = try #require(ChunkLayout(imageSize: 7 * 4096 + 100, chunkSize: 64 << 10))
+        var plan = try #require(DeltaPlan(layout: layout))
+        // found, fetched, fetched, found, fetched (a repeat: fetched again), fetched, fetched, short last
+        for n: UInt64 in [1, 2, 3, 4, 2, 5, 6, 7] { plan.add(key: Self.key(n), index: old) }
+        #expect(plan.isComplete)
+        #expect([plan.blocks, plan.blocksFound, plan.blocksFetched] == [8, 2, 6])
+        #expect(plan.bytesFetched == 20580)
+        let expected: [Range<UInt64>] = [4096..<12288, 16384..<28772]
+        #expect(plan.fetchRanges == expected)
+        let sources: [UInt64?] = (0..<8).map { plan.oldBlock(for: $0) }
+        #expect(sources == [0, nil, nil, 1, nil, nil, nil, nil])
+        #expect(plan.oldBlock(for: 99) == nil, "a block past the image is nobody's")
+        #expect(plan.downloadBytes == layout.tableLength + plan.bytesFetched)
+    }
+
+    @Test func anIdenticalImageDownloadsOnlyTheTable() throws {
+        let old = Self.index([Self.key(9), Self.key(8)])
+        let layout = try #require(ChunkLayout(imageSize: 8192, chunkSize: 64 << 10))
+        var plan = try #require(DeltaPlan(layout: layout))
+        plan.add(key: Self.key(9), index: old)
+        plan.add(key: Self.key(8), index: old)
+        plan.add(key: Self.key(7), index: old)
+        #expect(plan.blocks == 2, "a key past the image's last block is ignored")
+        #expect(plan.bytesFetched == 0 && plan.fetchRanges.isEmpty && plan.downloadBytes == layout.tableLength)
+    }
+
+    @Test func anIndexFindsEveryKeyItHoldsAndNoOther() {
+        let keys = (0..<5000).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+        let index = Self.index(keys)
+        #expect(index.count == 5000)
+        for (block, key) in keys.enumerated() {
+            let found = index.block(for: key)
+            #expect(found.map { keys[Int($0)] >> 24 == key >> 24 } == true, "block \(block)")
+        }
+        #expect(index.block(for: 0xFFFF_FFFF_FF00_0000) == nil)
+        #expect(BlockIndex().block(for: keys[0]) == nil)
+    }
+
+    @Test func anIndexHoldsAtMostItsMaximumAndAPlanRefusesAnImageTooLargeForIt() throws {
+        var builder = BlockIndex.Builder()
+        for key in 0..<UInt64(BlockIndex.maximumBlocks) { builder.append(key << 24) }
+        #expect(!builder.append(1 << 60) && builder.count == BlockIndex.maximumBlocks)
+        let large = try #require(ChunkLayout(imageSize: UInt64(DeltaPlan.maximumBlocks + 1) * 4096, chunkSize: 1 << 20))
+        #expect(DeltaPlan(layout: large) == nil)
+    }
+}
+
+@Suite struct BlockKeysTests {
+    /// A format 3 bundle's stored keys and the keys hashed from its image agree, and a key is
+    /// the first 8 bytes of the block's SHA-256 by openssl.
+    @Test func storedAndHashedKeysAgreeWithOpenSSL() throws {
+        let fixture = try BundleFixture()
+        let image = try fixture.randomImage("image.raw", size: 3 * 4096 + 1000)
+        let bundle = try fixture.bundle("v2.tandem", image: image, chunkSize: 64 << 10)
+        let preamble = try BundleFile.readPreamble(path: bundle)
+        let layout = try #require(preamble.manifest.chunkLayout)
+        var stored: [UInt64] = [], lengths: [UInt64] = []
+        try BlockKeys.forEach(inTableOf: bundle, preamble: preamble, layout: layout) { stored.append($0); lengths.append($1) }
+        var hashed: [UInt64] = []
+        try BlockKeys.forEach(hashing: image, from: 0, count: nil) { key, _ in hashed.append(key) }
+        #expect(stored == hashed && stored.count == 4)
+        #expect(lengths == [4096, 4096, 4096, 1000])
+        let last = fixture.path("last-block")
+        try Shell.run(["sh", "-c", "tail -c 1000 '\(image)' > '\(last)'"])
+        let digest = try Shell.run(["openssl", "dgst", "-sha256", "-r", last]).prefix(16)
+        #expect(String(stored[3], radix: 16).leftPadded(to: 16) == String(digest))
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}
