@@ -61,6 +61,13 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# nginx: the multi-range oracle in make test, and the HTTP figures of make bench, as a
+	@# static update server. Only the package: the policy-rc.d refusal keeps its service from
+	@# starting on port 80 while it is installed.
+	@dpkg-query -W -f='$${Status}' nginx-light 2>/dev/null | grep -q 'ok installed' || { \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d > /dev/null && $(SUDO) chmod +x /usr/sbin/policy-rc.d; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx-light; status=$$?; \
+		$(SUDO) rm -f /usr/sbin/policy-rc.d; exit $$status; }
 
 # The two installed programs only: the test-support targets need the Testing module, which a
 # --static-swift-stdlib build (make vm-test) does not have.
@@ -92,14 +99,8 @@ vm-test: deps
 demo: build
 	Tests/Scripts/demo.sh "$(BIN_DIR)"
 
-# nginx serves the HTTP figures, as a static update server would. Only the package: the
-# policy-rc.d refusal keeps its service from starting on port 80 while it is installed. casync
-# is the delta baseline for the realistic image pair (Tests/Scripts/image_pair.py).
+# casync is the delta baseline for the realistic image pair (Tests/Scripts/image_pair.py).
 bench-deps: deps
-	@dpkg-query -W -f='$${Status}' nginx-light 2>/dev/null | grep -q 'ok installed' || { \
-		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d > /dev/null && $(SUDO) chmod +x /usr/sbin/policy-rc.d; \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx-light; status=$$?; \
-		$(SUDO) rm -f /usr/sbin/policy-rc.d; exit $$status; }
 	@dpkg-query -W -f='$${Status}' casync 2>/dev/null | grep -q 'ok installed' || \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends casync e2fsprogs libzstd1
 
