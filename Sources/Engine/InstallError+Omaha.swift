@@ -8,7 +8,8 @@ extension InstallError {
         switch self {
         case .payloadSizeMismatch: .payloadSizeMismatch
         case .payloadHashMismatch, .hashMismatch: .payloadHashMismatch
-        case .readbackMismatch, .readbackChunkMismatch, .stagedImageChanged, .resumedPartChanged: .newRootfsVerificationError
+        case .payloadVersionMismatch: .downloadPayloadVerificationError
+        case .readbackMismatch, .readbackChunkMismatch, .stagedImageChanged: .newRootfsVerificationError
         case .verification, .bundle, .incompatible, .hostTooOld: .downloadPayloadVerificationError
         case .bundleFile: .downloadTransferError
         case .targetIsBooted, .targetInUse, .slots: .installDeviceOpenError

@@ -217,7 +217,7 @@ extension Updater {
         options.activate = record.completion == .trial
         options.bootBackend = slotDisk.bootBackend
         if let offer = record.offer, let digest = Data(base64Encoded: offer.sha256) {
-            options.expectedPayload = PayloadExpectation(size: offer.size, sha256: [UInt8](digest))
+            options.expectedPayload = PayloadExpectation(size: offer.size, sha256: [UInt8](digest), version: offer.version)
         }
         return options
     }
@@ -338,10 +338,19 @@ extension Updater {
         let version = result.manifest.version
         let slot = result.slot.name
         let resumed = result.resumedFrom > 0 ? " (resumed after \(result.resumedFrom) bytes already written)" : ""
-        let checked = record.offer.map { " and matched the update server's size and SHA-256 (\($0.server))" } ?? ""
+        let checked = record.offer.map { offer in
+            result.delta == nil
+                ? " and matched the update server's size and SHA-256 (\(offer.server))"
+                // A delta downloads part of the file: no whole-file digest to compare.
+                : " and matched the update server's size and version (\(offer.server)); as a delta, every chunk was proven "
+                    + "against the signed chunk table in place of the file's SHA-256"
+        } ?? ""
+        let delta = result.delta.map {
+            " as a delta: \($0.blocksFromBootedSlot) blocks copied from the booted slot, \($0.bytesFetched) image bytes downloaded"
+        } ?? ""
         let message = result.activated
-            ? "installed version \(version) into slot \(slot.rawValue)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
-            : "downloaded and verified version \(version) into slot \(slot.rawValue)\(resumed)\(checked); it stays unbootable until "
+            ? "installed version \(version) into slot \(slot.rawValue)\(delta)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
+            : "downloaded and verified version \(version) into slot \(slot.rawValue)\(delta)\(resumed)\(checked); it stays unbootable until "
                 + "updatectl activate"
         let installed = InstalledImage(version: version, sha256: hexString(result.manifest.imageSHA256),
                                        size: result.manifest.imageSize, time: clock.epochSeconds)

@@ -13,6 +13,9 @@ public protocol BundleSource: AnyObject, CustomStringConvertible {
     /// Hands `range` of the bundle file to `sink`, in order and each byte once: the chunk table
     /// of a format 3 bundle, read after the signature is verified.
     func readRegion(_ range: Range<UInt64>, sink: (UnsafeRawBufferPointer) throws -> Void) throws
+    /// Fills `destination` with the bytes of `ranges` of the bundle file (ascending, disjoint),
+    /// one after another: the blocks a delta install does not find in the booted slot.
+    func fetchRanges(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws
     /// What identifies this copy of the bundle to its server (an ETag), for resuming.
     var validator: String? { get }
 }
@@ -69,12 +72,7 @@ public final class FileBundleSource: BundleSource {
     }
 
     public func readRegion(_ range: Range<UInt64>, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let file: FileDescriptor
-        do {
-            file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            throw StreamError.cannotOpen(path: path, errno: error as? Errno ?? .ioError)
-        }
+        let file = try openFile()
         defer { try? file.close() }
         // One buffer for the whole region: a table is read once per install.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileBundleSource.regionBufferSize, alignment: 16)
@@ -83,16 +81,47 @@ public final class FileBundleSource: BundleSource {
         while position < range.upperBound {
             let wanted = Int(min(UInt64(buffer.count), range.upperBound - position))
             let space = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])
-            do {
-                try file.readExactly(fromAbsoluteOffset: Int64(position), into: space)
-            } catch let short as ShortReadError {
-                throw StreamError.sourceEndedEarly(source: path, received: position - range.lowerBound + UInt64(short.received),
-                                                   expected: range.upperBound - range.lowerBound)
-            } catch {
-                throw StreamError.readFailed(path: path, offset: position, detail: "\(error)")
-            }
+            try read(file, at: position, into: space, regionStart: range.lowerBound,
+                     regionLength: range.upperBound - range.lowerBound)
             try sink(UnsafeRawBufferPointer(space))
             position += UInt64(wanted)
+        }
+    }
+
+    public func fetchRanges(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws {
+        let file = try openFile()
+        defer { try? file.close() }
+        var at = 0
+        for range in ranges {
+            let count = Int(range.upperBound - range.lowerBound)
+            guard count <= destination.count - at else {
+                throw StreamError.sourceTooLong(source: path, expected: UInt64(destination.count))
+            }
+            try read(file, at: range.lowerBound, into: UnsafeMutableRawBufferPointer(rebasing: destination[at..<(at + count)]),
+                     regionStart: range.lowerBound, regionLength: UInt64(count))
+            at += count
+        }
+    }
+
+    private func openFile() throws -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw StreamError.cannotOpen(path: path, errno: error as? Errno ?? .ioError)
+        }
+    }
+
+    /// Reads `space` from `position`, which lies in a region of the file being read, for the
+    /// message a short file gets.
+    private func read(_ file: FileDescriptor, at position: UInt64, into space: UnsafeMutableRawBufferPointer,
+                      regionStart: UInt64, regionLength: UInt64) throws {
+        do {
+            try file.readExactly(fromAbsoluteOffset: Int64(position), into: space)
+        } catch let short as ShortReadError {
+            throw StreamError.sourceEndedEarly(source: path, received: position - regionStart + UInt64(short.received),
+                                               expected: regionLength)
+        } catch {
+            throw StreamError.readFailed(path: path, offset: position, detail: "\(error)")
         }
     }
 

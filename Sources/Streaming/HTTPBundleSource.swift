@@ -10,6 +10,12 @@ public final class HTTPBundleSource: BundleSource {
     private let transfer: HTTPDownload
     private let cancellation: any TransferCancellation
     private var totalLength: UInt64?
+    /// Whether to ask for several ranges in one request: until the server shows it cannot
+    /// answer them (it sends the whole file, or a body that does not hold them all), after
+    /// which every range is a request of its own.
+    private(set) var asksForManyRanges = true
+    /// Why the server's answer to several ranges was not used, once it was not.
+    private(set) var manyRangesRefusal: String?
 
     /// The longest preamble the bundle format allows: header, two 64 KiB blocks, page padding.
     static let maximumPreambleLength: UInt64 = (UInt64(BundleHeader.size) + 2 * 65536 + 4095) / 4096 * 4096
@@ -81,6 +87,82 @@ public final class HTTPBundleSource: BundleSource {
         }
     }
 
+    public func fetchRanges(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws {
+        if ranges.count > 1, asksForManyRanges {
+            do {
+                try fetchInOneRequest(ranges, into: destination)
+                return
+            } catch let refusal as ManyRangesRefused {
+                // Nothing is lost: every range is asked for again on its own, and what the
+                // server sent is overwritten.
+                asksForManyRanges = false
+                manyRangesRefusal = refusal.reason
+            }
+        }
+        var at = 0
+        for range in ranges {
+            try readRegion(range) { bytes in
+                guard bytes.count <= destination.count - at else {
+                    throw StreamError.sourceTooLong(source: self.url, expected: UInt64(destination.count))
+                }
+                UnsafeMutableRawBufferPointer(rebasing: destination[at..<(at + bytes.count)]).copyMemory(from: bytes)
+                at += bytes.count
+            }
+        }
+    }
+
+    /// A server's answer to a request for several ranges that does not hold them all.
+    struct ManyRangesRefused: Error {
+        let reason: String
+    }
+
+    /// One request for all of `ranges`, its answer parsed as a multipart/byteranges body or as
+    /// one range that covers them (a server may merge them), and copied into `destination`.
+    private func fetchInOneRequest(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws {
+        try withRetries(progressed: { false }) {
+            let receiver = RangeReceiver(ranges: ranges, destination: destination)
+            var multipart: MultipartByteRanges?
+            var singleStart: UInt64 = 0
+            try fetch(ranges: ranges, ifRange: validator, validate: { response in
+                guard response.status == 206 else {
+                    throw ManyRangesRefused(reason: "HTTP \(response.status) to a request for \(ranges.count) ranges")
+                }
+                if let known = self.totalLength, let total = response.totalLength, total != known {
+                    throw StreamError.httpStatus(url: self.url, status: response.status,
+                                                 detail: "the bundle was \(known) bytes and is now \(total); it changed on the server")
+                }
+                if let type = response.contentType, let parser = MultipartByteRanges(contentType: type) {
+                    multipart = parser
+                } else if let start = response.rangeStart {
+                    singleStart = start
+                } else {
+                    throw ManyRangesRefused(reason: "a 206 answer with neither a multipart body nor a Content-Range")
+                }
+            }, sink: { data in
+                if multipart != nil {
+                    do {
+                        try multipart!.feed(data, part: { _, total in
+                            if let known = self.totalLength, let total, total != known {
+                                throw ManyRangesRefused(reason: "a part of a \(total)-byte file")
+                            }
+                        }, data: { offset, bytes in receiver.receive(bytes, at: offset) })
+                    } catch let error as MultipartError {
+                        throw ManyRangesRefused(reason: "\(error)")
+                    }
+                } else {
+                    receiver.receive(data, at: singleStart)
+                    singleStart += UInt64(data.count)
+                }
+            })
+            if let multipart {
+                do { try multipart.finish() } catch { throw ManyRangesRefused(reason: "\(error)") }
+            }
+            guard receiver.isComplete else {
+                throw ManyRangesRefused(reason: "the answer lacks some of the ranges asked for")
+            }
+        }
+    }
+
     /// Ranged GETs of the image, resuming where each attempt stopped.
     final class HTTPImageSource: ChunkSource {
         let bundle: HTTPBundleSource
@@ -127,6 +209,18 @@ public final class HTTPBundleSource: BundleSource {
         }
     }
 
+    /// One GET of several ranges, its failures told as the stream's.
+    @discardableResult
+    private func fetch(ranges: [Range<UInt64>], ifRange validator: String?,
+                       validate: @escaping (HTTPDownload.Response) throws -> Void,
+                       sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPDownload.Response {
+        do {
+            return try transfer.get(ranges: ranges, ifRange: validator, validate: validate, sink: sink)
+        } catch let error as HTTPClientError {
+            throw StreamError(error)
+        }
+    }
+
     /// A ranged request must get 206 with the range asked for, of a bundle of the known size.
     private func checkPartial(_ response: HTTPDownload.Response, start: UInt64) throws {
         guard response.status == 206 else {
@@ -161,6 +255,56 @@ public final class HTTPBundleSource: BundleSource {
                 if cancellation.waitForCancel(seconds: delay) { throw StreamError.cancelled }
             }
         }
+    }
+}
+
+/// Copies the bytes of an answer to a request for several ranges, wherever they fall in the
+/// file, to where each range goes in the destination (the ranges one after another), and
+/// tracks how much of each range arrived in order.
+final class RangeReceiver {
+    private let ranges: [Range<UInt64>]
+    private let destination: UnsafeMutableRawBufferPointer
+    /// Where each range starts in `destination`.
+    private var starts: [Int] = []
+    /// How far each range is filled, from its start without a gap.
+    private var filledTo: [UInt64]
+
+    init(ranges: [Range<UInt64>], destination: UnsafeMutableRawBufferPointer) {
+        self.ranges = ranges
+        self.destination = destination
+        var at = 0
+        for range in ranges {
+            starts.append(at)
+            at += Int(range.upperBound - range.lowerBound)
+        }
+        filledTo = ranges.map(\.lowerBound)
+    }
+
+    /// Bytes that lie at file offset `offset`: the parts of them that fall in the ranges asked
+    /// for are kept; the rest (what a server that merged the ranges sends between them) is not.
+    func receive(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
+        guard !bytes.isEmpty, offset <= UInt64.max - UInt64(bytes.count) else { return }
+        let end = offset + UInt64(bytes.count)
+        // The first range that ends after `offset`.
+        var low = 0, high = ranges.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if ranges[middle].upperBound <= offset { low = middle + 1 } else { high = middle }
+        }
+        var index = low
+        while index < ranges.count, ranges[index].lowerBound < end {
+            let range = ranges[index]
+            let from = max(range.lowerBound, offset), to = min(range.upperBound, end)
+            let target = starts[index] + Int(from - range.lowerBound)
+            UnsafeMutableRawBufferPointer(rebasing: destination[target..<(target + Int(to - from))])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[Int(from - offset)..<Int(to - offset)]))
+            if from <= filledTo[index] { filledTo[index] = max(filledTo[index], to) }
+            index += 1
+        }
+    }
+
+    var isComplete: Bool {
+        zip(ranges, filledTo).allSatisfy { $0.upperBound == $1 }
     }
 }
 

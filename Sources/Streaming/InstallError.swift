@@ -15,10 +15,10 @@ public enum InstallError: Error, CustomStringConvertible {
     case readbackMismatch(expected: String, actual: String)
     /// Format 3: a chunk read back from the slot is not the signed one.
     case readbackChunkMismatch(chunk: Int, range: Range<UInt64>)
-    /// Format 3: the part of the slot an interrupted install wrote no longer matches.
-    case resumedPartChanged(slot: String, chunk: Int)
     /// The update server's size for the whole bundle file disagrees with the bundle's header.
     case payloadSizeMismatch(expected: UInt64, actual: UInt64)
+    /// The update server offered one version and the bundle's signed manifest is another.
+    case payloadVersionMismatch(offered: String, signed: String)
     /// The whole bundle file's SHA-256 (base64, as Omaha sends it) is not the update server's.
     case payloadHashMismatch(expected: String, actual: String)
     /// A staged slot no longer holds the image that was verified there (hex digests).
@@ -71,10 +71,9 @@ public enum InstallError: Error, CustomStringConvertible {
             return "reading the slot back, chunk \(chunk) (image bytes \(range.lowerBound)..<\(range.upperBound)) does not hash to "
                 + "its signed digest: the disk did not store what was written; the target slot was left unbootable; check the "
                 + "disk (dmesg, SMART) before retrying"
-        case let .resumedPartChanged(slot, chunk):
-            return "the part of slot \(slot) that the interrupted install wrote no longer matches the signed chunk table "
-                + "(chunk \(chunk)): something wrote to the slot meanwhile; the checkpoint was dropped, so the next attempt "
-                + "starts from the beginning; the target slot was left unbootable"
+        case let .payloadVersionMismatch(offered, signed):
+            return "the update server offered version \(offered), but the bundle it serves is signed as version \(signed); "
+                + "nothing was written; the update server or the file on it is wrong"
         case let .payloadSizeMismatch(expected, actual):
             return "the update server says the package is \(expected) bytes, but the bundle's header says the file is \(actual) "
                 + "bytes; nothing was written; the update server or the file on it is wrong, so report it to whoever runs "

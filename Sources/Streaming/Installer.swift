@@ -1,3 +1,4 @@
+import Delta
 import FoundationEssentials
 import HTTP
 import Slots
@@ -11,6 +12,9 @@ public struct InstallOptions: Sendable {
     /// Checkpoints go here; nil disables resuming.
     public var stateDirectory: String?
     public var checkpointInterval: UInt64 = 64 << 20
+    /// Install a format 3 bundle as a delta: blocks the booted slot holds are copied from it
+    /// (each chunk proven against the signed table), only the rest is downloaded.
+    public var delta = true
     /// Boot attempts the new slot gets before the bootloader falls back.
     public var trialTries: UInt8 = 1
     public var host: HostIdentity
@@ -49,6 +53,22 @@ public struct InstallResult: Sendable {
     public var payloadSHA256: [UInt8]?
     /// Whether the slot was put on trial; false when `activate` was off (the image is staged).
     public var activated: Bool
+    /// What a delta install took from where; nil for a full install.
+    public var delta: DeltaOutcome?
+    /// Format 3: chunks fetched again whole from the bundle because what was in their place did
+    /// not prove out: an interrupted attempt left them wrong, or a delta's blocks copied from
+    /// the booted slot had changed since they were hashed (bit rot, or something wrote there).
+    public var chunksRefetched: Int
+}
+
+/// Where a delta install's image came from.
+public struct DeltaOutcome: Sendable, Equatable {
+    /// Blocks copied from the booted slot (and proven with their chunks).
+    public var blocksFromBootedSlot: UInt64
+    /// Image bytes downloaded: the blocks the booted slot lacked, and the chunks fetched again.
+    public var bytesFetched: UInt64
+    /// Why the server's answer to several ranges in one request was not used, if it was not.
+    public var manyRangesRefusal: String?
 }
 
 /// Installs a signed bundle into the inactive slot.
@@ -122,16 +142,28 @@ public final class Installer: Sendable {
         }
         let verified = try trust.verify(preamble)
         let manifest = verified.manifest
+        if let offered = options.expectedPayload?.version, offered != manifest.version {
+            throw InstallError.payloadVersionMismatch(offered: offered, signed: manifest.version)
+        }
         let target = try preflight(manifest)
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
+        // Format 3 and a booted slot to copy from: the plan fills in as the table arrives.
+        let planner = deltaPlanner(for: manifest)
         // The whole file's digest covers the preamble exactly as it was read, then the chunk
         // table, then the image: the bytes the server's digest was computed over, in order.
-        let payloadHasher = options.expectedPayload.map { _ in SHA256() }
+        var payloadHasher = options.expectedPayload.map { _ in SHA256() }
         payloadHasher?.update(preamble.storedBytes)
         // Format 3: the chunk table, proven against the signed manifest before anything is
         // touched; from here on every chunk is proven against it before it is written.
-        let chunkDigests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher)
+        let chunkDigests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, planner: planner)
+        let plan = planner.flatMap { $0.plan.isWorthwhile ? $0.plan : nil }
+        if plan != nil {
+            // A delta downloads only part of the file, so the whole file's digest cannot be
+            // had; what stands in for it is the signed version matched above, and every chunk
+            // proven against the signed table (docs/streaming.md, "Delta installs").
+            payloadHasher = nil
+        }
 
         // From here to the end, no other writer: the disk is probed again under the lock, and
         // what was planned on the first probe must still hold before the first byte is written.
@@ -165,26 +197,34 @@ public final class Installer: Sendable {
         try control.invalidate(target.name)
 
         let hasher = SHA256()
-        let check: StreamPipeline.ImageCheck = chunkDigests.map { .chunks($0) } ?? .digest(hasher)
+        // Chunks to fetch whole from the bundle once the rest is written: those an interrupted
+        // attempt left wrong, and those a delta's copied blocks did not prove.
+        var refetch: [Int] = []
         if resumeOffset > 0 {
             let meter = ProgressMeter(phase: .resuming, startOffset: 0, total: resumeOffset, report: progress)
             let slotSource = try FileRangeSource(path: pair.disk.path, baseOffset: slotOffset, directIO: options.directIO)
-            do {
-                try pipeline.run(source: slotSource, range: 0..<resumeOffset, check: check, payloadHasher: payloadHasher,
-                                 writer: nil, observers: .init(progress: { meter.update($0) }))
-            } catch let StreamError.chunkMismatch(chunk, _) {
-                // Format 1 finds this only at the end, as a wrong digest; format 3 right here.
-                try removeCheckpoint(store)
-                throw InstallError.resumedPartChanged(slot: target.name.rawValue, chunk: chunk)
-            }
+            // Format 3 proves the written part chunk by chunk: what is wrong there (the
+            // attempt was cut off, or something wrote to the slot) is fetched again. Formats 1
+            // and 2 find it only at the end, as a wrong digest.
+            let check: StreamPipeline.ImageCheck = chunkDigests.map { .chunks($0, onMismatch: .reject) } ?? .digest(hasher)
+            refetch += try pipeline.run(source: slotSource, range: 0..<resumeOffset, check: check, payloadHasher: payloadHasher,
+                                        writer: nil, observers: .init(progress: { meter.update($0) }))
             meter.update(resumeOffset, force: true)
         }
 
         let writer = try SlotWriter(slot: confirmedTarget, on: pair.disk, directIO: options.directIO)
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
-        try pipeline.run(
-            source: imageSource, range: resumeOffset..<manifest.imageSize, check: check, payloadHasher: payloadHasher,
+        let deltaSource = try plan.map {
+            try DeltaSource(plan: $0, seedPath: pair.disk.path, seedExtent: pair[booted.slot.name].extent, bundle: source,
+                            imageOffset: preamble.header.imageOffset)
+        }
+        // A delta's bytes come from the booted slot, so a chunk that does not prove out is
+        // fetched again rather than fatal; a full install's come from the bundle alone.
+        let check: StreamPipeline.ImageCheck = chunkDigests.map { .chunks($0, onMismatch: deltaSource == nil ? .fail : .reject) }
+            ?? .digest(hasher)
+        refetch += try pipeline.run(
+            source: deltaSource ?? imageSource, range: resumeOffset..<manifest.imageSize, check: check, payloadHasher: payloadHasher,
             writer: writer,
             observers: .init(
                 progress: { meter.update($0) },
@@ -198,6 +238,7 @@ public final class Installer: Sendable {
                     }
                 },
                 durableInterval: options.checkpointInterval))
+        let refetchedBytes = try refetchChunks(refetch, digests: chunkDigests, from: imageSource, writer: writer)
         meter.update(manifest.imageSize, force: true)
 
         // Format 3 proved every chunk against the signed table before writing it; formats 1
@@ -250,7 +291,63 @@ public final class Installer: Sendable {
         try removeCheckpoint(store)
         return InstallResult(slot: target, manifest: manifest, signer: verified.signerKeyFile, resumedFrom: resumeOffset,
                              readbackVerified: options.verifyReadback, usedDirectIO: writer.usesDirectIO,
-                             payloadSHA256: payloadDigest, activated: options.activate)
+                             payloadSHA256: payloadDigest, activated: options.activate,
+                             delta: deltaSource.map { delta in
+                                 DeltaOutcome(blocksFromBootedSlot: plan?.blocksFound ?? 0,
+                                              bytesFetched: delta.bytesFetched + refetchedBytes,
+                                              manyRangesRefusal: (source as? HTTPBundleSource)?.manyRangesRefusal)
+                             },
+                             chunksRefetched: refetch.count)
+    }
+
+    /// Fetches `chunks` (ascending) whole from the bundle and writes them, each proven first;
+    /// adjacent ones in one run. Returns the bytes fetched.
+    private func refetchChunks(_ chunks: [Int], digests: ChunkDigests?, from source: ChunkSource,
+                               writer: SlotWriter) throws -> UInt64 {
+        guard let digests, let first = chunks.first else { return 0 }
+        var fetched: UInt64 = 0
+        var runStart = first, runEnd = first
+        for chunk in chunks.dropFirst() + [Int.max] {
+            if chunk == runEnd + 1 {
+                runEnd = chunk
+                continue
+            }
+            let range = digests.layout.chunkRange(runStart).lowerBound..<digests.layout.chunkRange(runEnd).upperBound
+            try pipeline.run(source: source, range: range, check: .chunks(digests), writer: writer)
+            fetched += range.upperBound - range.lowerBound
+            runStart = chunk
+            runEnd = chunk
+        }
+        return fetched
+    }
+
+    /// Collects a delta's plan as the chunk table's keys arrive.
+    private final class DeltaPlanner {
+        var plan: DeltaPlan
+        let index: BlockIndex
+
+        init(plan: DeltaPlan, index: BlockIndex) {
+            self.plan = plan
+            self.index = index
+        }
+    }
+
+    /// A planner for a delta from the booted slot, when the bundle is format 3, deltas are on
+    /// and the booted slot's blocks can be read; nil for a full install. The booted slot's
+    /// keys are its blocks hashed, whole blocks only, so that no copy reaches past the slot.
+    private func deltaPlanner(for manifest: Manifest) -> DeltaPlanner? {
+        guard options.delta, let layout = manifest.chunkLayout, let plan = DeltaPlan(layout: layout) else { return nil }
+        let extent = booted.pair[booted.slot.name].extent
+        let wholeBlocks = min(extent.length / ChunkLayout.blockSize, UInt64(BlockIndex.maximumBlocks))
+        var builder = BlockIndex.Builder(expectedBlocks: wholeBlocks)
+        do {
+            try BlockKeys.forEach(hashing: booted.pair.disk.path, from: extent.offset,
+                                  count: wholeBlocks * ChunkLayout.blockSize) { key, _ in builder.append(key) }
+        } catch {
+            // The booted slot cannot be read: the install goes on in full, as it would anyway.
+            return nil
+        }
+        return DeltaPlanner(plan: plan, index: builder.finish())
     }
 
     /// Puts a slot staged by an install with `activate` off on trial, once its first
@@ -304,11 +401,12 @@ public final class Installer: Sendable {
     /// against the table's signed SHA-256; nil for formats 1 and 2. Fed to `payloadHasher` too,
     /// since the table lies between the preamble and the image.
     private func readChunkTable(_ preamble: BundlePreamble, from source: BundleSource,
-                                payloadHasher: SHA256?) throws -> ChunkDigests? {
+                                payloadHasher: SHA256?, planner: DeltaPlanner?) throws -> ChunkDigests? {
         guard let layout = preamble.manifest.chunkLayout, let chunking = preamble.manifest.chunking else { return nil }
         let header = preamble.header
         let reader = ChunkTableReader(layout: layout, tableSHA256: chunking.tableSHA256,
-                                      regionLength: header.imageOffset - header.tableOffset)
+                                      regionLength: header.imageOffset - header.tableOffset,
+                                      blockKey: planner.map { planner in { key in planner.plan.add(key: key, index: planner.index) } })
         do {
             try source.readRegion(header.tableOffset..<header.imageOffset) { bytes in
                 try reader.update(bytes)

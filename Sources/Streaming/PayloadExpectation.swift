@@ -12,10 +12,15 @@ public struct PayloadExpectation: Sendable, Equatable {
     public var size: UInt64
     /// The whole bundle file's SHA-256 (32 bytes).
     public var sha256: [UInt8]
+    /// The version the server offered, which the bundle's signed manifest must state: what
+    /// binds the server's word to the signature when a delta leaves the file's digest
+    /// unchecked (docs/streaming.md, "Delta installs").
+    public var version: String?
 
-    public init(size: UInt64, sha256: [UInt8]) {
+    public init(size: UInt64, sha256: [UInt8], version: String? = nil) {
         self.size = size
         self.sha256 = sha256
+        self.version = version
     }
 
     /// From Omaha's form: the digest base64-encoded, as the postinstall action's `sha256`

@@ -36,9 +36,13 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     /// the concurrent access as sharing and copy itself.
     let offsets: UnsafeMutableBufferPointer<UInt64>
     let lengths: UnsafeMutableBufferPointer<Int>
-    /// Whether each buffer's chunk matched its signed digest (format 3): the writer takes a
-    /// chunk only once it has, so no byte of a chunk reaches the slot before it is proven.
-    private let verified: UnsafeMutableBufferPointer<Bool>
+    /// Whether each buffer's chunk was proven against its signed digest (format 3): the writer
+    /// takes a chunk only once it has been judged, so no byte of a chunk reaches the slot before
+    /// it is proven, and skips a rejected one.
+    private let verdicts: UnsafeMutableBufferPointer<ChunkVerdict>
+    /// The table chunks rejected in this run (a delta's copied blocks that did not prove out),
+    /// to be fetched again whole.
+    private var rejected: [Int] = []
     /// Whether the writer waits for `verified` (a run with a chunk table).
     private var writerWaitsForVerification = false
     /// Bytes the verifiers have proven in this run, in whatever order they finished.
@@ -65,14 +69,14 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
         offsets.initialize(repeating: 0)
         lengths = .allocate(capacity: bufferCount)
         lengths.initialize(repeating: 0)
-        verified = .allocate(capacity: bufferCount)
-        verified.initialize(repeating: false)
+        verdicts = .allocate(capacity: bufferCount)
+        verdicts.initialize(repeating: .pending)
     }
 
     deinit {
         offsets.deallocate()
         lengths.deallocate()
-        verified.deallocate()
+        verdicts.deallocate()
     }
 
     /// Prepares for a run: every buffer free, no failure. The image hasher always takes part;
@@ -93,6 +97,7 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             written = 0
             writerWaitsForVerification = verifiesChunks
             verifiedBytes = 0
+            rejected.removeAll()
         }
     }
 
@@ -144,7 +149,7 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             if let failure { throw failure }
             offsets[index] = offset
             lengths[index] = length
-            verified[index] = false
+            verdicts[index] = .pending
             pendingConsumers[index] = consumersPerChunk
             for consumer in Consumer.allCases where active[consumer.rawValue] {
                 queues[consumer.rawValue].append(index)
@@ -171,23 +176,33 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             condition.wait {
                 guard failure == nil else { return true }
                 guard let head = queues[consumer.rawValue].first else { return producerFinished }
-                return !gated || verified[head]
+                return !gated || verdicts[head] != .pending
             }
             if failure != nil { return nil }
             return queues[consumer.rawValue].popFirst()
         }
     }
 
-    /// A verifier proved the chunk in buffer `index`; returns the bytes proven so far in this
-    /// run, for progress that never goes back.
-    func markVerified(_ index: Int) -> UInt64 {
+    /// A verifier judged the chunk in buffer `index`: proven, or rejected with the table
+    /// chunks in it that failed. Returns the bytes judged so far in this run, for progress that
+    /// never goes back.
+    func judge(_ index: Int, rejecting failed: Range<Int>? = nil) -> UInt64 {
         condition.locked {
-            verified[index] = true
+            verdicts[index] = failed == nil ? .proven : .rejected
+            if let failed { rejected.append(contentsOf: failed) }
             verifiedBytes += UInt64(lengths[index])
             condition.broadcast()
             return verifiedBytes
         }
     }
+
+    /// Whether the writer may write the chunk in buffer `index` (it was not rejected).
+    func isProven(_ index: Int) -> Bool {
+        condition.locked { verdicts[index] != .rejected }
+    }
+
+    /// The table chunks rejected in this run, in image order.
+    var rejectedChunks: [Int] { condition.locked { rejected.sorted() } }
 
     /// One consumer is done with the chunk in buffer `index`; the buffer is free again once all are.
     func release(_ index: Int) {
@@ -199,6 +214,11 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
             }
         }
     }
+}
+
+/// What the verifiers found of a buffer's chunk.
+enum ChunkVerdict {
+    case pending, proven, rejected
 }
 
 /// A fixed-capacity FIFO of buffer indices.

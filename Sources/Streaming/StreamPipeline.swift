@@ -59,7 +59,17 @@ public final class StreamPipeline: Sendable {
     /// chunk against its digest in the signed chunk table (format 3), on every core.
     public enum ImageCheck {
         case digest(SHA256)
-        case chunks(ChunkDigests)
+        case chunks(ChunkDigests, onMismatch: MismatchPolicy = .fail)
+    }
+
+    /// What a chunk that does not match its digest does to a run.
+    public enum MismatchPolicy: Sendable {
+        /// Ends the run with `.chunkMismatch`: the bytes came from the bundle, which is wrong.
+        case fail
+        /// Skips the chunk (nothing of it is written) and goes on; the run returns it. For
+        /// bytes that came from somewhere else (the booted slot in a delta, the target slot when
+        /// resuming), which the bundle's own bytes then replace.
+        case reject
     }
 
     /// Threads that verify chunks side by side: one per core, as many as there are buffers to
@@ -71,15 +81,17 @@ public final class StreamPipeline: Sendable {
     /// Streams `range` of the image from `source` through `check`, `payloadHasher` and
     /// `writer`, the last two when given. On return every byte is hashed and, with a writer,
     /// written and synced. With `.chunks`, no byte of a chunk is written before the chunk
-    /// matched its digest; a chunk that does not fails the run with `.chunkMismatch`.
+    /// matched its digest; a chunk that does not fails the run with `.chunkMismatch`, or with
+    /// `.reject` is skipped and returned, in image order, among the run's rejected table chunks.
     ///
     /// `payloadHasher` is a second digest of the same bytes, on a thread of its own so that it
     /// costs a core rather than time; the caller feeds it what comes before the image (the
     /// bundle's preamble) first. Without it no second thread runs.
+    @discardableResult
     public func run(source: ChunkSource, range: Range<UInt64>, check: ImageCheck, payloadHasher: SHA256? = nil,
-                    writer: ChunkWriter?, observers: Observers = Observers()) throws {
+                    writer: ChunkWriter?, observers: Observers = Observers()) throws -> [Int] {
         var verifies = false
-        if case let .chunks(digests) = check {
+        if case let .chunks(digests, _) = check {
             // A pipeline chunk must hold whole table chunks, and start where one starts.
             guard UInt64(state.chunkSize) % digests.layout.chunkSize == 0,
                   range.lowerBound % digests.layout.chunkSize == 0, range.upperBound <= digests.layout.imageSize else {
@@ -98,10 +110,10 @@ public final class StreamPipeline: Sendable {
                     if hashOnly { observers.progress(hashed) }
                 }
             })
-        case let .chunks(digests):
+        case let .chunks(digests, policy):
             for _ in 0..<verifierCount {
                 consumers.append(JoinableThread { [state] in
-                    StreamPipeline.verify(state, against: digests) { proven in
+                    StreamPipeline.verify(state, against: digests, policy: policy) { proven in
                         if hashOnly { observers.progress(range.lowerBound + proven) }
                     }
                 })
@@ -119,7 +131,7 @@ public final class StreamPipeline: Sendable {
                 while let index = state.nextChunk(for: .writer) {
                     let offset = state.offsets[index], length = state.lengths[index]
                     do {
-                        var sliceStart = 0
+                        var sliceStart = state.isProven(index) ? 0 : length
                         while sliceStart < length {
                             let sliceEnd = min(length, sliceStart + slice)
                             try writer.write(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[sliceStart..<sliceEnd]),
@@ -173,6 +185,7 @@ public final class StreamPipeline: Sendable {
             throw sourceFailure
         }
         try writer?.synchronize()
+        return state.rejectedChunks
     }
 
     /// A hashing consumer's loop: every chunk in order into `hasher`, then `hashed` with the
@@ -190,8 +203,9 @@ public final class StreamPipeline: Sendable {
 
     /// A verifier's loop: takes any chunk that is ready, hashes each table chunk in it with this
     /// thread's own context into this thread's own digest buffer (nothing allocated per chunk),
-    /// and either marks it proven or fails the run.
-    private static func verify(_ state: PipelineState, against digests: ChunkDigests, proven: (UInt64) -> Void) {
+    /// and either marks it proven, or fails the run or rejects the chunk, as `policy` says.
+    private static func verify(_ state: PipelineState, against digests: ChunkDigests, policy: MismatchPolicy,
+                               proven: (UInt64) -> Void) {
         let hasher = SHA256()
         var digest = [UInt8](repeating: 0, count: SHA256.digestLength)
         let tableChunk = Int(digests.layout.chunkSize)
@@ -199,6 +213,9 @@ public final class StreamPipeline: Sendable {
             let offset = state.offsets[index], length = state.lengths[index]
             var start = 0
             var mismatch: StreamError?
+            // A buffer is written whole or not at all: once one of its table chunks failed, all
+            // of them are rejected, to be fetched again.
+            var failed: Range<Int>?
             while start < length {
                 let chunk = Int((offset + UInt64(start)) / digests.layout.chunkSize)
                 let end = min(length, start + tableChunk)
@@ -206,8 +223,14 @@ public final class StreamPipeline: Sendable {
                 hasher.update(UnsafeRawBufferPointer(rebasing: state.buffers[index].bytes[start..<end]))
                 hasher.finalize(into: &digest)
                 let matches = digest.withUnsafeBytes { digests.matches($0, chunk: chunk) }
-                guard matches else {
+                if !matches && policy == .fail {
                     mismatch = .chunkMismatch(chunk: chunk, range: digests.layout.chunkRange(chunk))
+                    break
+                }
+                if !matches && failed == nil {
+                    let first = Int(offset / digests.layout.chunkSize)
+                    let last = Int((offset + UInt64(length) - 1) / digests.layout.chunkSize)
+                    failed = first..<(last + 1)
                     break
                 }
                 start = end
@@ -217,7 +240,7 @@ public final class StreamPipeline: Sendable {
                 state.release(index)
                 return
             }
-            let total = state.markVerified(index)
+            let total = state.judge(index, rejecting: failed)
             state.release(index)
             proven(total)
         }

@@ -98,7 +98,9 @@ public final class ChunkTableBuilder {
 /// Reads a format 3 bundle's chunk table as it arrives, after the signature was verified: it
 /// hashes the table, keeps the chunk digests (at most 8 MiB) and only hashes the block keys,
 /// so that its memory does not grow with the image, and checks the zero padding up to the
-/// image. `finish` compares the table's digest with the signed manifest's.
+/// image. `finish` compares the table's digest with the signed manifest's. The block keys go
+/// to `blockKey` one by one, as they arrive, for whoever plans a delta from them; they are
+/// proven only once `finish` returns.
 public final class ChunkTableReader {
     public let layout: ChunkLayout
     private let expectedSHA256: [UInt8]
@@ -106,12 +108,17 @@ public final class ChunkTableReader {
     private let hasher = SHA256()
     private var digests: [UInt8]
     private var position: UInt64 = 0
+    private let blockKey: ((UInt64) -> Void)?
+    /// The bytes of a key that arrived split across two pieces, as a number so far.
+    private var partialKey: UInt64 = 0
 
     /// `regionLength`: the bytes from the table's start to the image's, table and padding.
-    public init(layout: ChunkLayout, tableSHA256: [UInt8], regionLength: UInt64) {
+    /// `blockKey`: called with each block's lookup key, in image order.
+    public init(layout: ChunkLayout, tableSHA256: [UInt8], regionLength: UInt64, blockKey: ((UInt64) -> Void)? = nil) {
         self.layout = layout
         expectedSHA256 = tableSHA256
         paddedLength = regionLength
+        self.blockKey = blockKey
         digests = []
         digests.reserveCapacity(Int(layout.keysOffset))
     }
@@ -129,11 +136,28 @@ public final class ChunkTableReader {
             let digestsRemaining = layout.keysOffset - min(position, layout.keysOffset)
             let digestPart = Int(min(UInt64(tablePart), digestsRemaining))
             digests.append(contentsOf: piece[0..<digestPart])
+            if let blockKey, digestPart < tablePart {
+                emitKeys(UnsafeRawBufferPointer(rebasing: piece[digestPart...]), from: position + UInt64(digestPart), to: blockKey)
+            }
         }
         if let nonzero = bytes[tablePart...].firstIndex(where: { $0 != 0 }) {
             throw .paddingNotZero(offset: Int(clamping: position + UInt64(nonzero)))
         }
         position += UInt64(bytes.count)
+    }
+
+    /// Hands on each key completed by `bytes`, which start at table offset `offset` (in the key section).
+    private func emitKeys(_ bytes: UnsafeRawBufferPointer, from offset: UInt64, to blockKey: (UInt64) -> Void) {
+        var within = Int((offset - layout.keysOffset) % UInt64(ChunkLayout.keyLength))
+        for byte in bytes {
+            partialKey = partialKey << 8 | UInt64(byte)
+            within += 1
+            if within == ChunkLayout.keyLength {
+                blockKey(partialKey)
+                partialKey = 0
+                within = 0
+            }
+        }
     }
 
     /// The table, once all of it arrived and its digest is the signed one.

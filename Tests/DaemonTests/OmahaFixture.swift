@@ -21,8 +21,10 @@ final class OmahaFixture {
     ///   - versions: the bundles to make and serve, by version.
     ///   - settings: extra tandem.conf lines ([Update] keys go under their own header).
     ///   - serverInConfig: whether tandem.conf names the server (else update.conf must).
+    ///   - delta: slot A holds an image of which each version's differs in one block in 16,
+    ///     so that tandemd installs it as a delta.
     init(kind: DiskKind = .imageFile, versions: [String] = ["2.0.0"], strategy: String = "automatic",
-         serverInConfig: Bool = true, settings: String = "") throws {
+         serverInConfig: Bool = true, settings: String = "", delta: Bool = false) throws {
         let omahaControl = FileManager.default.temporaryDirectory.appendingPathComponent("omaha-control-\(UUID().uuidString.prefix(8)).json").path
         control = omahaControl
         omaha = try ScriptServer(script: "omaha_server.py",
@@ -49,8 +51,24 @@ final class OmahaFixture {
         try "\(machineID)\n".write(toFile: root + "/etc/machine-id", atomically: true, encoding: .utf8)
         try "ID=qemu\nVERSION_ID=0.1\n".write(toFile: root + "/etc/oem-release", atomically: true, encoding: .utf8)
         var served: [String: BundleServer] = [:]
+        let old = try harness.fixture.randomImage("booted.raw", size: 3 << 20)
+        if delta {
+            let offsetA = try harness.install.offset(ofPartition: 3)
+            try Shell.run(["dd", "if=\(old)", "of=\(harness.disk.path)", "bs=1M", "conv=notrunc", "oflag=seek_bytes",
+                           "seek=\(offsetA)", "status=none"])
+        }
         for version in versions {
             let image = try harness.fixture.randomImage("image-\(version).raw", size: 3 << 20)
+            if delta {
+                // The booted image with every 16th block rewritten (the random image's blocks).
+                try Shell.run(["python3", "-c", """
+                    import sys
+                    old = open(sys.argv[1], 'rb').read(); new = bytearray(open(sys.argv[2], 'rb').read())
+                    for block in range(0, len(old) // 4096):
+                        if block % 16 != 5: new[block * 4096:(block + 1) * 4096] = old[block * 4096:(block + 1) * 4096]
+                    open(sys.argv[2], 'wb').write(new)
+                    """, old, image])
+            }
             let bundle = try harness.fixture.bundle("v\(version).tandem", image: image, version: version)
             served[version] = try BundleServer(file: bundle)
         }

@@ -105,3 +105,47 @@ public struct InstallScenario {
         imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
     }
 }
+
+/// A harness whose booted slot A holds an old image and a format 3 bundle of a new one, as a
+/// point release changes it: every `changeEvery`-th block rewritten, a run of blocks moved, and
+/// a short last block. A delta copies the rest from A.
+public struct DeltaScenario {
+    public let harness: InstallHarness
+    public let oldImage: String
+    public let image: String
+    public let bundle: String
+    public let snapshot: String
+    public let imageOffset: UInt64
+    /// The image bytes a delta must fetch: the rewritten blocks and the short last block.
+    public let changedBytes: UInt64
+    /// Where the rewritten blocks start in the image, ascending.
+    public let changedOffsets: [UInt64]
+
+    public static let imageSize = 12 * (1 << 20) + 333
+
+    public init(changeEvery: Int = 7) throws {
+        harness = try InstallHarness()
+        let blockSize = 4096
+        oldImage = try harness.fixture.randomImage("old.raw", size: Self.imageSize)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: oldImage)))
+        let blocks = Self.imageSize / blockSize
+        // A run of 64 blocks moves 1 MiB further on: found in A at its old place.
+        let moved = Array(bytes[(100 * blockSize)..<(164 * blockSize)])
+        bytes.replaceSubrange((356 * blockSize)..<(420 * blockSize), with: moved)
+        var offsets: [UInt64] = []
+        for block in stride(from: 3, to: blocks, by: changeEvery) where !(100..<164).contains(block) && !(356..<420).contains(block) {
+            for index in (block * blockSize)..<((block + 1) * blockSize) { bytes[index] = UInt8.random(in: 0...255) }
+            offsets.append(UInt64(block * blockSize))
+        }
+        image = harness.fixture.path("new.raw")
+        try Data(bytes).write(to: URL(fileURLWithPath: image))
+        changedOffsets = offsets
+        changedBytes = UInt64(offsets.count * blockSize + Self.imageSize % blockSize)
+        bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let offsetA = try harness.offset(ofPartition: 3)
+        try Shell.run(["dd", "if=\(oldImage)", "of=\(harness.disk.path)", "bs=1M", "conv=notrunc", "oflag=seek_bytes",
+                       "seek=\(offsetA)", "status=none"])
+        snapshot = try harness.disk.snapshot()
+        imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
+    }
+}

@@ -63,6 +63,29 @@ struct InstallCommandTests {
         #expect(output.stderr.contains("the bundle is for 'elsewhere' but this system is '\(BundleFixture.compatible)'"))
     }
 
+    /// Starts an install from `source` into B (marked good first: each round starts from a slot
+    /// that holds something else, as a real retry would) and kills it with SIGKILL after
+    /// `seconds`. Killed before it invalidated B, nothing was written and B keeps its flags.
+    /// Killed after the trial flip (while cleaning up), B is bootable, and then it must hold
+    /// exactly `image`. In between, B must not be bootable.
+    static func installKilled(_ harness: InstallHarness, from source: String, after seconds: Double, image: String) throws {
+        try BootControl(pair: try harness.pair()).markGood(.b)
+        let goodB = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Updatectl.path)
+        process.arguments = installArguments(harness, source)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: seconds)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let flags = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
+        if flags.isBootable && flags != goodB {
+            try harness.expectInstalled(image)
+        }
+    }
+
     /// Kill -9 at 20 points spread over the transfer; every time, the next run resumes (from a
     /// checkpoint once one exists) and the slot ends up holding exactly the signed image.
     @Test func killedAtAnyPointTheInstallResumesToAVerifiedSlot() throws {
@@ -75,30 +98,39 @@ struct InstallCommandTests {
         let fast = try BundleServer(file: bundle)
         var resumedRuns = 0
         for point in 0..<20 {
-            // Start each round from a slot that holds something else, as a real retry would.
-            try BootControl(pair: try harness.pair()).markGood(.b)
-            let goodB = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Updatectl.path)
-            process.arguments = Self.installArguments(harness, slow.url)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: 0.05 + 0.55 * Double(point) / 19)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            // Killed before it invalidated B, nothing was written and B keeps its flags. Killed
-            // after the trial flip (while cleaning up), B is bootable, and then it must hold
-            // exactly the verified image. In between, B must not be bootable.
-            let flags = BootAttributes(rawValue: try harness.disk.sgdiskAttributes(4))
-            if flags.isBootable && flags != goodB {
-                try harness.expectInstalled(image)
-            }
+            try Self.installKilled(harness, from: slow.url, after: 0.05 + 0.55 * Double(point) / 19, image: image)
 
             let resume = try Shell.capture([Updatectl.path] + Self.installArguments(harness, fast.url))
             #expect(resume.status == 0, "point \(point): \(resume.stderr)")
             if resume.stdout.contains("resumed from") { resumedRuns += 1 }
             try harness.expectInstalled(image)
+        }
+        #expect(resumedRuns >= 5, "kill points after the first checkpoint resume from it (\(resumedRuns) of 20 did)")
+    }
+
+    /// The same for a delta: kill -9 at 20 points while the changed blocks trickle in and the
+    /// rest is copied from slot A; every resume proves what is in place chunk by chunk, fetches
+    /// what is wrong, and ends with exactly the signed image in B and slot A untouched.
+    @Test func aDeltaKilledAtAnyPointResumesToAnExactSlot() throws {
+        let setup = try DeltaScenario()
+        let harness = setup.harness
+        // 2 MiB/s: the ~1.8 MB of changed blocks arrive over about a second, in four requests,
+        // and the copying from A advances as each batch arrives.
+        let slow = try BundleServer(file: setup.bundle, arguments: ["--rate", "\(2 << 20)"])
+        let fast = try BundleServer(file: setup.bundle)
+        var resumedRuns = 0
+        for point in 0..<20 {
+            try Self.installKilled(harness, from: slow.url, after: 0.1 + 1.0 * Double(point) / 19, image: setup.image)
+
+            let resume = try Shell.capture([Updatectl.path] + Self.installArguments(harness, fast.url))
+            #expect(resume.status == 0, "point \(point): \(resume.stderr)")
+            #expect(resume.stdout.contains("delta: "), "point \(point): \(resume.stdout)")
+            if resume.stdout.contains("resumed from") { resumedRuns += 1 }
+            try harness.expectInstalled(setup.image)
+            let offsetA = try harness.offset(ofPartition: 3)
+            let same = try Shell.capture(["cmp", "-i", "\(offsetA):\(offsetA)", "-n", "\(InstallHarness.slotBytes)",
+                                          setup.snapshot, harness.disk.path])
+            #expect(same.status == 0, "point \(point): slot A's bytes changed")
         }
         #expect(resumedRuns >= 5, "kill points after the first checkpoint resume from it (\(resumedRuns) of 20 did)")
     }

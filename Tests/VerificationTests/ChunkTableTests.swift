@@ -81,6 +81,34 @@ import Verification
         return try reader.finish()
     }
 
+    /// The keys a delta plans from, handed on as they arrive in pieces that split them: the
+    /// same as the table's key section read whole.
+    @Test func theReaderHandsOnEveryBlockKeyWhateverThePieces() throws {
+        let scratch = try Scratch()
+        let (_, bundle, preamble) = try Self.build(in: scratch)
+        let header = preamble.header, layout = try #require(preamble.manifest.chunkLayout)
+        let file = try Array(Data(contentsOf: URL(fileURLWithPath: bundle)))
+        let region = Array(file[Int(header.tableOffset)..<Int(header.imageOffset)])
+        var expected: [UInt64] = []
+        for block in 0..<Int(layout.blockCount) {
+            let start = Int(layout.keysOffset) + block * 8
+            expected.append(region[start..<(start + 8)].reduce(0) { $0 << 8 | UInt64($1) })
+        }
+        for step in [1, 3, 7, 4096] {
+            var keys: [UInt64] = []
+            let reader = ChunkTableReader(layout: layout, tableSHA256: try #require(preamble.manifest.chunking?.tableSHA256),
+                                          regionLength: UInt64(region.count), blockKey: { keys.append($0) })
+            var position = 0
+            while position < region.count {
+                let end = min(region.count, position + step)
+                try region[position..<end].withUnsafeBytes { try reader.update($0) }
+                position = end
+            }
+            _ = try reader.finish()
+            #expect(keys == expected, "pieces of \(step) bytes")
+        }
+    }
+
     @Test func theReaderProvesTheTableAndRefusesAnyChangeToIt() throws {
         let scratch = try Scratch()
         let (_, bundle, preamble) = try Self.build(in: scratch)

@@ -9,7 +9,7 @@ struct InstallBundle: ParsableCommand {
         commandName: "install",
         abstract: "Install a signed bundle into the inactive slot of a disk, offline.",
         discussion: """
-            BUNDLE is a path, a file:// URL or an http(s):// URL. The bundle's signature, its compatible string, minimum version and size are checked before anything is written; the target slot is made unbootable, the image is streamed in while being hashed, read back and hashed again, and only then is the slot put on trial: it boots next, --tries times at most, and the bootloader falls back to the old slot if it never proves itself.
+            BUNDLE is a path, a file:// URL or an http(s):// URL. The bundle's signature, its compatible string, minimum version and size are checked before anything is written; the target slot is made unbootable, the image is streamed in while being hashed (a format 3 bundle: each chunk proven before it is written, and the blocks the booted slot already holds copied from it rather than downloaded, unless --no-delta), read back and hashed again, and only then is the slot put on trial: it boots next, --tries times at most, and the bootloader falls back to the old slot if it never proves itself.
 
             The slot to protect is --booted-slot, else the running system's slot when DISK is its disk, else the slot the bootloader would boot next.
             """
@@ -31,6 +31,9 @@ struct InstallBundle: ParsableCommand {
 
     @Flag(name: .customLong("no-verify-readback"), help: "Skip reading the slot back and hashing it again.")
     var noVerifyReadback = false
+
+    @Flag(name: .customLong("no-delta"), help: "Download the whole image even when the booted slot holds much of it (format 3 bundles).")
+    var noDelta = false
 
     @Option(name: .customLong("state-dir"), help: "Where checkpoints are kept, so an interrupted install resumes.")
     var stateDirectory = "/var/lib/tandem"
@@ -85,6 +88,7 @@ struct InstallBundle: ParsableCommand {
         var installOptions = InstallOptions(host: HostIdentity(compatible: hostCompatible, version: currentVersion ?? osRelease?.version))
         installOptions.slot = slot
         installOptions.verifyReadback = !noVerifyReadback
+        installOptions.delta = !noDelta
         installOptions.stateDirectory = stateDirectory
         installOptions.checkpointInterval = checkpointMiB << 20
         installOptions.trialTries = tries
@@ -100,6 +104,16 @@ struct InstallBundle: ParsableCommand {
             .install(bundle) { printer.show($0) }
         if result.resumedFrom > 0 {
             print("resumed from \(formatBytes(result.resumedFrom)) already in the slot")
+        }
+        if let delta = result.delta {
+            print("delta: \(delta.blocksFromBootedSlot) blocks copied from slot \(booted.slot.name.rawValue), "
+                  + "\(formatBytes(delta.bytesFetched)) of the image downloaded")
+            if let refusal = delta.manyRangesRefusal {
+                print("the server does not answer several ranges in one request (\(refusal)); each range was asked for alone")
+            }
+        }
+        if result.chunksRefetched > 0 {
+            print("\(result.chunksRefetched) chunk(s) did not prove out where they were and were downloaded again")
         }
         print("installed version \(result.manifest.version) into slot \(result.slot.name.rawValue) "
               + "(\(result.slot.partition.label), partition \(result.slot.partition.number)), signed by \(result.signer)")
