@@ -38,7 +38,7 @@ public struct BlockIndex: Sendable {
         public var count: Int { entries.count }
 
         public consuming func finish() -> BlockIndex {
-            entries.sort()
+            entries.withUnsafeMutableBufferPointer { BlockIndex.heapSort($0) }
             return BlockIndex(sorted: entries)
         }
     }
@@ -48,6 +48,28 @@ public struct BlockIndex: Sendable {
     }
 
     public var count: Int { entries.count }
+
+    /// Sorts in place with no memory of its own: the standard library's sort takes a buffer of
+    /// half the array, which for a large slot is megabytes an install cannot spare.
+    static func heapSort(_ values: UnsafeMutableBufferPointer<UInt64>) {
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end, values[child] < values[child + 1] { child += 1 }
+                guard values[root] < values[child] else { return }
+                values.swapAt(root, child)
+                root = child
+            }
+        }
+        let count = values.count
+        guard count > 1 else { return }
+        for start in stride(from: count / 2 - 1, through: 0, by: -1) { siftDown(start, count) }
+        for end in stride(from: count - 1, to: 0, by: -1) {
+            values.swapAt(0, end)
+            siftDown(0, end)
+        }
+    }
 
     /// The number of a block with this key, if the image has one.
     public func block(for key: UInt64) -> UInt64? {

@@ -21,7 +21,8 @@ public enum BlockKeys {
         }
     }
 
-    static let readSize = 1 << 20
+    /// Small: an install hashes the booted slot through it beside the pipeline's buffers.
+    static let readSize = 256 << 10
 
     /// Calls `body` with each key of the format 3 bundle at `path` (whose preamble is
     /// `preamble`) and its block's length, from the table's key section. The table is not

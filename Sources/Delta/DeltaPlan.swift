@@ -2,15 +2,20 @@ import Verification
 
 /// Where each block of a new image comes from in a delta install: a block of the booted slot
 /// whose lookup key matches, or the server. Fed the new image's keys in order (as its chunk
-/// table arrives); holds 4 bytes per block, and the fetched blocks as coalesced ranges. Pure:
-/// the installer follows it, `updatectl image diff` reports it, so both say the same.
+/// table arrives); holds runs (blocks that follow each other in the booted slot, or are all
+/// fetched: a point release has a few thousand, not a block each), and the fetched blocks as
+/// coalesced ranges. Pure: the installer follows it, `updatectl image diff` reports it, so both
+/// say the same.
 public struct DeltaPlan: Sendable {
     /// Blocks a plan holds at most, as `BlockIndex` does: a larger image installs in full.
     public static let maximumBlocks = BlockIndex.maximumBlocks
 
     public let layout: ChunkLayout
-    /// Per new block: the booted slot's block number + 1, or 0 when it is fetched.
-    private var sources: [UInt32]
+    /// Where each run starts in the new image (block number), and its first block's source:
+    /// the booted slot's block number + 1, or 0 when fetched. A run lasts to the next one.
+    private var runStarts: [UInt32] = []
+    private var runSources: [UInt32] = []
+    public private(set) var blocks: UInt64 = 0
     /// Runs of adjacent fetched blocks, as image byte ranges, in image order.
     public private(set) var fetchRanges: [Range<UInt64>] = []
     public private(set) var blocksFound: UInt64 = 0
@@ -20,26 +25,31 @@ public struct DeltaPlan: Sendable {
     public init?(layout: ChunkLayout) {
         guard layout.blockCount <= UInt64(DeltaPlan.maximumBlocks) else { return nil }
         self.layout = layout
-        sources = []
-        sources.reserveCapacity(Int(layout.blockCount))
     }
-
-    public var blocks: UInt64 { UInt64(sources.count) }
     public var blocksFetched: UInt64 { blocks - blocksFound }
     public var isComplete: Bool { blocks == layout.blockCount }
 
     /// The next block of the new image, by key, looked up in `index` (the booted slot's).
     /// Keys past the image's last block are ignored.
     public mutating func add(key: UInt64, index: BlockIndex) {
-        guard sources.count < Int(layout.blockCount) else { return }
-        let start = UInt64(sources.count) * ChunkLayout.blockSize
+        guard blocks < layout.blockCount else { return }
+        let block = blocks
+        blocks += 1
+        let start = block * ChunkLayout.blockSize
         let end = min(layout.imageSize, start + ChunkLayout.blockSize)
-        if let old = index.block(for: key) {
-            sources.append(UInt32(old + 1))
+        let source = index.block(for: key).map { UInt32($0 + 1) } ?? 0
+        let continues = runStarts.last.map { lastStart in
+            let lastSource = runSources[runSources.count - 1]
+            return lastSource == 0 ? source == 0 : source != 0 && UInt64(source) == UInt64(lastSource) + block - UInt64(lastStart)
+        } ?? false
+        if !continues {
+            runStarts.append(UInt32(block))
+            runSources.append(source)
+        }
+        if source != 0 {
             blocksFound += 1
             return
         }
-        sources.append(0)
         bytesFetched += end - start
         if let last = fetchRanges.last, last.upperBound == start {
             fetchRanges[fetchRanges.count - 1] = last.lowerBound..<end
@@ -55,8 +65,16 @@ public struct DeltaPlan: Sendable {
 
     /// The booted slot's block that holds new block `block`, or nil when it is fetched.
     public func oldBlock(for block: UInt64) -> UInt64? {
-        guard block < UInt64(sources.count), sources[Int(block)] != 0 else { return nil }
-        return UInt64(sources[Int(block)] - 1)
+        guard block < blocks else { return nil }
+        // The last run that starts at or before `block`.
+        var low = 0, high = runStarts.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if UInt64(runStarts[middle]) <= block { low = middle + 1 } else { high = middle }
+        }
+        let run = low - 1
+        guard run >= 0, runSources[run] != 0 else { return nil }
+        return UInt64(runSources[run]) - 1 + block - UInt64(runStarts[run])
     }
 
     /// The chunk table, read first, and the fetched blocks.
