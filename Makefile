@@ -17,7 +17,7 @@ BIN_DIR := $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 # Debian packages for the build (C libraries), the tests (disk tools as oracles, loop devices,
 # mkfs and mount) and the demo.
 APT_PACKAGES := pkg-config libblkid-dev libssl-dev libsystemd-dev \
-	libcurl4-openssl-dev libxml2-dev gdisk fdisk util-linux mount e2fsprogs dbus systemd openssl coreutils python3 curl time gcc \
+	libcurl4-openssl-dev libxml2-dev libzstd-dev gdisk fdisk util-linux mount e2fsprogs dbus systemd openssl coreutils python3 curl time gcc \
 	etcd-server etcd-client grub-common dosfstools cgpt
 
 # `make boot-test` (docs/boot-test.md): QEMU with OVMF, stock GRUB and systemd-boot, and what

@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibFuzzer"),
 
         .target(
@@ -51,7 +52,7 @@ let package = Package(
         // What a delta install of a format 3 bundle would fetch (image diff now, the installer next).
         .target(
             name: "Delta",
-            dependencies: ["Platform", "Verification", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CZstd", "Platform", "Verification", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "HTTP",
@@ -116,7 +117,7 @@ let package = Package(
         // `make fuzz` builds with -sanitize=fuzzer; without it, tandem-fuzz replays files.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Bootloaders", "Coordination", "Engine", "HTTP", "Omaha", "Slots", "Verification",
+            dependencies: ["Bootloaders", "Coordination", "Delta", "Engine", "HTTP", "Omaha", "Slots", "Verification",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(
@@ -124,7 +125,7 @@ let package = Package(
             dependencies: ["CLibFuzzer", "FuzzTargets", "Platform", .product(name: "SystemPackage", package: "swift-system")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Delta", "Slots", "Streaming", "Verification"], path: "Tests/TestSupport"),
         .testTarget(name: "BusTests", dependencies: ["BusClient", "BusCore", "BusService", "TestSupport", "UpdateModel"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineTests", dependencies: ["Bootloaders", "Engine", "TestSupport", "Slots"]),

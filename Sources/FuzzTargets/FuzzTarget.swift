@@ -24,6 +24,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case systemdBoot = "systemd-boot"
     /// The body of a multi-range download's answer, with its Content-Type.
     case multipart = "multipart-byteranges"
+    /// A bundle's block file, BUNDLE.blocks: its header, offsets and zstd frames, as a delta reads them.
+    case blockFile = "block-file"
 
     /// Runs one input through the target's entry point.
     public func run(_ input: [UInt8]) -> FuzzOutcome {
@@ -38,6 +40,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .grubEnv: GrubEnvTarget.run(input)
         case .systemdBoot: SystemdBootTarget.run(input)
         case .multipart: MultipartTarget.run(input)
+        case .blockFile: BlockFileTarget.run(input)
         }
     }
 }

@@ -1,11 +1,16 @@
 import ArgumentParser
+import Delta
 import Verification
 
 struct CreateBundle: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Build a signed bundle from a raw slot image.",
-        discussion: "The bundle is written to a temporary file beside --out and renamed into place when complete."
+        discussion: """
+            The bundle is written to a temporary file beside --out and renamed into place when complete. A format 3 \
+            bundle gets its block file beside it, OUT.blocks: every 4096-byte block of the image compressed on its own, \
+            which hosts installing a delta download the blocks they lack from. Publish it beside the bundle.
+            """
     )
 
     @Option(name: .customLong("key"), help: "A private key to sign with; repeat to sign with several.")
@@ -48,6 +53,9 @@ struct CreateBundle: ParsableCommand {
         "Format 3: bytes per verified chunk, a power of two from 65536 to 1048576.", valueName: "bytes"))
     var chunkSize: UInt64 = ChunkLayout.defaultChunkSize
 
+    @Flag(name: .customLong("no-block-file"), help: "Format 3: do not write OUT.blocks; deltas then fetch raw blocks from the bundle.")
+    var noBlockFile = false
+
     enum BundleFormatChoice: String, ExpressibleByArgument {
         case chunked = "3"
         case legacy = "1"
@@ -82,6 +90,12 @@ struct CreateBundle: ParsableCommand {
             + "sha256 \(hexString(manifest.imageSHA256))")
         if let layout = manifest.chunkLayout {
             print("format 3: \(layout.chunkCount) chunks of \(layout.chunkSize) bytes, chunk table \(layout.tableLength) bytes")
+            if !noBlockFile {
+                let blockFile = output + BlockFileHeader.fileSuffix
+                let length = try BlockFileWriter.write(image: output, imageOffset: preamble.header.imageOffset, layout: layout,
+                                                       imageSHA256: manifest.imageSHA256, to: blockFile)
+                print("wrote \(blockFile): \(layout.blockCount) blocks compressed into \(length) bytes, for deltas")
+            }
         }
         for artifact in manifest.artifacts {
             print("\(artifact.kind.rawValue) \(artifact.size) bytes, sha256 \(hexString(artifact.sha256))")
