@@ -18,6 +18,8 @@ public protocol BundleSource: AnyObject, CustomStringConvertible {
     func fetchRanges(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws
     /// What identifies this copy of the bundle to its server (an ETag), for resuming.
     var validator: String? { get }
+    /// The file published beside the bundle under its name plus `suffix` (its block file).
+    func companion(_ suffix: String) -> BundleSource
 }
 
 /// Opens a local path, a `file://` URL or an `http(s)://` URL. `cancellation` ends a download's
@@ -62,6 +64,10 @@ public final class FileBundleSource: BundleSource {
 
     public func readPreamble() throws -> BundlePreamble {
         try BundleFile.readPreamble(path: path)
+    }
+
+    public func companion(_ suffix: String) -> BundleSource {
+        FileBundleSource(path: path + suffix)
     }
 
     public func imageSource(for preamble: BundlePreamble) throws -> ChunkSource {

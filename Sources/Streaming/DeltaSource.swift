@@ -18,7 +18,8 @@ final class DeltaSource: ChunkSource {
 
     /// `seedExtent`: the booted slot's bytes on `seedPath`, which the plan's old block numbers
     /// address; a block outside it is fetched instead.
-    init(plan: DeltaPlan, seedPath: String, seedExtent: SlotExtent, bundle: BundleSource, imageOffset: UInt64) throws {
+    init(plan: DeltaPlan, seedPath: String, seedExtent: SlotExtent, bundle: BundleSource, imageOffset: UInt64,
+         compressed: CompressedBlocks?) throws {
         self.plan = plan
         self.seedPath = seedPath
         self.seedExtent = seedExtent
@@ -27,15 +28,18 @@ final class DeltaSource: ChunkSource {
         } catch {
             throw StreamError.cannotOpen(path: seedPath, errno: error as? Errno ?? .ioError)
         }
-        fetched = FetchedBlocks(ranges: plan.fetchRanges, imageOffset: imageOffset, bundle: bundle)
+        fetched = FetchedBlocks(ranges: plan.fetchRanges, imageOffset: imageOffset, bundle: bundle, compressed: compressed)
     }
 
     deinit {
         try? seed.close()
     }
 
-    /// Image bytes fetched from the bundle so far.
+    /// Image bytes fetched so far, and what they took to download.
     var bytesFetched: UInt64 { fetched.bytesFetched }
+    var bytesDownloaded: UInt64 { fetched.bytesDownloaded }
+    /// Why the block file stopped being used, if it did.
+    var compressedRefusal: String? { fetched.compressedRefusal }
 
     func deliver(into filler: ChunkFiller) throws {
         fetched.start(at: filler.position)
@@ -88,9 +92,11 @@ final class DeltaSource: ChunkSource {
 
 /// The blocks a delta fetches, read ahead in batches: up to `stagingSize` bytes in up to
 /// `rangesPerRequest` ranges per request (one multi-range request where the server allows it),
-/// into one staging buffer allocated once, and copied out in image order.
+/// compressed from the block file while it serves, else raw from the bundle, into one staging
+/// buffer allocated once, and copied out in image order.
 final class FetchedBlocks {
-    static let stagingSize = 4 << 20
+    /// 1 MiB: what an install can spare beside the pipeline's buffers (docs/benchmarks.md).
+    static let stagingSize = 1 << 20
     /// Ranges per request: keeps the Range header within what servers accept (nginx: 8 KiB).
     static let rangesPerRequest = 128
 
@@ -104,12 +110,20 @@ final class FetchedBlocks {
     /// The first range not yet staged, and where its unstaged part starts.
     private var nextRange = 0
     private var nextStart: UInt64 = 0
+    private var compressed: CompressedBlocks?
+    private(set) var compressedRefusal: String?
     private(set) var bytesFetched: UInt64 = 0
+    private var rawBytesDownloaded: UInt64 = 0
+    var bytesDownloaded: UInt64 { rawBytesDownloaded + (compressedUsed?.bytesDownloaded ?? 0) }
+    /// The block file, kept for its byte count after it stopped serving.
+    private let compressedUsed: CompressedBlocks?
 
-    init(ranges: [Range<UInt64>], imageOffset: UInt64, bundle: BundleSource) {
+    init(ranges: [Range<UInt64>], imageOffset: UInt64, bundle: BundleSource, compressed: CompressedBlocks?) {
         self.ranges = ranges
         self.imageOffset = imageOffset
         self.bundle = bundle
+        self.compressed = compressed
+        compressedUsed = compressed
         staging = AlignedBuffer(capacity: FetchedBlocks.stagingSize)
         staged.reserveCapacity(FetchedBlocks.rangesPerRequest)
     }
@@ -167,8 +181,20 @@ final class FetchedBlocks {
         guard !staged.isEmpty else {
             throw StreamError.readFailed(path: bundle.description, offset: 0, detail: "the delta plan fetches nothing more")
         }
-        try bundle.fetchRanges(staged.map { ($0.range.lowerBound + imageOffset)..<($0.range.upperBound + imageOffset) },
-                               into: UnsafeMutableRawBufferPointer(rebasing: staging.bytes[0..<used]))
+        let destination = UnsafeMutableRawBufferPointer(rebasing: staging.bytes[0..<used])
         bytesFetched += UInt64(used)
+        if let compressed {
+            do {
+                try compressed.fetch(staged.map(\.range), into: destination)
+                return
+            } catch let unusable as CompressedBlocks.Unusable {
+                // From here on the blocks come raw from the bundle, this batch included.
+                self.compressed = nil
+                compressedRefusal = unusable.reason
+            }
+        }
+        try bundle.fetchRanges(staged.map { ($0.range.lowerBound + imageOffset)..<($0.range.upperBound + imageOffset) },
+                               into: destination)
+        rawBytesDownloaded += UInt64(used)
     }
 }

@@ -56,6 +56,15 @@ public final class HTTPBundleSource: BundleSource {
         }
     }
 
+    /// The companion's URL is the bundle's with `suffix` appended to its path (before any
+    /// query). It is optional, so a server that fails is not retried for long: one retry.
+    public func companion(_ suffix: String) -> BundleSource {
+        var options = options
+        options.retries = min(options.retries, 1)
+        let query = url.firstIndex(of: "?") ?? url.endIndex
+        return HTTPBundleSource(url: url[..<query] + suffix + url[query...], options: options, cancellation: cancellation)
+    }
+
     public func imageSource(for preamble: BundlePreamble) throws -> ChunkSource {
         HTTPImageSource(bundle: self, imageOffset: preamble.header.imageOffset)
     }

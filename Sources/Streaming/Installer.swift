@@ -65,8 +65,14 @@ public struct InstallResult: Sendable {
 public struct DeltaOutcome: Sendable, Equatable {
     /// Blocks copied from the booted slot (and proven with their chunks).
     public var blocksFromBootedSlot: UInt64
-    /// Image bytes downloaded: the blocks the booted slot lacked, and the chunks fetched again.
+    /// Image bytes fetched: the blocks the booted slot lacked, and the chunks fetched again.
     public var bytesFetched: UInt64
+    /// What they took to download: less than `bytesFetched` when the bundle's block file
+    /// served them compressed.
+    public var bytesDownloaded: UInt64
+    /// Why the block file (`BUNDLE.blocks`) was not used, or stopped being used; nil when it
+    /// served every fetched block.
+    public var blockFileRefusal: String?
     /// Why the server's answer to several ranges in one request was not used, if it was not.
     public var manyRangesRefusal: String?
 }
@@ -148,16 +154,20 @@ public final class Installer: Sendable {
         let target = try preflight(manifest)
         try accepted(manifest, target)
         let imageSource = try source.imageSource(for: preamble)
-        // Format 3 and a booted slot to copy from: the plan fills in as the table arrives.
-        let planner = deltaPlanner(for: manifest)
         // The whole file's digest covers the preamble exactly as it was read, then the chunk
         // table, then the image: the bytes the server's digest was computed over, in order.
         var payloadHasher = options.expectedPayload.map { _ in SHA256() }
         payloadHasher?.update(preamble.storedBytes)
         // Format 3: the chunk table, proven against the signed manifest before anything is
         // touched; from here on every chunk is proven against it before it is written.
-        let chunkDigests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, planner: planner)
-        let plan = planner.flatMap { $0.plan.isWorthwhile ? $0.plan : nil }
+        // Format 3 and a booted slot to copy from: the plan fills in as the table arrives. The
+        // booted slot's index (8 bytes a block) is let go once the plan is made, before the
+        // writing needs memory of its own.
+        let (chunkDigests, plan) = try { () throws -> (ChunkDigests?, DeltaPlan?) in
+            let planner = deltaPlanner(for: manifest)
+            let digests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, planner: planner)
+            return (digests, planner.flatMap { $0.plan.isWorthwhile ? $0.plan : nil })
+        }()
         if plan != nil {
             // A delta downloads only part of the file, so the whole file's digest cannot be
             // had; what stands in for it is the signed version matched above, and every chunk
@@ -215,9 +225,20 @@ public final class Installer: Sendable {
         let writer = try SlotWriter(slot: confirmedTarget, on: pair.disk, directIO: options.directIO)
         let meter = ProgressMeter(phase: .writing, startOffset: resumeOffset, total: manifest.imageSize, report: progress)
         let checkpointPath = store?.path ?? ""
+        // The block file, when one is published beside the bundle: the fetched blocks compressed.
+        var blockFileRefusal: String?
+        let compressed: CompressedBlocks? = plan.flatMap { plan in
+            do throws(CompressedBlocks.Unusable) {
+                return try CompressedBlocks(file: source.companion(BlockFileHeader.fileSuffix), layout: plan.layout,
+                                            imageSHA256: manifest.imageSHA256)
+            } catch {
+                blockFileRefusal = error.reason
+                return nil
+            }
+        }
         let deltaSource = try plan.map {
             try DeltaSource(plan: $0, seedPath: pair.disk.path, seedExtent: pair[booted.slot.name].extent, bundle: source,
-                            imageOffset: preamble.header.imageOffset)
+                            imageOffset: preamble.header.imageOffset, compressed: compressed)
         }
         // A delta's bytes come from the booted slot, so a chunk that does not prove out is
         // fetched again rather than fatal; a full install's come from the bundle alone.
@@ -295,6 +316,8 @@ public final class Installer: Sendable {
                              delta: deltaSource.map { delta in
                                  DeltaOutcome(blocksFromBootedSlot: plan?.blocksFound ?? 0,
                                               bytesFetched: delta.bytesFetched + refetchedBytes,
+                                              bytesDownloaded: delta.bytesDownloaded + refetchedBytes,
+                                              blockFileRefusal: blockFileRefusal ?? delta.compressedRefusal,
                                               manyRangesRefusal: (source as? HTTPBundleSource)?.manyRangesRefusal)
                              },
                              chunksRefetched: refetch.count)

@@ -65,14 +65,28 @@ parser.add_argument("--pause-at", type=int, default=0,
                          "test can interrupt an install at a known point without racing the transfer (in a "
                          "multipart body: the first part that covers the offset)")
 parser.add_argument("--etag", default=None, help="ETag to send (default: from size and mtime)")
+parser.add_argument("--blocks", default=None,
+                    help="the file served at paths ending in .blocks (a bundle's block file), always as in normal "
+                         "mode; without it those paths get 404, as from a server that has no such file")
 parser.add_argument("--log", default=None, help="the JSON-lines request log")
 parser.add_argument("--tls-cert", default=None)
 parser.add_argument("--tls-key", default=None)
 args = parser.parse_args()
 
-size = os.path.getsize(args.file)
-stat = os.stat(args.file)
-etag = args.etag or '"%x-%x"' % (stat.st_size, int(stat.st_mtime))
+class Served:
+    """One file served: its path, size and ETag."""
+
+    def __init__(self, path, etag=None):
+        self.path = path
+        self.size = os.path.getsize(path)
+        stat = os.stat(path)
+        self.etag = etag or '"%x-%x"' % (stat.st_size, int(stat.st_mtime))
+
+
+bundle = Served(args.file, args.etag)
+blocks = Served(args.blocks) if args.blocks else None
+# The file the current request's thread serves.
+current = threading.local()
 lock = threading.Lock()
 drops_left = [args.drop_count]
 lies_left = [args.lie_count]
@@ -132,7 +146,7 @@ def first_offset(specs):
     if not specs:
         return 0
     first, last = specs[0]
-    return max(0, size - last) if first is None else first
+    return max(0, current.served.size - last) if first is None else first
 
 
 def satisfiable(specs):
@@ -140,10 +154,10 @@ def satisfiable(specs):
     ranges = []
     for first, last in specs:
         if first is None:
-            if last > 0 and size > 0:
-                ranges.append((max(0, size - last), size - 1))
-        elif first < size:
-            ranges.append((first, size - 1 if last is None else min(last, size - 1)))
+            if last > 0 and current.served.size > 0:
+                ranges.append((max(0, current.served.size - last), current.served.size - 1))
+        elif first < current.served.size:
+            ranges.append((first, current.served.size - 1 if last is None else min(last, current.served.size - 1)))
     return ranges
 
 
@@ -179,7 +193,15 @@ class Handler(BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     def answer(self, specs, if_range):
-        if args.mode == "status":
+        current.served, current.mode = bundle, args.mode
+        if self.path.split("?")[0].endswith(".blocks"):
+            if blocks is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            current.served, current.mode = blocks, "normal"
+        if current.mode == "status":
             self.send_response(args.status)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
@@ -191,34 +213,34 @@ class Handler(BaseHTTPRequestHandler):
             specs = None
         asked_from = first_offset(specs)
         misbehaving = asked_from >= args.threshold
-        ignore = args.mode == "ignore-range" and misbehaving
+        ignore = current.mode == "ignore-range" and misbehaving
         ranges = None
-        if specs and not ignore and (if_range is None or if_range == etag):
+        if specs and not ignore and (if_range is None or if_range == current.served.etag):
             ranges = satisfiable(specs)
             if not ranges:
                 self.send_response(416)
-                self.send_header("Content-Range", "bytes */%d" % size)
+                self.send_header("Content-Range", "bytes */%d" % current.served.size)
                 self.end_headers()
                 return
 
         flip = False
         multipart = ranges is not None and len(ranges) > 1
-        if args.mode == "lie" and misbehaving:
+        if current.mode == "lie" and misbehaving:
             flip = take_lie()
-        elif args.mode == "short-range" and ranges and misbehaving and take_lie():
+        elif current.mode == "short-range" and ranges and misbehaving and take_lie():
             if multipart:
                 ranges = ranges[:-1]
             else:
                 start, end = ranges[0]
                 ranges = [(start, start + max(1, (end - start + 1) // 2) - 1)]
-        elif args.mode == "merge-ranges" and multipart and misbehaving and take_lie():
+        elif current.mode == "merge-ranges" and multipart and misbehaving and take_lie():
             ranges = [(min(start for start, _ in ranges), max(end for _, end in ranges))]
             multipart = False
 
-        start, end = ranges[0] if ranges else (0, size - 1)
-        claimed_total = size + 1 if args.mode == "wrong-length" and start >= args.threshold else size
+        start, end = ranges[0] if ranges else (0, current.served.size - 1)
+        claimed_total = current.served.size + 1 if current.mode == "wrong-length" and start >= args.threshold else current.served.size
         self.send_response(206 if ranges else 200)
-        self.send_header("ETag", etag)
+        self.send_header("ETag", current.served.etag)
         self.send_header("Accept-Ranges", "bytes")
         if multipart:
             boundary = secrets.token_hex(8)
@@ -240,12 +262,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
         limit = length
-        if args.mode == "drop" and start >= args.threshold:
+        if current.mode == "drop" and start >= args.threshold:
             with lock:
                 if drops_left[0] != 0:
                     drops_left[0] -= 1
                     limit = min(length, args.drop_after)
-        with open(args.file, "rb") as source:
+        with open(current.served.path, "rb") as source:
             left = limit
             for piece in body:
                 if left <= 0:

@@ -1,5 +1,6 @@
 import Foundation
 import Slots
+import Synchronization
 import Streaming
 import Testing
 import TestSupport
@@ -133,6 +134,34 @@ struct DeltaInstallTests {
         try setup.harness.expectInstalled(setup.image)
     }
 
+    /// A block of the booted slot that changes after it was hashed (bit rot, or a writer
+    /// that should not be there) reaches the pipeline wrong: its chunk does not prove out, none
+    /// of it is written, and it is fetched again whole from the bundle.
+    @Test func aBootedSlotBlockChangedAfterHashingIsNeverWritten() throws {
+        let setup = try DeltaScenario()
+        let offsetA = try setup.harness.offset(ofPartition: 3)
+        // Block 2560 (10 MiB in, not rewritten by the new image): the producer is at most four
+        // buffers ahead of the first chunk written, so it has not read it yet.
+        let target = offsetA + 2560 * 4096 + 100
+        let disk = try FileHandle(forUpdating: URL(fileURLWithPath: setup.harness.disk.path))
+        defer { try? disk.close() }
+        let corrupted = Mutex(false)
+        let result = try setup.harness.installer().install(setup.bundle, progress: { progress in
+            guard progress.phase == .writing else { return }
+            corrupted.withLock { done in
+                guard !done else { return }
+                done = true
+                try? disk.seek(toOffset: target)
+                try? disk.write(contentsOf: Data([0xEE, 0xEF]))
+                try? disk.synchronize()
+            }
+        })
+        #expect(corrupted.withLock { $0 })
+        #expect(result.chunksRefetched == 1)
+        #expect(result.delta?.bytesFetched == setup.changedBytes + (1 << 20))
+        try setup.harness.expectInstalled(setup.image)
+    }
+
     /// The only way a copied block can be wrong when it is written: it changed after the
     /// booted slot was hashed. Here the changed part of an interrupted delta's target is the
     /// stand-in: its chunks are proven, rejected and fetched again.
@@ -144,6 +173,67 @@ struct DeltaInstallTests {
         #expect(result.resumedFrom == 2 << 20 && result.chunksRefetched == 2)
         #expect(result.delta != nil)
         try setup.harness.expectInstalled(setup.image)
+    }
+
+    /// The block file beside the bundle serves the changed blocks compressed: a fraction of
+    /// their bytes crosses the network, and the slot ends the same.
+    @Test func theBlockFileServesTheChangedBlocksCompressed() throws {
+        let setup = try DeltaScenario(blockFile: true)
+        let server = try BundleServer(file: setup.bundle, arguments: ["--blocks", setup.blockFile])
+        let result = try setup.harness.install(server.url)
+        let delta = try #require(result.delta)
+        #expect(delta.blockFileRefusal == nil && delta.bytesFetched == setup.changedBytes)
+        #expect(delta.bytesDownloaded * 4 < delta.bytesFetched, "\(delta.bytesDownloaded) of \(delta.bytesFetched)")
+        try setup.harness.expectInstalled(setup.image)
+        try expectBootedSlotUntouched(setup)
+        let exchanges = try server.finishedExchanges()
+        let toBlockFile = exchanges.filter { ($0["path"] as? String)?.hasSuffix(".blocks") == true }
+        // The header, then per batch of 128 ranges its offsets and its blocks: 4 batches.
+        #expect(toBlockFile.count == 9, "\(toBlockFile.count) requests")
+        let sent = try server.bytesSent()
+        #expect(UInt64(sent) < setup.imageOffset + setup.changedBytes / 3, "\(sent) bytes sent in all")
+    }
+
+    /// No block file published (404): the blocks come raw from the bundle.
+    @Test func withoutABlockFileTheBlocksComeRaw() throws {
+        let setup = try DeltaScenario(changeEvery: 61)
+        let server = try BundleServer(file: setup.bundle)
+        let result = try setup.harness.install(server.url)
+        let delta = try #require(result.delta)
+        #expect(delta.blockFileRefusal?.contains("404") == true, "\(delta.blockFileRefusal ?? "nil")")
+        #expect(delta.bytesDownloaded == delta.bytesFetched)
+        try setup.harness.expectInstalled(setup.image)
+    }
+
+    /// A block file that lies (stored blocks swapped or garbled, offsets out of order, another
+    /// image's) never makes a wrong byte land: it is dropped, or the chunks it spoiled are
+    /// rejected and fetched again from the bundle.
+    @Test(arguments: ["garbled-frame", "offsets", "other-image"])
+    func aLyingBlockFileCostsOnlyADownload(lie: String) throws {
+        let setup = try DeltaScenario(blockFile: true)
+        var file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: setup.blockFile)))
+        let blocks = Int((DeltaScenario.imageSize + 4095) / 4096)
+        let dataStart = 64 + (blocks + 1) * 8
+        func entry(_ block: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[64 + block * 8 + $1]) << (8 * $1) } }
+        let changed = Int(setup.changedOffsets[setup.changedOffsets.count / 2] / 4096)
+        switch lie {
+        case "garbled-frame":
+            // A frame that still decodes is unlikely; either way the chunk is proven.
+            for index in (dataStart + entry(changed) + 4)..<(dataStart + entry(changed + 1)) { file[index] ^= 0x5A }
+        case "offsets":
+            // Block `changed` claims the whole data: longer than any block may be stored.
+            for byte in 0..<8 { file[64 + (changed + 1) * 8 + byte] = 0xFF }
+        default:
+            file[40] ^= 1
+        }
+        try Data(file).write(to: URL(fileURLWithPath: setup.blockFile))
+        let server = try BundleServer(file: setup.bundle, arguments: ["--blocks", setup.blockFile])
+        let result = try setup.harness.install(server.url)
+        let delta = try #require(result.delta)
+        #expect(delta.blockFileRefusal != nil || result.chunksRefetched > 0)
+        if lie == "other-image" { #expect(delta.blockFileRefusal?.contains("another image") == true) }
+        try setup.harness.expectInstalled(setup.image)
+        try expectBootedSlotUntouched(setup)
     }
 
     @Test func deltasCanBeTurnedOff() throws {

@@ -1,3 +1,4 @@
+import Delta
 import Foundation
 import Slots
 import Streaming
@@ -108,7 +109,8 @@ public struct InstallScenario {
 
 /// A harness whose booted slot A holds an old image and a format 3 bundle of a new one, as a
 /// point release changes it: every `changeEvery`-th block rewritten, a run of blocks moved, and
-/// a short last block. A delta copies the rest from A.
+/// a short last block. A delta copies the rest from A. With `blockFile`, the bundle's block
+/// file is written beside it, and the rewritten blocks are text (they compress), not noise.
 public struct DeltaScenario {
     public let harness: InstallHarness
     public let oldImage: String
@@ -123,7 +125,10 @@ public struct DeltaScenario {
 
     public static let imageSize = 12 * (1 << 20) + 333
 
-    public init(changeEvery: Int = 7) throws {
+    /// The block file beside `bundle`, when written.
+    public var blockFile: String { bundle + BlockFileHeader.fileSuffix }
+
+    public init(changeEvery: Int = 7, blockFile: Bool = false) throws {
         harness = try InstallHarness()
         let blockSize = 4096
         oldImage = try harness.fixture.randomImage("old.raw", size: Self.imageSize)
@@ -134,7 +139,12 @@ public struct DeltaScenario {
         bytes.replaceSubrange((356 * blockSize)..<(420 * blockSize), with: moved)
         var offsets: [UInt64] = []
         for block in stride(from: 3, to: blocks, by: changeEvery) where !(100..<164).contains(block) && !(356..<420).contains(block) {
-            for index in (block * blockSize)..<((block + 1) * blockSize) { bytes[index] = UInt8.random(in: 0...255) }
+            if blockFile {
+                let line = Array("block \(block) of the point release: \(UInt64.random(in: 0...UInt64.max))\n".utf8)
+                for index in 0..<blockSize { bytes[block * blockSize + index] = line[index % line.count] }
+            } else {
+                for index in (block * blockSize)..<((block + 1) * blockSize) { bytes[index] = UInt8.random(in: 0...255) }
+            }
             offsets.append(UInt64(block * blockSize))
         }
         image = harness.fixture.path("new.raw")
@@ -142,10 +152,15 @@ public struct DeltaScenario {
         changedOffsets = offsets
         changedBytes = UInt64(offsets.count * blockSize + Self.imageSize % blockSize)
         bundle = try harness.fixture.bundle("v2.tandem", image: image)
+        let preamble = try BundleFile.readPreamble(path: bundle)
+        if blockFile, let layout = preamble.manifest.chunkLayout {
+            try BlockFileWriter.write(image: bundle, imageOffset: preamble.header.imageOffset, layout: layout,
+                                      imageSHA256: preamble.manifest.imageSHA256, to: bundle + BlockFileHeader.fileSuffix)
+        }
         let offsetA = try harness.offset(ofPartition: 3)
         try Shell.run(["dd", "if=\(oldImage)", "of=\(harness.disk.path)", "bs=1M", "conv=notrunc", "oflag=seek_bytes",
                        "seek=\(offsetA)", "status=none"])
         snapshot = try harness.disk.snapshot()
-        imageOffset = try BundleFile.readPreamble(path: bundle).header.imageOffset
+        imageOffset = preamble.header.imageOffset
     }
 }

@@ -106,8 +106,12 @@ struct InstallBundle: ParsableCommand {
             print("resumed from \(formatBytes(result.resumedFrom)) already in the slot")
         }
         if let delta = result.delta {
-            print("delta: \(delta.blocksFromBootedSlot) blocks copied from slot \(booted.slot.name.rawValue), "
-                  + "\(formatBytes(delta.bytesFetched)) of the image downloaded")
+            print("delta: \(delta.blocksFromBootedSlot) blocks copied from slot \(booted.slot.name.rawValue); "
+                  + "\(formatBytes(delta.bytesFetched)) of the image fetched as \(formatBytes(delta.bytesDownloaded)) "
+                  + "downloaded (\(delta.bytesDownloaded) bytes)")
+            if let refusal = delta.blockFileRefusal {
+                print("no compressed blocks: \(refusal)")
+            }
             if let refusal = delta.manyRangesRefusal {
                 print("the server does not answer several ranges in one request (\(refusal)); each range was asked for alone")
             }
