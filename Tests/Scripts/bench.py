@@ -147,7 +147,7 @@ def serve_with_nginx(path):
 
 
 def make_disk(name, image_bytes, direct_io):
-    slot_mib = image_mib + 64
+    slot_mib = (image_bytes >> 20) + 64
     path = os.path.join(work, name)
     sh("truncate", "-s", "%dM" % (2 * slot_mib + 16), path)
     sh("sgdisk", "-o", "-n", "3:0:+%dM" % slot_mib, "-t", "3:" + USR, "-c", "3:USR-A", "-A", "3:set:48", "-A", "3:set:56",
@@ -175,7 +175,9 @@ def main():
     bundle = os.path.join(work, "bench.tandem")
     small_bundle = os.path.join(work, "small.tandem")
     legacy_bundle = os.path.join(work, "bench-format1.tandem")
-    for raw, out, extra in [(image, bundle, []), (small_image, small_bundle, []), (image, legacy_bundle, ["--format", "1"])]:
+    # Random images: their block files would be as large as they are, and no delta reads them.
+    for raw, out, extra in [(image, bundle, ["--no-block-file"]), (small_image, small_bundle, ["--no-block-file"]),
+                            (image, legacy_bundle, ["--format", "1"])]:
         sh(updatectl, "image", "create", "--key", private, "--version", "2.0.0", "--compatible", "bench",
            "--image", raw, "--out", out, *extra)
     state = os.path.join(work, "state")
@@ -331,6 +333,7 @@ def main():
         sh(updatectl, "image", "create", "--key", private, "--version", name, "--compatible", "bench",
            "--image", raw, "--out", pair_bundles[-1])
     print(sh(updatectl, "image", "diff", *pair_bundles).rstrip())
+    delta_figures(old_image, pair_bundles, install)
 
     print("\n== GPT flip (both copies written, synced, verified), median of %d" % runs)
     flip_disk, _ = (loops[0], None)
@@ -338,6 +341,52 @@ def main():
     t_sgdisk = median(["sgdisk", "-A", "4:toggle:52", flip_disk], small_image)
     print("%-40s %8.4f s" % ("T_flip (updatectl disk mark B trial)", t_flip))
     print("%-40s %8.4f s" % ("T_sgdisk (sgdisk -A 4:toggle:52)", t_sgdisk))
+
+
+def delta_figures(old_image, pair_bundles, install):
+    """The point release installed over nginx onto a disk whose booted slot A holds the old
+    image: as a delta, in full (--no-delta), and casync extract --seed=OLD from a casync store
+    of NEW served by the same nginx, in turns; bytes downloaded by each."""
+    new_bundle = pair_bundles[1]
+    print("\n== Delta install of the point release over nginx (booted slot A holds the old image), median of %d"
+          % runs, flush=True)
+    loop, _ = make_disk("disk-pair.img", os.path.getsize(old_image), True)
+    report = json.loads(sh(updatectl, "disk", "show", loop, "--json"))
+    offset_a = next(p for p in report["partitions"] if p["number"] == 3)["firstLBA"] * 512
+    sh("dd", "if=" + old_image, "of=" + loop, "bs=4M", "oflag=direct,seek_bytes", "seek=%d" % offset_a,
+       "conv=notrunc", "status=none")
+    url = serve_with_nginx(new_bundle)
+    _, _, casync_bytes, casync_index = image_pair.casync_delta(pair_dir, old_image, image_pair.build(pair_dir)[1])
+    store_url = serve_with_nginx(os.path.join(pair_dir, "casync-new.castr"))
+    extracted = os.path.join(work, "casync-extract.raw")
+    casync = ["casync", "extract", "--store=" + store_url, "--seed=" + old_image,
+              os.path.join(pair_dir, "casync-new.caibx"), extracted]
+    delta = install(loop, url, True)
+    full = install(loop, url, True) + ["--no-delta"]
+    times = {"delta": [], "full": [], "casync": []}
+    for _ in range(runs):
+        for name, args in [("delta", delta), ("full", full), ("casync", casync)]:
+            if name == "casync" and os.path.exists(extracted):
+                os.unlink(extracted)
+            times[name].append(timed(args, new_bundle))
+    full_bytes = os.path.getsize(new_bundle)
+    t_delta, t_full, t_casync = (statistics.median(times[n]) for n in ("delta", "full", "casync"))
+    measured = subprocess.run(["/usr/bin/time", "-f", "%M"] + delta, check=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    delta_rss = int(measured.stderr.strip().splitlines()[-1]) / 1024
+    copied = next((line for line in measured.stdout.splitlines() if line.startswith("delta: ")), "no delta line")
+    # What crossed the network: the preamble and chunk table (up to the image), then what the
+    # installer says it downloaded for the image (from the block file, compressed).
+    preamble = json.loads(sh(updatectl, "image", "inspect", new_bundle, "--json"))["header"]["imageOffset"]
+    delta_bytes = preamble + int(copied.rsplit("(", 1)[1].split(" ")[0])
+    print("%-44s %10s %14s" % ("", "time", "downloaded"))
+    print("%-44s %8.2f s %14d" % ("delta (preamble, table, compressed blocks)", t_delta, delta_bytes))
+    print("%-44s %8.2f s %14d" % ("full (--no-delta)", t_full, full_bytes))
+    print("%-44s %8.2f s %14d" % ("casync extract --seed=OLD (chunks + index)", t_casync, casync_bytes + casync_index))
+    print("delta / full: time %.2f, bytes %.3f; delta / casync: time %.2f, bytes %.2f (targets: faster than both, "
+          "no more bytes than casync)" % (t_delta / t_full, delta_bytes / full_bytes, t_delta / t_casync,
+                                          delta_bytes / (casync_bytes + casync_index)))
+    print("updatectl said: %s; peak RSS of the delta install %.1f MiB (target <= 32)" % (copied, delta_rss), flush=True)
 
 
 # So that `finally` cleans up when make bench is stopped (Ctrl-C already raises KeyboardInterrupt).
