@@ -71,15 +71,33 @@ public struct BlockIndex: Sendable {
         }
     }
 
-    /// The number of a block with this key, if the image has one.
+    /// The number of a block with this key, if the image has one: the first in the image.
     public func block(for key: UInt64) -> UInt64? {
+        let first = firstEntry(for: key)
+        return first < entries.count && matches(first, key) ? entries[first] & BlockIndex.blockMask : nil
+    }
+
+    /// Calls `body` with the number of every block with this key, in image order.
+    public func forEachBlock(withKey key: UInt64, _ body: (UInt64) -> Void) {
+        var entry = firstEntry(for: key)
+        while entry < entries.count, matches(entry, key) {
+            body(entries[entry] & BlockIndex.blockMask)
+            entry += 1
+        }
+    }
+
+    /// The first entry whose key is not below `key`'s.
+    private func firstEntry(for key: UInt64) -> Int {
         let wanted = key & ~BlockIndex.blockMask
         var low = 0, high = entries.count
         while low < high {
             let middle = low + (high - low) / 2
             if entries[middle] & ~BlockIndex.blockMask < wanted { low = middle + 1 } else { high = middle }
         }
-        guard low < entries.count, entries[low] & ~BlockIndex.blockMask == wanted else { return nil }
-        return entries[low] & BlockIndex.blockMask
+        return low
+    }
+
+    private func matches(_ entry: Int, _ key: UInt64) -> Bool {
+        entries[entry] & ~BlockIndex.blockMask == key & ~BlockIndex.blockMask
     }
 }

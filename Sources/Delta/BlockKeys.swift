@@ -64,21 +64,49 @@ public enum BlockKeys {
         }
     }
 
+    /// Calls `body` with each of `blocks` (4096-byte blocks of `path` counted from `offset`, in
+    /// any order) and its key, hashing it: a sample of an image, read one block at a time.
+    public static func forEach(hashingBlocksOf path: String, from offset: UInt64, blocks: some Sequence<UInt64>,
+                               _ body: (UInt64, UInt64) -> Void) throws(Failure) {
+        let file = try open(path)
+        defer { try? file.close() }
+        let hasher = SHA256()
+        var digest = [UInt8](repeating: 0, count: SHA256.digestLength)
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(ChunkLayout.blockSize), alignment: 16)
+        defer { block.deallocate() }
+        for number in blocks {
+            do {
+                try file.readExactly(fromAbsoluteOffset: Int64(offset + number * ChunkLayout.blockSize), into: block)
+            } catch is ShortReadError {
+                throw .truncated(path: path)
+            } catch {
+                throw .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
+            }
+            hasher.reset()
+            hasher.update(UnsafeRawBufferPointer(block))
+            hasher.finalize(into: &digest)
+            body(number, digest.withUnsafeBytes { key(UnsafeRawBufferPointer(rebasing: $0[0..<ChunkLayout.keyLength])) })
+        }
+    }
+
     /// The first 8 bytes of a digest as one number (big-endian, so that it sorts as the bytes do).
     static func key(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private static func open(_ path: String) throws(Failure) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw .io(path: path, operation: "opening", errno: (error as? Errno ?? .ioError).rawValue)
+        }
     }
 
     /// Reads `count` bytes from `offset` in pieces that are whole multiples of `unit` (but the
     /// last), handing each to `body`.
     private static func read(_ path: String, from offset: UInt64, count: UInt64?, unit: Int,
                              _ body: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
-        let file: FileDescriptor
-        do {
-            file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            throw .io(path: path, operation: "opening", errno: (error as? Errno ?? .ioError).rawValue)
-        }
+        let file = try open(path)
         defer { try? file.close() }
         let total: UInt64
         if let count {

@@ -1,8 +1,8 @@
 import Verification
 
 /// Where each block of a new image comes from in a delta install: a block of the booted slot
-/// whose lookup key matches, or the server. Fed the new image's keys in order (as its chunk
-/// table arrives); holds runs (blocks that follow each other in the booted slot, or are all
+/// whose lookup key matches, or the server. Fed the new image's blocks in order, each with its
+/// source (`add(oldBlock:)`), or its key and the old image's index (`add(key:index:)`); holds runs (blocks that follow each other in the booted slot, or are all
 /// fetched: a point release has a few thousand, not a block each), and the fetched blocks as
 /// coalesced ranges. Pure: the installer follows it, `updatectl image diff` reports it, so both
 /// say the same.
@@ -32,12 +32,18 @@ public struct DeltaPlan: Sendable {
     /// The next block of the new image, by key, looked up in `index` (the booted slot's).
     /// Keys past the image's last block are ignored.
     public mutating func add(key: UInt64, index: BlockIndex) {
+        add(oldBlock: index.block(for: key))
+    }
+
+    /// The next block of the new image: the booted slot's block that holds it, or nil when it
+    /// is fetched. Blocks past the image's last are ignored.
+    public mutating func add(oldBlock: UInt64?) {
         guard blocks < layout.blockCount else { return }
         let block = blocks
         blocks += 1
         let start = block * ChunkLayout.blockSize
         let end = min(layout.imageSize, start + ChunkLayout.blockSize)
-        let source = index.block(for: key).map { UInt32($0 + 1) } ?? 0
+        let source = oldBlock.map { UInt32($0 + 1) } ?? 0
         let continues = runStarts.last.map { lastStart in
             let lastSource = runSources[runSources.count - 1]
             return lastSource == 0 ? source == 0 : source != 0 && UInt64(source) == UInt64(lastSource) + block - UInt64(lastStart)

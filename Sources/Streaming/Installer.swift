@@ -160,13 +160,13 @@ public final class Installer: Sendable {
         payloadHasher?.update(preamble.storedBytes)
         // Format 3: the chunk table, proven against the signed manifest before anything is
         // touched; from here on every chunk is proven against it before it is written.
-        // Format 3 and a booted slot to copy from: the plan fills in as the table arrives. The
-        // booted slot's index (8 bytes a block) is let go once the plan is made, before the
-        // writing needs memory of its own.
+        // Format 3 and a booted slot to copy from: the new image's keys are indexed as the table
+        // arrives, and the plan made once it is proven. The index (8 bytes a block) is let go
+        // once the plan is made, before the writing needs memory of its own.
         let (chunkDigests, plan) = try { () throws -> (ChunkDigests?, DeltaPlan?) in
-            let planner = deltaPlanner(for: manifest)
+            let planner = options.delta ? manifest.chunkLayout.flatMap(DeltaPlanner.init) : nil
             let digests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, planner: planner)
-            return (digests, planner.flatMap { $0.plan.isWorthwhile ? $0.plan : nil })
+            return (digests, planner?.plan(bootedDisk: booted.pair.disk.path, extent: booted.pair[booted.slot.name].extent))
         }()
         if plan != nil {
             // A delta downloads only part of the file, so the whole file's digest cannot be
@@ -344,35 +344,6 @@ public final class Installer: Sendable {
         return fetched
     }
 
-    /// Collects a delta's plan as the chunk table's keys arrive.
-    private final class DeltaPlanner {
-        var plan: DeltaPlan
-        let index: BlockIndex
-
-        init(plan: DeltaPlan, index: BlockIndex) {
-            self.plan = plan
-            self.index = index
-        }
-    }
-
-    /// A planner for a delta from the booted slot, when the bundle is format 3, deltas are on
-    /// and the booted slot's blocks can be read; nil for a full install. The booted slot's
-    /// keys are its blocks hashed, whole blocks only, so that no copy reaches past the slot.
-    private func deltaPlanner(for manifest: Manifest) -> DeltaPlanner? {
-        guard options.delta, let layout = manifest.chunkLayout, let plan = DeltaPlan(layout: layout) else { return nil }
-        let extent = booted.pair[booted.slot.name].extent
-        let wholeBlocks = min(extent.length / ChunkLayout.blockSize, UInt64(BlockIndex.maximumBlocks))
-        var builder = BlockIndex.Builder(expectedBlocks: wholeBlocks)
-        do {
-            try BlockKeys.forEach(hashing: booted.pair.disk.path, from: extent.offset,
-                                  count: wholeBlocks * ChunkLayout.blockSize) { key, _ in builder.append(key) }
-        } catch {
-            // The booted slot cannot be read: the install goes on in full, as it would anyway.
-            return nil
-        }
-        return DeltaPlanner(plan: plan, index: builder.finish())
-    }
-
     /// Puts a slot staged by an install with `activate` off on trial, once its first
     /// `imageSize` bytes are read again (with O_DIRECT when `options.directIO`) and still hash
     /// to `imageSHA256`, the verified image's digest (`InstallResult.manifest.imageSHA256`).
@@ -429,7 +400,7 @@ public final class Installer: Sendable {
         let header = preamble.header
         let reader = ChunkTableReader(layout: layout, tableSHA256: chunking.tableSHA256,
                                       regionLength: header.imageOffset - header.tableOffset,
-                                      blockKey: planner.map { planner in { key in planner.plan.add(key: key, index: planner.index) } })
+                                      blockKey: planner.map { planner in { key in planner.add(key: key) } })
         do {
             try source.readRegion(header.tableOffset..<header.imageOffset) { bytes in
                 try reader.update(bytes)

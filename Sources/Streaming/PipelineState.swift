@@ -21,7 +21,11 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     }
 
     let chunkSize: Int
-    let buffers: [AlignedBuffer]
+    let bufferCount: Int
+    /// Allocated by the first run, not when the pipeline is made: what an install does before
+    /// (reading a chunk table, planning a delta) then has their memory to itself. Written only
+    /// by `reset`, before a run's threads start.
+    private(set) var buffers: [AlignedBuffer] = []
     private let condition = Condition()
 
     private var free: [Int]
@@ -59,7 +63,7 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
 
     init(chunkSize: Int, bufferCount: Int) {
         self.chunkSize = chunkSize
-        buffers = (0..<bufferCount).map { _ in AlignedBuffer(capacity: chunkSize) }
+        self.bufferCount = bufferCount
         free = Array((0..<bufferCount).reversed())
         free.reserveCapacity(bufferCount)
         queues = Consumer.allCases.map { _ in IndexRing(capacity: bufferCount) }
@@ -82,6 +86,9 @@ final class PipelineState: TransferCancellation, @unchecked Sendable {
     /// Prepares for a run: every buffer free, no failure. The image hasher always takes part;
     /// the payload hasher and the writer when asked.
     func reset(payloadHasher: Bool, writer: Bool, verifiesChunks: Bool = false) {
+        if buffers.isEmpty {
+            buffers = (0..<bufferCount).map { _ in AlignedBuffer(capacity: chunkSize) }
+        }
         condition.locked {
             free.removeAll(keepingCapacity: true)
             free.append(contentsOf: (0..<buffers.count).reversed())

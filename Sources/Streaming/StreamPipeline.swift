@@ -11,7 +11,7 @@ import Verification
 /// page-aligned buffers; up to three consumer threads read each buffer at the same time: the
 /// image hasher, the payload hasher (when the whole bundle file's digest is to be checked too)
 /// and the writer. An install therefore runs at the speed of its slowest stage, not at the sum
-/// of them. The buffers are allocated once, when the pipeline is made; a chunk's trip through
+/// of them. The buffers are allocated once, by the first run; a chunk's trip through
 /// the pipeline allocates nothing.
 public final class StreamPipeline: Sendable {
     public static let defaultChunkSize = 1 << 20
@@ -75,7 +75,7 @@ public final class StreamPipeline: Sendable {
     /// Threads that verify chunks side by side: one per core, as many as there are buffers to
     /// keep busy at most.
     var verifierCount: Int {
-        max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), state.buffers.count - 1))
+        max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), state.bufferCount - 1))
     }
 
     /// Streams `range` of the image from `source` through `check`, `payloadHasher` and

@@ -1,4 +1,4 @@
-import Delta
+@testable import Delta
 import Foundation
 import Testing
 import TestSupport
@@ -52,6 +52,29 @@ import Verification
         }
         #expect(index.block(for: 0xFFFF_FFFF_FF00_0000) == nil)
         #expect(BlockIndex().block(for: keys[0]) == nil)
+    }
+
+    /// Repeated keys (zero blocks, say): every block with a key, in image order.
+    @Test func anIndexListsEveryBlockWithAKeyInImageOrder() {
+        let index = Self.index([Self.key(5), Self.key(1), Self.key(5), Self.key(2), Self.key(5)])
+        var blocks: [UInt64] = []
+        index.forEachBlock(withKey: Self.key(5)) { blocks.append($0) }
+        #expect(blocks == [0, 2, 4])
+        #expect(index.block(for: Self.key(5)) == 0, "the first in the image")
+        var none: [UInt64] = []
+        index.forEachBlock(withKey: Self.key(9)) { none.append($0) }
+        #expect(none.isEmpty)
+    }
+
+    /// The in-place sort agrees with the standard library's on any input.
+    @Test func theInPlaceSortSorts() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 3, 100, 4097] {
+            let values = (0..<count).map { _ in UInt64.random(in: 0...1000, using: &generator) }
+            var sorted = values
+            sorted.withUnsafeMutableBufferPointer { BlockIndex.heapSort($0) }
+            #expect(sorted == values.sorted(), "\(count) values")
+        }
     }
 
     @Test func anIndexHoldsAtMostItsMaximumAndAPlanRefusesAnImageTooLargeForIt() throws {

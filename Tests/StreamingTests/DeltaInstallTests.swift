@@ -236,6 +236,15 @@ struct DeltaInstallTests {
         try expectBootedSlotUntouched(setup)
     }
 
+    /// A booted slot that holds nothing of the new image: its sample decides that at once, and
+    /// the install is a full one (one streamed download, whose whole-file digest can be checked).
+    @Test func aBootedSlotThatHoldsNothingOfTheImageGetsAFullInstall() throws {
+        let setup = try InstallScenario(imageSize: 3 << 20)
+        let result = try setup.harness.install(setup.bundle)
+        #expect(result.delta == nil)
+        try setup.harness.expectInstalled(setup.image)
+    }
+
     @Test func deltasCanBeTurnedOff() throws {
         let setup = try DeltaScenario()
         let result = try setup.harness.install(setup.bundle) { $0.delta = false }
