@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Platform
 
 /// locksmith's reboot semaphore, the JSON value under its etcd key (`lock/semaphore.go`):
 /// `semaphore` free slots out of `max`, and the machine IDs holding the others, kept sorted.
@@ -71,12 +72,7 @@ public struct LocksmithSemaphore: Sendable, Equatable, CustomStringConvertible {
     /// The position `sort.SearchStrings` finds: the first holder not less than `holder`, by
     /// bytes, as Go compares strings.
     private func insertionIndex(of holder: String) -> Int {
-        var low = 0, high = holders.count
-        while low < high {
-            let middle = (low + high) / 2
-            if holders[middle].utf8.lexicographicallyPrecedes(holder.utf8) { low = middle + 1 } else { high = middle }
-        }
-        return low
+        holders.partitioningIndex { !$0.utf8.lexicographicallyPrecedes(holder.utf8) }
     }
 
     /// Sorted by bytes, as Go compares strings.

@@ -1,3 +1,4 @@
+import Platform
 import Verification
 
 /// Where each 4096-byte block of an image is, by lookup key: the booted slot's blocks, which a
@@ -89,12 +90,7 @@ public struct BlockIndex: Sendable {
     /// The first entry whose key is not below `key`'s.
     private func firstEntry(for key: UInt64) -> Int {
         let wanted = key & ~BlockIndex.blockMask
-        var low = 0, high = entries.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if entries[middle] & ~BlockIndex.blockMask < wanted { low = middle + 1 } else { high = middle }
-        }
-        return low
+        return entries.partitioningIndex { $0 & ~BlockIndex.blockMask >= wanted }
     }
 
     private func matches(_ entry: Int, _ key: UInt64) -> Bool {

@@ -1,3 +1,4 @@
+import Platform
 import Verification
 
 /// Where each block of a new image comes from in a delta install: a block of the booted slot
@@ -73,12 +74,7 @@ public struct DeltaPlan: Sendable {
     public func oldBlock(for block: UInt64) -> UInt64? {
         guard block < blocks else { return nil }
         // The last run that starts at or before `block`.
-        var low = 0, high = runStarts.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if UInt64(runStarts[middle]) <= block { low = middle + 1 } else { high = middle }
-        }
-        let run = low - 1
+        let run = runStarts.partitioningIndex { UInt64($0) > block } - 1
         guard run >= 0, runSources[run] != 0 else { return nil }
         return UInt64(runSources[run]) - 1 + block - UInt64(runStarts[run])
     }

@@ -110,20 +110,18 @@ final class FetchedBlocks {
     /// The first range not yet staged, and where its unstaged part starts.
     private var nextRange = 0
     private var nextStart: UInt64 = 0
-    private var compressed: CompressedBlocks?
+    /// The block file; it serves until it fails once (`compressedRefusal` says why).
+    private let compressed: CompressedBlocks?
     private(set) var compressedRefusal: String?
     private(set) var bytesFetched: UInt64 = 0
     private var rawBytesDownloaded: UInt64 = 0
-    var bytesDownloaded: UInt64 { rawBytesDownloaded + (compressedUsed?.bytesDownloaded ?? 0) }
-    /// The block file, kept for its byte count after it stopped serving.
-    private let compressedUsed: CompressedBlocks?
+    var bytesDownloaded: UInt64 { rawBytesDownloaded + (compressed?.bytesDownloaded ?? 0) }
 
     init(ranges: [Range<UInt64>], imageOffset: UInt64, bundle: BundleSource, compressed: CompressedBlocks?) {
         self.ranges = ranges
         self.imageOffset = imageOffset
         self.bundle = bundle
         self.compressed = compressed
-        compressedUsed = compressed
         staging = AlignedBuffer(capacity: FetchedBlocks.stagingSize)
         staged.reserveCapacity(FetchedBlocks.rangesPerRequest)
     }
@@ -132,13 +130,8 @@ final class FetchedBlocks {
     func start(at position: UInt64) {
         staged.removeAll(keepingCapacity: true)
         stagedIndex = 0
-        var low = 0, high = ranges.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if ranges[middle].upperBound <= position { low = middle + 1 } else { high = middle }
-        }
-        nextRange = low
-        nextStart = low < ranges.count ? max(ranges[low].lowerBound, position) : 0
+        nextRange = ranges.partitioningIndex { $0.upperBound > position }
+        nextStart = nextRange < ranges.count ? max(ranges[nextRange].lowerBound, position) : 0
     }
 
     /// Copies image bytes `range`, which the plan fetches, into `space`. Calls come in image order.
@@ -183,13 +176,12 @@ final class FetchedBlocks {
         }
         let destination = UnsafeMutableRawBufferPointer(rebasing: staging.bytes[0..<used])
         bytesFetched += UInt64(used)
-        if let compressed {
+        if let compressed, compressedRefusal == nil {
             do {
                 try compressed.fetch(staged.map(\.range), into: destination)
                 return
             } catch let unusable as CompressedBlocks.Unusable {
                 // From here on the blocks come raw from the bundle, this batch included.
-                self.compressed = nil
                 compressedRefusal = unusable.reason
             }
         }

@@ -1,4 +1,5 @@
 import HTTP
+import Platform
 import Verification
 
 /// A bundle on an HTTP(S) server that honours Range requests.
@@ -294,13 +295,7 @@ final class RangeReceiver {
     func receive(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
         guard !bytes.isEmpty, offset <= UInt64.max - UInt64(bytes.count) else { return }
         let end = offset + UInt64(bytes.count)
-        // The first range that ends after `offset`.
-        var low = 0, high = ranges.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if ranges[middle].upperBound <= offset { low = middle + 1 } else { high = middle }
-        }
-        var index = low
+        var index = ranges.partitioningIndex { $0.upperBound > offset }
         while index < ranges.count, ranges[index].lowerBound < end {
             let range = ranges[index]
             let from = max(range.lowerBound, offset), to = min(range.upperBound, end)

@@ -1,5 +1,6 @@
 @testable import Delta
 import Foundation
+import Platform
 import Testing
 import TestSupport
 import Verification
@@ -64,6 +65,18 @@ import Verification
         var none: [UInt64] = []
         index.forEachBlock(withKey: Self.key(9)) { none.append($0) }
         #expect(none.isEmpty)
+    }
+
+    /// The binary search every sorted lookup uses agrees with a linear scan, at both ends too.
+    @Test func thePartitioningIndexIsTheFirstInTheSecondPart() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 7, 1000] {
+            let values = (0..<count).map { _ in UInt64.random(in: 0...50, using: &generator) }.sorted()
+            for wanted: UInt64 in [0, 1, 25, 50, 51] {
+                #expect(values.partitioningIndex { $0 >= wanted } == (values.firstIndex { $0 >= wanted } ?? values.endIndex),
+                        "\(count) values, \(wanted)")
+            }
+        }
     }
 
     /// The in-place sort agrees with the standard library's on any input.
