@@ -16,9 +16,10 @@ final class CompressedBlocks {
     let file: BundleSource
     private let header: BlockFileHeader
     private let decompressor: ZstdDecompressor
-    /// The offset entries of one batch, and its stored blocks: allocated once.
+    /// The offset entries of one batch, and one compressed block being expanded: allocated once.
+    /// A batch's stored blocks need no buffer of their own (see `fetch`).
     private let entries: AlignedBuffer
-    private let packed: AlignedBuffer
+    private let frame: AlignedBuffer
     private(set) var bytesDownloaded: UInt64 = 0
 
     /// Reads and checks the header of `file`, the block file of an image of `layout` whose
@@ -36,13 +37,18 @@ final class CompressedBlocks {
         self.decompressor = decompressor
         let blocksPerBatch = FetchedBlocks.stagingSize / Int(ChunkLayout.blockSize) + 2 * FetchedBlocks.rangesPerRequest
         entries = AlignedBuffer(capacity: (blocksPerBatch * Int(BlockFileHeader.offsetLength) + 4095) / 4096 * 4096)
-        packed = AlignedBuffer(capacity: FetchedBlocks.stagingSize)
+        frame = AlignedBuffer(capacity: Int(ChunkLayout.blockSize))
         bytesDownloaded = UInt64(BlockFileHeader.size)
     }
 
     /// Fills `destination` with the image bytes of `ranges` (ascending, disjoint, each starting
     /// on a block), one after another, from the block file: two requests, one for the ranges'
     /// offset entries, one for their stored blocks.
+    ///
+    /// The stored blocks are read into the tail of `destination` and expanded front to back
+    /// into its head. No block is stored longer than it expands (`storedRange` checks), so the
+    /// bytes expanded so far end at or before the stored bytes not yet read: expanding in place
+    /// overwrites only blocks already expanded, and a batch costs no second megabyte.
     func fetch(_ ranges: [Range<UInt64>], into destination: UnsafeMutableRawBufferPointer) throws {
         let blockSize = ChunkLayout.blockSize
         let blockRuns = ranges.map { ($0.lowerBound / blockSize)..<(($0.upperBound + blockSize - 1) / blockSize) }
@@ -67,22 +73,29 @@ final class CompressedBlocks {
             }
             entry += count
         }
-        guard storedTotal <= packed.bytes.count else { throw Unusable(reason: "a batch's stored blocks outgrow their buffer") }
-        try read(dataRanges, into: UnsafeMutableRawBufferPointer(rebasing: packed.bytes[0..<storedTotal]))
+        guard storedTotal <= destination.count else { throw Unusable(reason: "a batch's stored blocks outgrow their buffer") }
+        let packedStart = destination.count - storedTotal
+        try read(dataRanges, into: UnsafeMutableRawBufferPointer(rebasing: destination[packedStart...]))
 
-        var at = 0, stored = 0
+        var at = 0, stored = packedStart
         entry = 0
         for run in blockRuns {
             let entries = UnsafeRawBufferPointer(rebasing: entries.bytes[entry...])
             for (index, block) in run.enumerated() {
                 let length = Int(BlockFileHeader.entry(entries, index + 1) - BlockFileHeader.entry(entries, index))
                 let raw = Int(header.rawLength(of: block))
-                let frame = UnsafeRawBufferPointer(rebasing: packed.bytes[stored..<(stored + length)])
+                guard at + raw <= destination.count else { throw Unusable(reason: "\(file): the batch expands past its ranges") }
                 let target = UnsafeMutableRawBufferPointer(rebasing: destination[at..<(at + raw)])
+                // The block's own stored bytes may lie under its expanded ones: moved, or taken
+                // out first.
                 if length == raw {
-                    target.copyMemory(from: frame)
-                } else if !decompressor.decompress(frame, into: target) {
-                    throw Unusable(reason: "\(file): block \(block) does not expand to its \(raw) bytes")
+                    target.baseAddress!.copyMemory(from: destination.baseAddress! + stored, byteCount: raw)
+                } else {
+                    let source = UnsafeMutableRawBufferPointer(rebasing: frame.bytes[0..<length])
+                    source.copyMemory(from: UnsafeRawBufferPointer(rebasing: destination[stored..<(stored + length)]))
+                    guard decompressor.decompress(UnsafeRawBufferPointer(source), into: target) else {
+                        throw Unusable(reason: "\(file): block \(block) does not expand to its \(raw) bytes")
+                    }
                 }
                 stored += length
                 at += raw
