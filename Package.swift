@@ -22,10 +22,11 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibFuzzer"),
+        .systemLibrary(name: "CMalloc"),
 
         .target(
             name: "Platform",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CMalloc", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The types both ends of the D-Bus API share: the status snapshot, records, result codes,
         // boot reports, marks, slot choice, strategies and error names. No engine: only Slots, for

@@ -65,6 +65,14 @@ public struct DeltaPlan: Sendable {
         }
     }
 
+    /// Gives back the spare capacity the plan's arrays grew with while it was fed: an install
+    /// holds its plan to the end.
+    public mutating func trim() {
+        runStarts = runStarts.trimmed()
+        runSources = runSources.trimmed()
+        fetchRanges = fetchRanges.trimmed()
+    }
+
     /// Whether copying saves enough to be worth many ranged requests instead of one streamed
     /// download (which also lets an update server's whole-file digest be checked): at least an
     /// eighth of the image's blocks are found.
@@ -84,4 +92,13 @@ public struct DeltaPlan: Sendable {
 
     /// `downloadBytes` as a share of the image, in percent.
     public var percentOfImage: Double { Double(downloadBytes) * 100 / Double(layout.imageSize) }
+}
+
+private extension Array {
+    /// A copy with no spare capacity.
+    func trimmed() -> [Element] {
+        [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = buffer.initialize(fromContentsOf: self)
+        }
+    }
 }

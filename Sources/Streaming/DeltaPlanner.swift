@@ -30,6 +30,13 @@ final class DeltaPlanner {
     /// of the new image, or cannot be read: the install is then a full one. Only whole blocks of
     /// the slot are read, so that no copy reaches past it.
     func plan(bootedDisk path: String, extent: SlotExtent) -> DeltaPlan? {
+        // Trimmed once the index and the sources planning took are let go.
+        guard var plan = scan(bootedDisk: path, extent: extent) else { return nil }
+        plan.trim()
+        return plan
+    }
+
+    private func scan(bootedDisk path: String, extent: SlotExtent) -> DeltaPlan? {
         guard var plan = DeltaPlan(layout: layout), newKeys.count == Int(layout.blockCount) else { return nil }
         let index = newKeys.finish()
         newKeys = BlockIndex.Builder()

@@ -95,8 +95,9 @@ final class DeltaSource: ChunkSource {
 /// compressed from the block file while it serves, else raw from the bundle, into one staging
 /// buffer allocated once, and copied out in image order.
 final class FetchedBlocks {
-    /// 1 MiB: what an install can spare beside the pipeline's buffers (docs/benchmarks.md).
-    static let stagingSize = 1 << 20
+    /// 512 KiB: what an install can spare beside the pipeline's buffers within 32 MiB of RSS
+    /// (docs/streaming.md, "Memory").
+    static let stagingSize = 512 << 10
     /// Ranges per request: keeps the Range header within what servers accept (nginx: 8 KiB).
     static let rangesPerRequest = 128
 

@@ -1,6 +1,7 @@
 import Delta
 import FoundationEssentials
 import HTTP
+import Platform
 import Slots
 import UpdateModel
 import Verification
@@ -98,6 +99,8 @@ public final class Installer: Sendable {
         self.trust = trust
         self.options = options
         pipeline = StreamPipeline(chunkSize: options.chunkSize, bufferCount: options.bufferCount)
+        // An install's peak RSS stays within 32 MiB only if what planning frees goes back.
+        HeapPolicy.mapLargeAllocationsApart()
     }
 
     /// Stops an install in progress at the next chunk; `install` then throws `.stream(.cancelled)`.
