@@ -21,7 +21,8 @@ public enum BlockKeys {
         }
     }
 
-    /// Small: an install hashes the booted slot through it beside the pipeline's buffers.
+    /// Small: an install hashes the booted slot through two of them (one read ahead) beside
+    /// its index.
     static let readSize = 256 << 10
 
     /// Calls `body` with each key of the format 3 bundle at `path` (whose preamble is
@@ -102,38 +103,19 @@ public enum BlockKeys {
         }
     }
 
-    /// Reads `count` bytes from `offset` in pieces that are whole multiples of `unit` (but the
-    /// last), handing each to `body`.
+    /// Reads `count` bytes from `offset` (nil: to the end of the file) in pieces that are whole
+    /// multiples of `unit` (but the last), handing each to `body`; the next piece is read while
+    /// `body` takes this one.
     private static func read(_ path: String, from offset: UInt64, count: UInt64?, unit: Int,
                              _ body: (UnsafeRawBufferPointer) -> Void) throws(Failure) {
-        let file = try open(path)
-        defer { try? file.close() }
+        let reader = try PieceReader(path: path, pieceSize: readSize)
         let total: UInt64
         if let count {
             total = count
         } else {
-            do {
-                let size = try file.sizeInBytes()
-                total = size - min(offset, size)
-            } catch {
-                throw .io(path: path, operation: "finding the size of", errno: error.rawValue)
-            }
+            let size = try reader.size()
+            total = size - min(offset, size)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize / unit * unit, alignment: 16)
-        defer { buffer.deallocate() }
-        var done: UInt64 = 0
-        while done < total {
-            let wanted = Int(min(UInt64(buffer.count), total - done))
-            let space = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted])
-            do {
-                try file.readExactly(fromAbsoluteOffset: Int64(offset + done), into: space)
-            } catch is ShortReadError {
-                throw .truncated(path: path)
-            } catch {
-                throw .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
-            }
-            body(UnsafeRawBufferPointer(space))
-            done += UInt64(wanted)
-        }
+        try reader.forEachPiece(from: offset, count: total, unit: unit, body)
     }
 }
