@@ -21,6 +21,17 @@ public enum BlockKeys {
         }
     }
 
+    /// The key of a block of 4096 zero bytes.
+    public static let zeroBlockKey: UInt64 = {
+        let zeros = [UInt8](repeating: 0, count: Int(ChunkLayout.blockSize))
+        let digest = zeros.withUnsafeBytes { bytes in
+            let hasher = SHA256()
+            hasher.update(bytes)
+            return hasher.finalize()
+        }
+        return digest.withUnsafeBytes { key(UnsafeRawBufferPointer(rebasing: $0[0..<ChunkLayout.keyLength])) }
+    }()
+
     /// Small: an install hashes the booted slot through two of them (one read ahead) beside
     /// its index.
     static let readSize = 256 << 10

@@ -1,11 +1,23 @@
 import Platform
 import Verification
 
-/// Where each block of a new image comes from in a delta install: a block of the booted slot
-/// whose lookup key matches, or the server. Fed the new image's blocks in order, each with its
-/// source (`add(oldBlock:)`), or its key and the old image's index (`add(key:index:)`); holds runs (blocks that follow each other in the booted slot, or are all
-/// fetched: a point release has a few thousand, not a block each), and the fetched blocks as
-/// coalesced ranges. Pure: the installer follows it, `updatectl image diff` reports it, so both
+/// Where a block of a new image comes from in a delta install.
+public enum BlockSource: Equatable, Sendable {
+    /// Downloaded.
+    case fetched
+    /// All zeros (its key is the zero block's): written from nothing. A filesystem image's free
+    /// space is mostly these, and copying them from one zero block of the booted slot would cost
+    /// a read, and a run, each.
+    case zeros
+    /// The booted slot's block with this number, whose key matches.
+    case booted(UInt64)
+}
+
+/// Where each block of a new image comes from in a delta install (`BlockSource`). Fed the new
+/// image's blocks in order, each with its source (`add(_:)`), or its key and the old image's
+/// index (`add(key:index:)`); holds runs (blocks that follow each other in the booted slot, or
+/// are all fetched, or all zeros: a point release has thousands, not a block each), and the
+/// fetched blocks as coalesced ranges. Pure: the installer follows it, `updatectl image diff` reports it, so both
 /// say the same.
 public struct DeltaPlan: Sendable {
     /// Blocks a plan holds at most, as `BlockIndex` does: a larger image installs in full.
@@ -13,13 +25,16 @@ public struct DeltaPlan: Sendable {
 
     public let layout: ChunkLayout
     /// Where each run starts in the new image (block number), and its first block's source:
-    /// the booted slot's block number + 1, or 0 when fetched. A run lasts to the next one.
+    /// the booted slot's block number + 1, 0 when fetched, `zerosSource` for zeros. A run lasts
+    /// to the next one.
     private var runStarts: [UInt32] = []
     private var runSources: [UInt32] = []
     public private(set) var blocks: UInt64 = 0
     /// Runs of adjacent fetched blocks, as image byte ranges, in image order.
     public private(set) var fetchRanges: [Range<UInt64>] = []
+    /// Blocks copied from the booted slot, and blocks of zeros.
     public private(set) var blocksFound: UInt64 = 0
+    public private(set) var blocksOfZeros: UInt64 = 0
     public private(set) var bytesFetched: UInt64 = 0
 
     /// Nil when the image has more blocks than a plan holds.
@@ -27,35 +42,51 @@ public struct DeltaPlan: Sendable {
         guard layout.blockCount <= UInt64(DeltaPlan.maximumBlocks) else { return nil }
         self.layout = layout
     }
-    public var blocksFetched: UInt64 { blocks - blocksFound }
+    public var blocksFetched: UInt64 { blocks - blocksFound - blocksOfZeros }
+    /// A run's source when its blocks are zeros: above any booted block + 1.
+    static let zerosSource = UInt32.max
     public var isComplete: Bool { blocks == layout.blockCount }
 
-    /// The next block of the new image, by key, looked up in `index` (the booted slot's).
-    /// Keys past the image's last block are ignored.
+    /// The next block of the new image, by key: zeros, or looked up in `index` (the booted
+    /// slot's). Keys past the image's last block are ignored.
     public mutating func add(key: UInt64, index: BlockIndex) {
-        add(oldBlock: index.block(for: key))
+        add(key == BlockKeys.zeroBlockKey ? .zeros : index.block(for: key).map(BlockSource.booted) ?? .fetched)
     }
 
-    /// The next block of the new image: the booted slot's block that holds it, or nil when it
-    /// is fetched. Blocks past the image's last are ignored.
-    public mutating func add(oldBlock: UInt64?) {
+    /// The next block of the new image and where it comes from; a booted block must be below
+    /// `maximumBlocks`. Blocks past the image's last are ignored.
+    public mutating func add(_ blockSource: BlockSource) {
         guard blocks < layout.blockCount else { return }
         let block = blocks
         blocks += 1
         let start = block * ChunkLayout.blockSize
         let end = min(layout.imageSize, start + ChunkLayout.blockSize)
-        let source = oldBlock.map { UInt32($0 + 1) } ?? 0
+        let source: UInt32 = switch blockSource {
+        case .fetched: 0
+        case .zeros: DeltaPlan.zerosSource
+        case let .booted(old): UInt32(old + 1)
+        }
         let continues = runStarts.last.map { lastStart in
             let lastSource = runSources[runSources.count - 1]
-            return lastSource == 0 ? source == 0 : source != 0 && UInt64(source) == UInt64(lastSource) + block - UInt64(lastStart)
+            return switch blockSource {
+            case .fetched, .zeros: source == lastSource
+            case .booted: lastSource != 0 && lastSource != DeltaPlan.zerosSource
+                && UInt64(source) == UInt64(lastSource) + block - UInt64(lastStart)
+            }
         } ?? false
         if !continues {
             runStarts.append(UInt32(block))
             runSources.append(source)
         }
-        if source != 0 {
+        switch blockSource {
+        case .booted:
             blocksFound += 1
             return
+        case .zeros:
+            blocksOfZeros += 1
+            return
+        case .fetched:
+            break
         }
         bytesFetched += end - start
         if let last = fetchRanges.last, last.upperBound == start {
@@ -73,18 +104,22 @@ public struct DeltaPlan: Sendable {
         fetchRanges = fetchRanges.trimmed()
     }
 
-    /// Whether copying saves enough to be worth many ranged requests instead of one streamed
+    /// Whether what is not downloaded is worth many ranged requests instead of one streamed
     /// download (which also lets an update server's whole-file digest be checked): at least an
-    /// eighth of the image's blocks are found.
-    public var isWorthwhile: Bool { isComplete && blocksFound >= (blocks + 7) / 8 }
+    /// eighth of the image's blocks are found or zeros.
+    public var isWorthwhile: Bool { isComplete && blocksFound + blocksOfZeros >= (blocks + 7) / 8 }
 
-    /// The booted slot's block that holds new block `block`, or nil when it is fetched.
-    public func oldBlock(for block: UInt64) -> UInt64? {
-        guard block < blocks else { return nil }
+    /// Where new block `block` comes from; a block past the plan is fetched.
+    public func source(for block: UInt64) -> BlockSource {
+        guard block < blocks else { return .fetched }
         // The last run that starts at or before `block`.
         let run = runStarts.partitioningIndex { UInt64($0) > block } - 1
-        guard run >= 0, runSources[run] != 0 else { return nil }
-        return UInt64(runSources[run]) - 1 + block - UInt64(runStarts[run])
+        guard run >= 0 else { return .fetched }
+        return switch runSources[run] {
+        case 0: .fetched
+        case DeltaPlan.zerosSource: .zeros
+        case let first: .booted(UInt64(first) - 1 + block - UInt64(runStarts[run]))
+        }
     }
 
     /// The chunk table, read first, and the fetched blocks.

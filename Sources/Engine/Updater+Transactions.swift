@@ -346,7 +346,8 @@ extension Updater {
                     + "against the signed chunk table in place of the file's SHA-256"
         } ?? ""
         let delta = result.delta.map {
-            " as a delta: \($0.blocksFromBootedSlot) blocks copied from the booted slot, \($0.bytesFetched) image bytes fetched "
+            " as a delta: \($0.blocksFromBootedSlot) blocks copied from the booted slot, \($0.blocksOfZeros) of zeros written, "
+                + "\($0.bytesFetched) image bytes fetched "
                 + "as \($0.bytesDownloaded) downloaded"
         } ?? ""
         let message = result.activated

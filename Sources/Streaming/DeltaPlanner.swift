@@ -51,8 +51,12 @@ final class DeltaPlanner {
             }
             guard found * 8 >= sample else { return nil }
 
-            // Per new block: the booted slot's block + 1, 0 while none is known.
+            // Per new block: the booted slot's block + 1, 0 while none is known, or `zeros`.
             var sources = [UInt32](repeating: 0, count: Int(layout.blockCount))
+            let zeros = UInt32.max
+            // Zero blocks are written from nothing (a key only finds candidates: one that is
+            // not zeros fails its chunk's proof and is fetched again).
+            index.forEachBlock(withKey: BlockKeys.zeroBlockKey) { sources[Int($0)] = zeros }
             var oldBlock: UInt32 = 0
             try BlockKeys.forEach(hashing: path, from: extent.offset, count: wholeBlocks * ChunkLayout.blockSize) { key, _ in
                 oldBlock += 1
@@ -63,7 +67,7 @@ final class DeltaPlanner {
                 index.forEachBlock(withKey: key) { sources[Int($0)] = oldBlock }
             }
             for source in sources {
-                plan.add(oldBlock: source == 0 ? nil : UInt64(source - 1))
+                plan.add(source == 0 ? .fetched : source == zeros ? .zeros : .booted(UInt64(source - 1)))
             }
         } catch {
             // The booted slot cannot be read: the install goes on in full, as it would anyway.

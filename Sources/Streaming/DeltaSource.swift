@@ -5,7 +5,8 @@ import SystemPackage
 import Verification
 
 /// The image of a delta install, as `DeltaPlan` says: each block found in the booted slot is
-/// read from there, every other block from the bundle's server, into the pipeline's buffers in
+/// read from there, zero blocks are written from nothing, every other block comes from the
+/// bundle's server, into the pipeline's buffers in
 /// image order. Nothing here is trusted: the pipeline proves each chunk against the signed
 /// table, and a chunk that fails (a block of the booted slot that rotted or was changed since
 /// its key was taken) is rejected and fetched again whole from the bundle.
@@ -51,19 +52,26 @@ final class DeltaSource: ChunkSource {
             let count = UInt64(space.count)
             while offset < count {
                 let block = (base + offset) / blockSize
-                // A run: blocks that follow each other in the booted slot, or fetched ones.
-                let first = oldBlock(for: block)
+                // A run: blocks that follow each other in the booted slot, or fetched ones, or zeros.
+                let first = source(for: block)
                 var end = min(count, offset + blockSize)
                 while end < count {
-                    let next = oldBlock(for: (base + end) / blockSize)
-                    let continues = if let first { next == first + (end - offset) / blockSize } else { next == nil }
+                    let next = source(for: (base + end) / blockSize)
+                    let continues = if case let .booted(firstOld) = first {
+                        next == .booted(firstOld + (end - offset) / blockSize)
+                    } else {
+                        next == first
+                    }
                     guard continues else { break }
                     end = min(count, end + blockSize)
                 }
                 let piece = UnsafeMutableRawBufferPointer(rebasing: space[Int(offset)..<Int(end)])
-                if let first {
-                    try readSeed(at: first * blockSize, into: piece)
-                } else {
+                switch first {
+                case let .booted(old):
+                    try readSeed(at: old * blockSize, into: piece)
+                case .zeros:
+                    piece.initializeMemory(as: UInt8.self, repeating: 0)
+                case .fetched:
                     try fetched.copy((base + offset)..<(base + end), into: piece)
                 }
                 offset = end
@@ -72,11 +80,12 @@ final class DeltaSource: ChunkSource {
         }
     }
 
-    /// The booted slot's block for new block `block`, when the plan has one lying wholly
-    /// inside the booted slot.
-    private func oldBlock(for block: UInt64) -> UInt64? {
-        guard let old = plan.oldBlock(for: block), old < seedExtent.length / ChunkLayout.blockSize else { return nil }
-        return old
+    /// Where new block `block` comes from: a booted block only when it lies wholly inside the
+    /// booted slot (the planner never plans another).
+    private func source(for block: UInt64) -> BlockSource {
+        let source = plan.source(for: block)
+        if case let .booted(old) = source, old >= seedExtent.length / ChunkLayout.blockSize { return .fetched }
+        return source
     }
 
     private func readSeed(at offset: UInt64, into space: UnsafeMutableRawBufferPointer) throws {

@@ -66,6 +66,8 @@ public struct InstallResult: Sendable {
 public struct DeltaOutcome: Sendable, Equatable {
     /// Blocks copied from the booted slot (and proven with their chunks).
     public var blocksFromBootedSlot: UInt64
+    /// Blocks of zeros, written from nothing (and proven with their chunks).
+    public var blocksOfZeros: UInt64
     /// Image bytes fetched: the blocks the booted slot lacked, and the chunks fetched again.
     public var bytesFetched: UInt64
     /// What they took to download: less than `bytesFetched` when the bundle's block file
@@ -317,7 +319,7 @@ public final class Installer: Sendable {
                              readbackVerified: options.verifyReadback, usedDirectIO: writer.usesDirectIO,
                              payloadSHA256: payloadDigest, activated: options.activate,
                              delta: deltaSource.map { delta in
-                                 DeltaOutcome(blocksFromBootedSlot: plan?.blocksFound ?? 0,
+                                 DeltaOutcome(blocksFromBootedSlot: plan?.blocksFound ?? 0, blocksOfZeros: plan?.blocksOfZeros ?? 0,
                                               bytesFetched: delta.bytesFetched + refetchedBytes,
                                               bytesDownloaded: delta.bytesDownloaded + refetchedBytes,
                                               blockFileRefusal: blockFileRefusal ?? delta.compressedRefusal,

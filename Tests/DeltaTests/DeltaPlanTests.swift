@@ -26,10 +26,40 @@ import Verification
         #expect(plan.bytesFetched == 20580)
         let expected: [Range<UInt64>] = [4096..<12288, 16384..<28772]
         #expect(plan.fetchRanges == expected)
-        let sources: [UInt64?] = (0..<8).map { plan.oldBlock(for: $0) }
-        #expect(sources == [0, nil, nil, 1, nil, nil, nil, nil])
-        #expect(plan.oldBlock(for: 99) == nil, "a block past the image is nobody's")
+        let sources = (0..<8).map { plan.source(for: $0) }
+        #expect(sources == [.booted(0), .fetched, .fetched, .booted(1), .fetched, .fetched, .fetched, .fetched])
+        #expect(plan.source(for: 99) == .fetched, "a block past the image is nobody's")
         #expect(plan.downloadBytes == layout.tableLength + plan.bytesFetched)
+    }
+
+    /// Zero blocks are written from nothing, whether the old image has one or not: neither a
+    /// read of the booted slot nor a download, and a run of them is one run.
+    @Test func zeroBlocksAreNeitherCopiedNorFetched() throws {
+        let old = Self.index([Self.key(1), BlockKeys.zeroBlockKey, Self.key(2)])
+        let layout = try #require(ChunkLayout(imageSize: 6 * 4096, chunkSize: 64 << 10))
+        var plan = try #require(DeltaPlan(layout: layout))
+        for key in [Self.key(1), BlockKeys.zeroBlockKey, BlockKeys.zeroBlockKey, BlockKeys.zeroBlockKey, Self.key(2), Self.key(3)] {
+            plan.add(key: key, index: old)
+        }
+        #expect([plan.blocksFound, plan.blocksOfZeros, plan.blocksFetched] == [2, 3, 1])
+        #expect((0..<6).map { plan.source(for: $0) } == [.booted(0), .zeros, .zeros, .zeros, .booted(2), .fetched])
+        #expect(plan.fetchRanges == [20480..<24576])
+        #expect(plan.isWorthwhile)
+
+        var zerosOnly = try #require(DeltaPlan(layout: layout))
+        for _ in 0..<6 { zerosOnly.add(key: BlockKeys.zeroBlockKey, index: BlockIndex()) }
+        #expect(zerosOnly.blocksOfZeros == 6 && zerosOnly.bytesFetched == 0 && zerosOnly.source(for: 5) == .zeros)
+    }
+
+    /// The zero block's key is what hashing a block of zeros gives, as the installer and the
+    /// table's writer compute it.
+    @Test func theZeroBlockKeyIsTheKeyOfAZeroBlock() throws {
+        let fixture = try BundleFixture()
+        let path = fixture.path("zeros.raw")
+        try Data(count: 3 * 4096).write(to: URL(fileURLWithPath: path))
+        var keys: [UInt64] = []
+        try BlockKeys.forEach(hashing: path, from: 0, count: nil) { key, _ in keys.append(key) }
+        #expect(keys == [UInt64](repeating: BlockKeys.zeroBlockKey, count: 3))
     }
 
     @Test func anIdenticalImageDownloadsOnlyTheTable() throws {

@@ -22,6 +22,21 @@ struct DeltaInstallTests {
         try expectBootedSlotUntouched(setup)
     }
 
+    /// Zero blocks the booted slot does not hold are written from nothing: not fetched, and
+    /// proven with their chunks like any other block.
+    @Test func zeroBlocksAreWrittenFromNothing() throws {
+        let setup = try DeltaScenario(zeroBlocks: 1000..<1300)
+        let server = try BundleServer(file: setup.bundle)
+        let result = try setup.harness.install(server.url)
+        let delta = try #require(result.delta)
+        #expect(delta.blocksOfZeros == 300)
+        #expect(delta.bytesFetched == setup.changedBytes, "\(delta.bytesFetched) fetched, \(setup.changedBytes) changed")
+        #expect(delta.blocksFromBootedSlot == UInt64(DeltaScenario.imageSize / 4096) - UInt64(setup.changedOffsets.count) - 300)
+        #expect(result.chunksRefetched == 0)
+        try setup.harness.expectInstalled(setup.image)
+        try expectBootedSlotUntouched(setup)
+    }
+
     /// nginx's way: all the ranges of a batch in one request, answered multipart/byteranges.
     @Test func aDeltaOverHTTPFetchesOnlyTheChangedBlocksInMultiRangeRequests() throws {
         let setup = try DeltaScenario()

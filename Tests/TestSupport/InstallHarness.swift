@@ -129,7 +129,8 @@ public struct DeltaScenario {
     /// The block file beside `bundle`, when written.
     public var blockFile: String { bundle + BlockFileHeader.fileSuffix }
 
-    public init(changeEvery: Int = 7, blockFile: Bool = false) throws {
+    /// `zeroBlocks`: blocks of the new image made zeros (the old one, random, has none).
+    public init(changeEvery: Int = 7, blockFile: Bool = false, zeroBlocks: Range<Int> = 0..<0) throws {
         harness = try InstallHarness()
         let blockSize = 4096
         oldImage = try harness.fixture.randomImage("old.raw", size: Self.imageSize)
@@ -150,6 +151,10 @@ public struct DeltaScenario {
             }
             offsets.append(UInt64(block * blockSize))
         }
+        for block in zeroBlocks {
+            bytes.replaceSubrange((block * blockSize)..<((block + 1) * blockSize), with: repeatElement(0, count: blockSize))
+        }
+        offsets.removeAll { zeroBlocks.contains(Int($0) / blockSize) }
         image = harness.fixture.path("new.raw")
         try Data(bytes).write(to: URL(fileURLWithPath: image))
         changedOffsets = offsets

@@ -106,7 +106,8 @@ struct InstallBundle: ParsableCommand {
             print("resumed from \(formatBytes(result.resumedFrom)) already in the slot")
         }
         if let delta = result.delta {
-            print("delta: \(delta.blocksFromBootedSlot) blocks copied from slot \(booted.slot.name.rawValue); "
+            print("delta: \(delta.blocksFromBootedSlot) blocks copied from slot \(booted.slot.name.rawValue), "
+                  + "\(delta.blocksOfZeros) of zeros written; "
                   + "\(formatBytes(delta.bytesFetched)) of the image fetched as \(formatBytes(delta.bytesDownloaded)) "
                   + "downloaded (\(delta.bytesDownloaded) bytes)")
             if let refusal = delta.blockFileRefusal {

@@ -41,7 +41,7 @@ struct DiffBundles: ParsableCommand {
         var blocksRepeated: UInt64 = 0
         try BlockKeys.forEach(inTableOf: new, preamble: preamble, layout: layout) { key, _ in
             plan.add(key: key, index: index)
-            if plan.oldBlock(for: plan.blocks - 1) == nil, !fetchedKeys.insert(key).inserted { blocksRepeated += 1 }
+            if plan.source(for: plan.blocks - 1) == .fetched, !fetchedKeys.insert(key).inserted { blocksRepeated += 1 }
         }
         let report = DiffReport(old: old, new: new, plan: plan, blocksRepeated: blocksRepeated)
         print(json ? encodeJSON(report) : report.text)
@@ -72,6 +72,7 @@ struct DiffReport: Encodable {
     var blockSize = ChunkLayout.blockSize
     var blocks: UInt64
     var blocksFound: UInt64
+    var blocksOfZeros: UInt64
     var blocksRepeated: UInt64
     var blocksFetched: UInt64
     var bytesFetched: UInt64
@@ -86,6 +87,7 @@ struct DiffReport: Encodable {
         imageSize = plan.layout.imageSize
         blocks = plan.blocks
         blocksFound = plan.blocksFound
+        blocksOfZeros = plan.blocksOfZeros
         self.blocksRepeated = blocksRepeated
         blocksFetched = plan.blocksFetched
         bytesFetched = plan.bytesFetched
@@ -100,7 +102,8 @@ struct DiffReport: Encodable {
             "A host running \(old) downloads \(downloadBytes) bytes (\(formatBytes(downloadBytes))) to install \(new): "
                 + "\(percentOfImage)% of its \(imageSize)-byte image",
             "  chunk table: \(tableBytes) bytes, read first",
-            "  blocks of \(blockSize) bytes: \(blocks); \(blocksFound) found in the old image, \(blocksFetched) fetched "
+            "  blocks of \(blockSize) bytes: \(blocks); \(blocksFound) found in the old image, \(blocksOfZeros) zeros, "
+                + "\(blocksFetched) fetched "
                 + "(\(bytesFetched) bytes) in \(ranges) ranges; \(blocksRepeated) of those repeat an earlier fetched block",
         ].joined(separator: "\n")
     }
