@@ -61,7 +61,8 @@ public final class HTTPDownload {
     public func get(from start: UInt64, to end: UInt64?, ifRange validator: String?,
              validate: @escaping (Response) throws -> Void,
              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
-        try get(rangeSpec: end.map { "\(start)-\($0 - 1)" } ?? "\(start)-", ifRange: validator, validate: validate, sink: sink)
+        try get(rangeSpec: end.map { "\(start)-\($0 - 1)" } ?? "\(start)-", ifRange: validator,
+                receiveBuffer: HTTPDownload.receiveBuffer(expecting: end.map { $0 - min(start, $0) }), validate: validate, sink: sink)
     }
 
     /// GETs several ranges (ascending, disjoint, none empty) in one request, as `get` does one.
@@ -72,10 +73,24 @@ public final class HTTPDownload {
                     validate: @escaping (Response) throws -> Void,
                     sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
         let spec = ranges.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ",")
-        return try get(rangeSpec: spec, ifRange: validator, validate: validate, sink: sink)
+        // Disjoint ranges of a file: their lengths add up to less than its size.
+        let expected = ranges.reduce(UInt64(0)) { $0 &+ ($1.upperBound - $1.lowerBound) }
+        return try get(rangeSpec: spec, ifRange: validator, receiveBuffer: HTTPDownload.receiveBuffer(expecting: expected),
+                       validate: validate, sink: sink)
     }
 
-    private func get(rangeSpec: String, ifRange validator: String?,
+    /// libcurl's receive buffer (its default is 16 KiB) for an answer of `expected` bytes (nil:
+    /// not known). Streaming an image takes its largest, 512 KiB: a 512 MiB bundle from nginx
+    /// takes ~2,900 reads instead of ~33,000, and installs 4% faster (docs/benchmarks.md).
+    /// Anything up to a few megabytes (a chunk table, a delta's batch of ranges) takes 64 KiB:
+    /// the buffer is live beside the pipeline's, and a delta's peak RSS must stay within 32 MiB
+    /// (docs/streaming.md, "Memory").
+    static func receiveBuffer(expecting expected: UInt64?) -> Int {
+        guard let expected, expected <= 4 << 20 else { return 512 << 10 }
+        return 64 << 10
+    }
+
+    private func get(rangeSpec: String, ifRange validator: String?, receiveBuffer: Int,
                      validate: @escaping (Response) throws -> Void,
                      sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Response {
         guard let handle = CurlTransport.makeHandle() else {
@@ -92,9 +107,7 @@ public final class HTTPDownload {
             CurlTransport.configure(handle, url: url, followRedirects: true, connectTimeoutSeconds: options.connectTimeoutSeconds,
                                     caBundle: options.caBundle)
             tandem_curl_setopt_long(handle, CURLOPT_FAILONERROR, 1)
-            // libcurl's largest receive buffer (its default is 16 KiB): a 512 MiB bundle from nginx
-            // takes ~2,900 reads instead of ~33,000, and installs 4% faster (docs/benchmarks.md).
-            tandem_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 512 << 10)
+            tandem_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, receiveBuffer)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond)
             tandem_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
             tandem_curl_setopt_string(handle, CURLOPT_RANGE, rangeSpec)
