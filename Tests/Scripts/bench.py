@@ -31,7 +31,10 @@ loops = []
 servers = []
 daemons = []  # tandemd, stopped with SIGTERM
 buses = []  # private dbus-daemons and latency clients, killed
+namespaces = []  # network namespaces of shaped links, deleted with their veth pairs
 USR = "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6"
+# The link the delta figures are taken over besides loopback: a host's 1 Gbit/s.
+LINK_RATE = "1gbit"
 # The realistic image pair is built once and kept (it takes minutes): BENCH_PAIR_DIR.
 pair_dir = os.environ.get("BENCH_PAIR_DIR", os.path.join(scripts, "..", "..", ".build-bench", "pair"))
 
@@ -120,12 +123,12 @@ def start_tandemd(loop, keys, address):
     return env, log
 
 
-def serve_with_nginx(path):
-    """nginx (sendfile on, as a static update server runs it) serving `path` on a free loopback
-    port; returns its URL."""
+def serve_with_nginx(path, address="127.0.0.1"):
+    """nginx (sendfile on, as a static update server runs it) serving `path` on a free port of
+    `address` (loopback, or the host end of shaped_link()); returns its URL."""
     root = os.path.dirname(path)
     probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
+    probe.bind((address, 0))
     port = probe.getsockname()[1]
     probe.close()
     conf = os.path.join(work, "nginx.conf")
@@ -134,16 +137,35 @@ def serve_with_nginx(path):
         out.write("daemon off; user root; worker_processes 1; pid %s/nginx.pid; error_log %s/nginx.log;\n"
                   "events { worker_connections 64; }\n"
                   "http { access_log off; sendfile on; tcp_nopush on;\n"
-                  "       server { listen 127.0.0.1:%d; root %s; } }\n" % (work, work, port, root))
+                  "       server { listen %s:%d; root %s; } }\n" % (work, work, address, port, root))
     server = subprocess.Popen(["nginx", "-c", conf, "-p", work])
     servers.append(server)
-    url = "http://127.0.0.1:%d/%s" % (port, os.path.basename(path))
+    url = "http://%s:%d/%s" % (address, port, os.path.basename(path))
     deadline = time.monotonic() + 10
     while subprocess.run(["curl", "-sfI", url], stdout=subprocess.DEVNULL).returncode != 0:
         if server.poll() is not None or time.monotonic() > deadline:
             sys.exit("nginx did not start:\n" + open(os.path.join(work, "nginx.log")).read())
         time.sleep(0.05)
     return url
+
+
+def shaped_link(rate):
+    """A network link of `rate` (tc's units): a veth pair whose far end is in a network namespace
+    this run creates, the near end's egress (the downloads) shaped by tbf. Returns the
+    namespace, for `ip netns exec`, and the near end's address, for nginx to listen on. (No
+    netem on this kernel: the link has a rate, not a latency.)"""
+    namespace = "tandem-bench-%d" % os.getpid()
+    near, far = "tbn%d" % (os.getpid() % 100000), "tbf%d" % (os.getpid() % 100000)
+    sh("ip", "netns", "add", namespace)
+    namespaces.append(namespace)
+    sh("ip", "link", "add", near, "type", "veth", "peer", "name", far)
+    sh("ip", "link", "set", far, "netns", namespace)
+    sh("ip", "addr", "add", "10.213.7.1/30", "dev", near)
+    sh("ip", "link", "set", near, "up")
+    sh("ip", "netns", "exec", namespace, "ip", "addr", "add", "10.213.7.2/30", "dev", far)
+    sh("ip", "netns", "exec", namespace, "ip", "link", "set", far, "up")
+    sh("tc", "qdisc", "add", "dev", near, "root", "tbf", "rate", rate, "burst", "256kb", "latency", "50ms")
+    return namespace, "10.213.7.1"
 
 
 def make_disk(name, image_bytes, direct_io):
@@ -388,6 +410,29 @@ def delta_figures(old_image, pair_bundles, install):
                                           delta_bytes / (casync_bytes + casync_index)))
     print("updatectl said: %s; peak RSS of the delta install %.1f MiB (target <= 32)" % (copied, delta_rss), flush=True)
 
+    # The same three over a link of a fleet's speed: the download is what a delta saves, and on
+    # loopback it costs next to nothing.
+    print("\n== The same, over a %s link (veth into a network namespace, shaped by tbf), median of %d" % (LINK_RATE, runs),
+          flush=True)
+    namespace, address = shaped_link(LINK_RATE)
+    linked_url = serve_with_nginx(new_bundle, address)
+    linked_store = serve_with_nginx(os.path.join(pair_dir, "casync-new.castr"), address)
+    inside = ["ip", "netns", "exec", namespace]
+    linked = {"delta": inside + install(loop, linked_url, True), "full": inside + install(loop, linked_url, True) + ["--no-delta"],
+              "casync": inside + [casync[0], casync[1], "--store=" + linked_store] + casync[3:]}
+    linked_times = {name: [] for name in linked}
+    for _ in range(runs):
+        for name, args in linked.items():
+            if name == "casync" and os.path.exists(extracted):
+                os.unlink(extracted)
+            linked_times[name].append(timed(args, new_bundle))
+    l_delta, l_full, l_casync = (statistics.median(linked_times[n]) for n in ("delta", "full", "casync"))
+    print("%-44s %8.2f s" % ("delta", l_delta))
+    print("%-44s %8.2f s" % ("full (--no-delta)", l_full))
+    print("%-44s %8.2f s" % ("casync extract --seed=OLD", l_casync))
+    print("delta / full: time %.2f; delta / casync: time %.2f (target: faster than both)" % (
+        l_delta / l_full, l_delta / l_casync), flush=True)
+
 
 # So that `finally` cleans up when make bench is stopped (Ctrl-C already raises KeyboardInterrupt).
 for stop_signal in [signal.SIGTERM, signal.SIGHUP]:
@@ -409,4 +454,6 @@ finally:
         server.terminate()
     for loop in loops:
         subprocess.run(["losetup", "-d", loop])
+    for namespace in namespaces:
+        subprocess.run(["ip", "netns", "delete", namespace])
     shutil.rmtree(work, ignore_errors=True)
