@@ -89,10 +89,8 @@ public enum BlockKeys {
         for number in blocks {
             do {
                 try file.readExactly(fromAbsoluteOffset: Int64(offset + number * ChunkLayout.blockSize), into: block)
-            } catch is ShortReadError {
-                throw .truncated(path: path)
             } catch {
-                throw .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
+                throw readFailure(error, path: path)
             }
             hasher.reset()
             hasher.update(UnsafeRawBufferPointer(block))
@@ -106,7 +104,13 @@ public enum BlockKeys {
         bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    private static func open(_ path: String) throws(Failure) -> FileDescriptor {
+    /// What a failed read of `path` means: it ended early, or the system refused.
+    static func readFailure(_ error: any Error, path: String) -> Failure {
+        error is ShortReadError ? .truncated(path: path)
+            : .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
+    }
+
+    static func open(_ path: String) throws(Failure) -> FileDescriptor {
         do {
             return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
         } catch {

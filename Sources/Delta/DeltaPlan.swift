@@ -11,22 +11,45 @@ public enum BlockSource: Equatable, Sendable {
     case zeros
     /// The booted slot's block with this number, whose key matches.
     case booted(UInt64)
+
+    /// The source of the block `distance` further on, were it in the same run: the booted
+    /// block as far further on, else the same.
+    public func advanced(by distance: UInt64) -> BlockSource {
+        if case let .booted(old) = self { .booted(old + distance) } else { self }
+    }
+
+    /// In 4 bytes, as plans keep one per run and planners one per block: 0 fetched, a booted
+    /// block + 1 (below `DeltaPlan.maximumBlocks`), `UInt32.max` zeros.
+    public var packed: UInt32 {
+        switch self {
+        case .fetched: 0
+        case .zeros: UInt32.max
+        case let .booted(old): UInt32(old + 1)
+        }
+    }
+
+    public init(packed: UInt32) {
+        self = switch packed {
+        case 0: .fetched
+        case UInt32.max: .zeros
+        default: .booted(UInt64(packed) - 1)
+        }
+    }
 }
 
 /// Where each block of a new image comes from in a delta install (`BlockSource`). Fed the new
 /// image's blocks in order, each with its source (`add(_:)`), or its key and the old image's
 /// index (`add(key:index:)`); holds runs (blocks that follow each other in the booted slot, or
 /// are all fetched, or all zeros: a point release has thousands, not a block each), and the
-/// fetched blocks as coalesced ranges. Pure: the installer follows it, `updatectl image diff` reports it, so both
-/// say the same.
+/// fetched blocks as coalesced ranges. Pure: the installer follows it, `updatectl image diff`
+/// reports it, so both say the same.
 public struct DeltaPlan: Sendable {
     /// Blocks a plan holds at most, as `BlockIndex` does: a larger image installs in full.
     public static let maximumBlocks = BlockIndex.maximumBlocks
 
     public let layout: ChunkLayout
-    /// Where each run starts in the new image (block number), and its first block's source:
-    /// the booted slot's block number + 1, 0 when fetched, `zerosSource` for zeros. A run lasts
-    /// to the next one.
+    /// Where each run starts in the new image (block number), and its first block's source,
+    /// packed (`BlockSource.packed`). A run lasts to the next one.
     private var runStarts: [UInt32] = []
     private var runSources: [UInt32] = []
     public private(set) var blocks: UInt64 = 0
@@ -43,8 +66,6 @@ public struct DeltaPlan: Sendable {
         self.layout = layout
     }
     public var blocksFetched: UInt64 { blocks - blocksFound - blocksOfZeros }
-    /// A run's source when its blocks are zeros: above any booted block + 1.
-    static let zerosSource = UInt32.max
     public var isComplete: Bool { blocks == layout.blockCount }
 
     /// The next block of the new image, by key: zeros, or looked up in `index` (the booted
@@ -61,22 +82,12 @@ public struct DeltaPlan: Sendable {
         blocks += 1
         let start = block * ChunkLayout.blockSize
         let end = min(layout.imageSize, start + ChunkLayout.blockSize)
-        let source: UInt32 = switch blockSource {
-        case .fetched: 0
-        case .zeros: DeltaPlan.zerosSource
-        case let .booted(old): UInt32(old + 1)
-        }
         let continues = runStarts.last.map { lastStart in
-            let lastSource = runSources[runSources.count - 1]
-            return switch blockSource {
-            case .fetched, .zeros: source == lastSource
-            case .booted: lastSource != 0 && lastSource != DeltaPlan.zerosSource
-                && UInt64(source) == UInt64(lastSource) + block - UInt64(lastStart)
-            }
+            BlockSource(packed: runSources[runSources.count - 1]).advanced(by: block - UInt64(lastStart)) == blockSource
         } ?? false
         if !continues {
             runStarts.append(UInt32(block))
-            runSources.append(source)
+            runSources.append(blockSource.packed)
         }
         switch blockSource {
         case .booted:
@@ -115,11 +126,7 @@ public struct DeltaPlan: Sendable {
         // The last run that starts at or before `block`.
         let run = runStarts.partitioningIndex { UInt64($0) > block } - 1
         guard run >= 0 else { return .fetched }
-        return switch runSources[run] {
-        case 0: .fetched
-        case DeltaPlan.zerosSource: .zeros
-        case let first: .booted(UInt64(first) - 1 + block - UInt64(runStarts[run]))
-        }
+        return BlockSource(packed: runSources[run]).advanced(by: block - UInt64(runStarts[run]))
     }
 
     /// The chunk table, read first, and the fetched blocks.

@@ -21,11 +21,7 @@ final class PieceReader: @unchecked Sendable {
     /// `pieceSize`: a positive multiple of 4096.
     init(path: String, pieceSize: Int) throws(BlockKeys.Failure) {
         self.path = path
-        do {
-            buffered = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            throw .io(path: path, operation: "opening", errno: (error as? Errno ?? .ioError).rawValue)
-        }
+        buffered = try BlockKeys.open(path)
         direct = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .direct])
         buffers = [AlignedBuffer(capacity: pieceSize), AlignedBuffer(capacity: pieceSize)]
         filled = [nil, nil]
@@ -121,10 +117,8 @@ final class PieceReader: @unchecked Sendable {
             }
             try buffered.readExactly(fromAbsoluteOffset: Int64(position), into: space)
             return nil
-        } catch is ShortReadError {
-            return .truncated(path: path)
         } catch {
-            return .io(path: path, operation: "reading", errno: (error as? Errno ?? .ioError).rawValue)
+            return BlockKeys.readFailure(error, path: path)
         }
     }
 }

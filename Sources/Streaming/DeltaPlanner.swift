@@ -51,23 +51,25 @@ final class DeltaPlanner {
             }
             guard found * 8 >= sample else { return nil }
 
-            // Per new block: the booted slot's block + 1, 0 while none is known, or `zeros`.
-            var sources = [UInt32](repeating: 0, count: Int(layout.blockCount))
-            let zeros = UInt32.max
+            // Per new block, packed (`BlockSource.packed`): fetched while no source is known.
+            let fetched = BlockSource.fetched.packed
+            var sources = [UInt32](repeating: fetched, count: Int(layout.blockCount))
             // Zero blocks are written from nothing (a key only finds candidates: one that is
             // not zeros fails its chunk's proof and is fetched again).
+            let zeros = BlockSource.zeros.packed
             index.forEachBlock(withKey: BlockKeys.zeroBlockKey) { sources[Int($0)] = zeros }
-            var oldBlock: UInt32 = 0
+            var oldBlock: UInt64 = 0
             try BlockKeys.forEach(hashing: path, from: extent.offset, count: wholeBlocks * ChunkLayout.blockSize) { key, _ in
-                oldBlock += 1
+                defer { oldBlock += 1 }
                 // A key's new blocks are all given the first booted block that has it, at once:
-                // a later booted block with the same key (zero blocks, say) finds the first of
-                // them taken and skips the rest, so repeats cost one lookup, not one per pair.
-                guard let first = index.block(for: key), sources[Int(first)] == 0 else { return }
-                index.forEachBlock(withKey: key) { sources[Int($0)] = oldBlock }
+                // a later booted block with the same key finds the first of them taken and
+                // skips the rest, so repeats cost one lookup, not one per pair.
+                guard let first = index.block(for: key), sources[Int(first)] == fetched else { return }
+                let booted = BlockSource.booted(oldBlock).packed
+                index.forEachBlock(withKey: key) { sources[Int($0)] = booted }
             }
             for source in sources {
-                plan.add(source == 0 ? .fetched : source == zeros ? .zeros : .booted(UInt64(source - 1)))
+                plan.add(BlockSource(packed: source))
             }
         } catch {
             // The booted slot cannot be read: the install goes on in full, as it would anyway.

@@ -56,13 +56,7 @@ final class DeltaSource: ChunkSource {
                 let first = source(for: block)
                 var end = min(count, offset + blockSize)
                 while end < count {
-                    let next = source(for: (base + end) / blockSize)
-                    let continues = if case let .booted(firstOld) = first {
-                        next == .booted(firstOld + (end - offset) / blockSize)
-                    } else {
-                        next == first
-                    }
-                    guard continues else { break }
+                    guard source(for: (base + end) / blockSize) == first.advanced(by: (end - offset) / blockSize) else { break }
                     end = min(count, end + blockSize)
                 }
                 let piece = UnsafeMutableRawBufferPointer(rebasing: space[Int(offset)..<Int(end)])
