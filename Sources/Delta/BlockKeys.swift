@@ -41,13 +41,19 @@ public enum BlockKeys {
     /// proven here: `image verify` does that.
     public static func forEach(inTableOf path: String, preamble: BundlePreamble, layout: ChunkLayout,
                                _ body: (UInt64, UInt64) -> Void) throws(Failure) {
-        let start = preamble.header.tableOffset + layout.keysOffset
+        try forEach(storedIn: path, from: preamble.header.tableOffset + layout.keysOffset, blocks: layout.blockCount,
+                    imageSize: layout.imageSize, body)
+    }
+
+    /// Calls `body` with each of the first `blocks` keys stored at `offset` of `path` (8 bytes
+    /// each, as in a chunk table) and its block's length in an image of `imageSize` bytes.
+    static func forEach(storedIn path: String, from offset: UInt64, blocks: UInt64, imageSize: UInt64,
+                        _ body: (UInt64, UInt64) -> Void) throws(Failure) {
         var block: UInt64 = 0
-        try read(path, from: start, count: layout.blockCount * UInt64(ChunkLayout.keyLength),
-                 unit: ChunkLayout.keyLength) { bytes in
+        try read(path, from: offset, count: blocks * UInt64(ChunkLayout.keyLength), unit: ChunkLayout.keyLength) { bytes in
             var offset = 0
             while offset < bytes.count {
-                let length = min(ChunkLayout.blockSize, layout.imageSize - block * ChunkLayout.blockSize)
+                let length = min(ChunkLayout.blockSize, imageSize - block * ChunkLayout.blockSize)
                 body(key(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + ChunkLayout.keyLength)])), length)
                 block += 1
                 offset += ChunkLayout.keyLength

@@ -13,7 +13,8 @@ public final class ReplacementFile {
     public let destination: FilePath
     /// Open for writing; the replacement owns it and closes it on release.
     public let descriptor: FileDescriptor
-    private let temporary: String
+    /// Where the content goes until `commit`: `<destination>.tmp-XXXXXX`.
+    public let temporary: String
     private var committed = false
 
     /// Creates the temporary file with exactly `permissions` (the umask does not apply). It is
