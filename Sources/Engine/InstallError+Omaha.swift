@@ -23,7 +23,7 @@ extension InstallError {
             case .chunkLayoutUnsupported: .downloadPayloadVerificationError
             case .cancelled: .error
             }
-        case .checkpoint: .downloadStateInitializationError
+        case .checkpoint, .slotKeysRecord: .downloadStateInitializationError
         case .declined, .bootArtifactsRefused, .bootArtifactHashMismatch, .io: .error
         }
     }

@@ -348,8 +348,11 @@ extension Updater {
         let delta = result.delta.map {
             " as a delta: \($0.blocksFromBootedSlot) blocks copied from the booted slot, \($0.blocksOfZeros) of zeros written, "
                 + "\($0.bytesFetched) image bytes fetched "
-                + "as \($0.bytesDownloaded) downloaded"
+                + "as \($0.bytesDownloaded) downloaded (the booted slot's block keys \($0.bootedSlotKeys))"
         } ?? ""
+        if case let .failed(detail) = result.slotKeys {
+            log.warning("slot \(result.slot.name.rawValue)'s block keys were not recorded (\(detail)); a delta from it will hash it")
+        }
         let message = result.activated
             ? "installed version \(version) into slot \(slot.rawValue)\(delta)\(resumed)\(checked); it boots on trial at the next reboot: updatectl reboot"
             : "downloaded and verified version \(version) into slot \(slot.rawValue)\(delta)\(resumed)\(checked); it stays unbootable until "

@@ -6,13 +6,17 @@ import Verification
 /// chunk table arrives; once the table is proven, a sample of the booted slot's blocks decides
 /// whether it holds enough of the new image to be worth it (so that an unrelated slot costs a
 /// few hundred block reads, not a pass over all of it), and only then is every block of the
-/// booted slot hashed and looked up, each new block taking the first booted block with its key.
+/// booted slot looked up, each new block taking the first booted block with its key. The booted
+/// slot's keys come from the record of the install that wrote it when the sample agrees with
+/// that record, and from hashing all of the slot otherwise.
 final class DeltaPlanner {
     /// Booted blocks hashed to decide; at least an eighth of them must be in the new image.
     static let sampleBlocks: UInt64 = 1024
 
     let layout: ChunkLayout
     private var newKeys: BlockIndex.Builder
+    /// Where the last plan took the booted slot's keys from; nil until a plan got that far.
+    private(set) var bootedKeys: BootedSlotKeys?
 
     /// Nil when the image has more blocks than a plan holds: it installs in full.
     init?(layout: ChunkLayout) {
@@ -28,28 +32,45 @@ final class DeltaPlanner {
 
     /// The plan, or nil when the booted slot (`extent` of the disk at `path`) holds too little
     /// of the new image, or cannot be read: the install is then a full one. Only whole blocks of
-    /// the slot are read, so that no copy reaches past it.
-    func plan(bootedDisk path: String, extent: SlotExtent) -> DeltaPlan? {
+    /// the slot are read, so that no copy reaches past it. `record`: the booted slot's recorded
+    /// keys, or why there are none to use.
+    func plan(bootedDisk path: String, extent: SlotExtent, record: Result<SlotKeysRecord, SlotKeysRefusal>) -> DeltaPlan? {
         // Trimmed once the index and the sources planning took are let go.
-        guard var plan = scan(bootedDisk: path, extent: extent) else { return nil }
+        guard var plan = scan(bootedDisk: path, extent: extent, record: record) else { return nil }
         plan.trim()
         return plan
     }
 
-    private func scan(bootedDisk path: String, extent: SlotExtent) -> DeltaPlan? {
+    private func scan(bootedDisk path: String, extent: SlotExtent, record: Result<SlotKeysRecord, SlotKeysRefusal>) -> DeltaPlan? {
         guard var plan = DeltaPlan(layout: layout), newKeys.count == Int(layout.blockCount) else { return nil }
         let index = newKeys.finish()
         newKeys = BlockIndex.Builder()
         let wholeBlocks = min(extent.length / ChunkLayout.blockSize, UInt64(BlockIndex.maximumBlocks))
         guard wholeBlocks > 0 else { return nil }
         do {
-            let sample = min(DeltaPlanner.sampleBlocks, wholeBlocks)
-            var found: UInt64 = 0
+            let sampleCount = min(DeltaPlanner.sampleBlocks, wholeBlocks)
+            var sample: [(block: UInt64, key: UInt64)] = []
+            sample.reserveCapacity(Int(sampleCount))
             try BlockKeys.forEach(hashingBlocksOf: path, from: extent.offset,
-                                  blocks: (0..<sample).lazy.map { $0 * wholeBlocks / sample }) { _, key in
-                if index.block(for: key) != nil { found += 1 }
+                                  blocks: (0..<sampleCount).lazy.map { $0 * wholeBlocks / sampleCount }) { block, key in
+                sample.append((block, key))
             }
-            guard found * 8 >= sample else { return nil }
+            guard UInt64(sample.count(where: { index.block(for: $0.key) != nil })) * 8 >= sampleCount else { return nil }
+            // The record stands for the slot only while every sampled block still hashes to its
+            // recorded key; a block it gets wrong beyond the sample fails its chunk's proof and
+            // is fetched again.
+            var recorded = record
+            if case let .success(candidate) = record {
+                do throws(SlotKeysRefusal) {
+                    if let block = try candidate.firstMismatch(in: sample) { recorded = .failure(.slotChanged(block: block)) }
+                } catch {
+                    recorded = .failure(error)
+                }
+            }
+            bootedKeys = switch recorded {
+            case .success: .recorded
+            case let .failure(refusal): .hashed(refusal)
+            }
 
             // Per new block, packed (`BlockSource.packed`): fetched while no source is known.
             let fetched = BlockSource.fetched.packed
@@ -59,7 +80,7 @@ final class DeltaPlanner {
             let zeros = BlockSource.zeros.packed
             index.forEachBlock(withKey: BlockKeys.zeroBlockKey) { sources[Int($0)] = zeros }
             var oldBlock: UInt64 = 0
-            try BlockKeys.forEach(hashing: path, from: extent.offset, count: wholeBlocks * ChunkLayout.blockSize) { key, _ in
+            func lookUp(_ key: UInt64, _: UInt64) {
                 defer { oldBlock += 1 }
                 // A key's new blocks are all given the first booted block that has it, at once:
                 // a later booted block with the same key finds the first of them taken and
@@ -67,6 +88,12 @@ final class DeltaPlanner {
                 guard let first = index.block(for: key), sources[Int(first)] == fetched else { return }
                 let booted = BlockSource.booted(oldBlock).packed
                 index.forEachBlock(withKey: key) { sources[Int($0)] = booted }
+            }
+            switch recorded {
+            case let .success(record):
+                try record.forEachKey(blocks: wholeBlocks, lookUp)
+            case .failure:
+                try BlockKeys.forEach(hashing: path, from: extent.offset, count: wholeBlocks * ChunkLayout.blockSize, lookUp)
             }
             for source in sources {
                 plan.add(BlockSource(packed: source))

@@ -32,6 +32,8 @@ public enum InstallError: Error, CustomStringConvertible {
     /// Opening or reading the bundle's preamble failed, before the target slot was touched.
     case sourceUnavailable(StreamError)
     case checkpoint(path: String, detail: String)
+    /// The target's slot keys record could not be removed before its slot is written.
+    case slotKeysRecord(path: String, detail: String)
     /// The caller's policy refused the verified bundle before anything was written.
     case declined(String)
     /// The verified bundle carries boot artifacts this host's boot backend cannot take;
@@ -101,6 +103,9 @@ public enum InstallError: Error, CustomStringConvertible {
             return "\(error); nothing was written: the target slot is as it was"
         case let .checkpoint(path, detail):
             return "cannot write the checkpoint \(path): \(detail); check that the state directory is writable"
+        case let .slotKeysRecord(path, detail):
+            return "cannot remove \(path), the target slot's recorded block keys: \(detail); nothing was written, "
+                + "check that the state directory is writable"
         case let .declined(reason):
             return reason
         case let .io(detail):

@@ -3,6 +3,7 @@ import FoundationEssentials
 import HTTP
 import Platform
 import Slots
+import SystemPackage
 import UpdateModel
 import Verification
 
@@ -60,6 +61,8 @@ public struct InstallResult: Sendable {
     /// not prove out: an interrupted attempt left them wrong, or a delta's blocks copied from
     /// the booted slot had changed since they were hashed (bit rot, or something wrote there).
     public var chunksRefetched: Int
+    /// Whether the target's block keys were recorded for a later delta from it.
+    public var slotKeys: SlotKeysRecording
 }
 
 /// Where a delta install's image came from.
@@ -78,6 +81,8 @@ public struct DeltaOutcome: Sendable, Equatable {
     public var blockFileRefusal: String?
     /// Why the server's answer to several ranges in one request was not used, if it was not.
     public var manyRangesRefusal: String?
+    /// Where the booted slot's block keys came from: its record, or hashing it.
+    public var bootedSlotKeys: BootedSlotKeys
 }
 
 /// Installs a signed bundle into the inactive slot.
@@ -168,11 +173,40 @@ public final class Installer: Sendable {
         // Format 3 and a booted slot to copy from: the new image's keys are indexed as the table
         // arrives, and the plan made once it is proven. The index (8 bytes a block) is let go
         // once the plan is made, before the writing needs memory of its own.
-        let (chunkDigests, plan) = try { () throws -> (ChunkDigests?, DeltaPlan?) in
+        // The keys go to the target's slot keys record too, named once the slot holds the image.
+        let slotKeys = options.stateDirectory.map { SlotKeysStore(stateDirectory: $0) }
+        let targetGUID = target.partition.uniqueGUID.description
+        var slotKeysRecording = SlotKeysRecording.notKept
+        var recorder: SlotKeysRecorder?
+        if let slotKeys, manifest.chunkLayout != nil {
+            do {
+                recorder = try slotKeys.recorder(forPartition: targetGUID, imageSize: manifest.imageSize,
+                                                 imageSHA256: manifest.imageSHA256)
+            } catch {
+                slotKeysRecording = .failed("creating a record in \(slotKeys.directory): \(error)")
+            }
+        }
+        let bootedSlot = booted.pair[booted.slot.name]
+        let (chunkDigests, plan, bootedKeys) = try { () throws -> (ChunkDigests?, DeltaPlan?, BootedSlotKeys?) in
             let planner = options.delta ? manifest.chunkLayout.flatMap(DeltaPlanner.init) : nil
-            let digests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, planner: planner)
-            return (digests, planner?.plan(bootedDisk: booted.pair.disk.path, extent: booted.pair[booted.slot.name].extent))
+            let blockKey: ((UInt64) -> Void)? = planner == nil && recorder == nil ? nil : { key in
+                planner?.add(key: key)
+                recorder?.append(key)
+            }
+            let digests = try readChunkTable(preamble, from: source, payloadHasher: payloadHasher, blockKey: blockKey)
+            guard let planner else { return (digests, nil, nil) }
+            let record = slotKeys.map { store in
+                Result { () throws(SlotKeysRefusal) in try store.record(forPartition: bootedSlot.partition.uniqueGUID.description) }
+            } ?? .failure(.absent)
+            let plan = planner.plan(bootedDisk: booted.pair.disk.path, extent: bootedSlot.extent, record: record)
+            return (digests, plan, planner.bootedKeys)
         }()
+        do throws(Errno) {
+            try recorder?.finishKeys()
+        } catch {
+            recorder = nil
+            slotKeysRecording = .failed("writing a record in \(slotKeys?.directory ?? ""): \(error)")
+        }
         if plan != nil {
             // A delta downloads only part of the file, so the whole file's digest cannot be
             // had; what stands in for it is the signed version matched above, and every chunk
@@ -208,6 +242,14 @@ public final class Installer: Sendable {
             resumeOffset = saved.offset
         } else {
             try removeCheckpoint(store)
+        }
+        // A record must never outlive its slot's contents: it goes before the first byte does.
+        if let slotKeys {
+            do {
+                try slotKeys.remove(forPartition: targetGUID, keeping: recorder)
+            } catch {
+                throw InstallError.slotKeysRecord(path: slotKeys.path(forPartition: targetGUID), detail: "\(error)")
+            }
         }
         try control.invalidate(target.name)
 
@@ -311,6 +353,15 @@ public final class Installer: Sendable {
             meter.update(manifest.imageSize, force: true)
         }
 
+        // The slot holds the proven image now: its record may be named.
+        if let recorder {
+            do {
+                try recorder.commit()
+                slotKeysRecording = .recorded(path: recorder.path)
+            } catch {
+                slotKeysRecording = .failed("naming \(recorder.path): \(error)")
+            }
+        }
         if options.activate {
             try control.setTrial(target.name, tries: options.trialTries)
         }
@@ -323,9 +374,10 @@ public final class Installer: Sendable {
                                               bytesFetched: delta.bytesFetched + refetchedBytes,
                                               bytesDownloaded: delta.bytesDownloaded + refetchedBytes,
                                               blockFileRefusal: blockFileRefusal ?? delta.compressedRefusal,
-                                              manyRangesRefusal: (source as? HTTPBundleSource)?.manyRangesRefusal)
+                                              manyRangesRefusal: (source as? HTTPBundleSource)?.manyRangesRefusal,
+                                              bootedSlotKeys: bootedKeys ?? .hashed(.absent))
                              },
-                             chunksRefetched: refetch.count)
+                             chunksRefetched: refetch.count, slotKeys: slotKeysRecording)
     }
 
     /// Fetches `chunks` (ascending) whole from the bundle and writes them, each proven first;
@@ -400,12 +452,12 @@ public final class Installer: Sendable {
     /// against the table's signed SHA-256; nil for formats 1 and 2. Fed to `payloadHasher` too,
     /// since the table lies between the preamble and the image.
     private func readChunkTable(_ preamble: BundlePreamble, from source: BundleSource,
-                                payloadHasher: SHA256?, planner: DeltaPlanner?) throws -> ChunkDigests? {
+                                payloadHasher: SHA256?, blockKey: ((UInt64) -> Void)?) throws -> ChunkDigests? {
         guard let layout = preamble.manifest.chunkLayout, let chunking = preamble.manifest.chunking else { return nil }
         let header = preamble.header
         let reader = ChunkTableReader(layout: layout, tableSHA256: chunking.tableSHA256,
                                       regionLength: header.imageOffset - header.tableOffset,
-                                      blockKey: planner.map { planner in { key in planner.add(key: key) } })
+                                      blockKey: blockKey)
         do {
             try source.readRegion(header.tableOffset..<header.imageOffset) { bytes in
                 try reader.update(bytes)

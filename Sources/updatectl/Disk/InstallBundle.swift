@@ -35,7 +35,7 @@ struct InstallBundle: ParsableCommand {
     @Flag(name: .customLong("no-delta"), help: "Download the whole image even when the booted slot holds much of it (format 3 bundles).")
     var noDelta = false
 
-    @Option(name: .customLong("state-dir"), help: "Where checkpoints are kept, so an interrupted install resumes.")
+    @Option(name: .customLong("state-dir"), help: "Where checkpoints are kept, so an interrupted install resumes, and the block keys of the slots it wrote, so a later delta from them need not hash them.")
     var stateDirectory = "/var/lib/tandem"
 
     @Option(help: "This system's compatible string (default: TANDEM_COMPATIBLE or ID from /etc/os-release).")
@@ -110,12 +110,16 @@ struct InstallBundle: ParsableCommand {
                   + "\(delta.blocksOfZeros) of zeros written; "
                   + "\(formatBytes(delta.bytesFetched)) of the image fetched as \(formatBytes(delta.bytesDownloaded)) "
                   + "downloaded (\(delta.bytesDownloaded) bytes)")
+            print("slot \(booted.slot.name.rawValue)'s block keys: \(delta.bootedSlotKeys)")
             if let refusal = delta.blockFileRefusal {
                 print("no compressed blocks: \(refusal)")
             }
             if let refusal = delta.manyRangesRefusal {
                 print("the server does not answer several ranges in one request (\(refusal)); each range was asked for alone")
             }
+        }
+        if case .failed = result.slotKeys {
+            print("slot \(result.slot.name.rawValue)'s block keys \(result.slotKeys)")
         }
         if result.chunksRefetched > 0 {
             print("\(result.chunksRefetched) chunk(s) did not prove out where they were and were downloaded again")
