@@ -26,6 +26,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case multipart = "multipart-byteranges"
     /// A bundle's block file, BUNDLE.blocks: its header, offsets and zstd frames, as a delta reads them.
     case blockFile = "block-file"
+    /// A slot keys record, <state>/slot-keys/<partition GUID>.keys: its header, a sample and its keys.
+    case slotKeys = "slot-keys"
 
     /// Runs one input through the target's entry point.
     public func run(_ input: [UInt8]) -> FuzzOutcome {
@@ -41,6 +43,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .systemdBoot: SystemdBootTarget.run(input)
         case .multipart: MultipartTarget.run(input)
         case .blockFile: BlockFileTarget.run(input)
+        case .slotKeys: SlotKeysTarget.run(input)
         }
     }
 }
