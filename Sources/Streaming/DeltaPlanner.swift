@@ -43,8 +43,11 @@ final class DeltaPlanner {
 
     private func scan(bootedDisk path: String, extent: SlotExtent, record: Result<SlotKeysRecord, SlotKeysRefusal>) -> DeltaPlan? {
         guard var plan = DeltaPlan(layout: layout), newKeys.count == Int(layout.blockCount) else { return nil }
-        let index = newKeys.finish()
-        newKeys = BlockIndex.Builder()
+        // Taken out of the property first: finishing the property itself would sort a copy,
+        // and hold two indexes (2.6 MB each for the bench pair) at once.
+        var keys = BlockIndex.Builder()
+        swap(&keys, &newKeys)
+        let index = (consume keys).finish()
         let wholeBlocks = min(extent.length / ChunkLayout.blockSize, UInt64(BlockIndex.maximumBlocks))
         guard wholeBlocks > 0 else { return nil }
         do {
