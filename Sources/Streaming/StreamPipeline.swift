@@ -15,7 +15,9 @@ import Verification
 /// the pipeline allocates nothing.
 public final class StreamPipeline: Sendable {
     public static let defaultChunkSize = 1 << 20
-    public static let defaultBufferCount = 4
+    /// The producer fills one while the verifiers and the writer take the others; a fourth
+    /// made no install faster on two cores and cost 1 MiB (docs/streaming.md, "The pipeline").
+    public static let defaultBufferCount = 3
 
     public var chunkSize: Int { state.chunkSize }
     private let state: PipelineState
