@@ -367,16 +367,19 @@ def main():
 
 def delta_figures(old_image, pair_bundles, install):
     """The point release installed over nginx onto a disk whose booted slot A holds the old
-    image: as a delta, in full (--no-delta), and casync extract --seed=OLD from a casync store
-    of NEW served by the same nginx, in turns; bytes downloaded by each."""
-    new_bundle = pair_bundles[1]
+    image: as a delta (with slot A's keys recorded by the install that put the old image there,
+    and without, hashing slot A), in full (--no-delta), and casync extract --seed=OLD from a
+    casync store of NEW served by the same nginx, in turns; bytes downloaded by each."""
+    old_bundle, new_bundle = pair_bundles
     print("\n== Delta install of the point release over nginx (booted slot A holds the old image), median of %d"
           % runs, flush=True)
     loop, _ = make_disk("disk-pair.img", os.path.getsize(old_image), True)
-    report = json.loads(sh(updatectl, "disk", "show", loop, "--json"))
-    offset_a = next(p for p in report["partitions"] if p["number"] == 3)["firstLBA"] * 512
-    sh("dd", "if=" + old_image, "of=" + loop, "bs=4M", "oflag=direct,seek_bytes", "seek=%d" % offset_a,
-       "conv=notrunc", "status=none")
+    # The old image goes into slot A as a host would have got it: installed from its bundle,
+    # which records A's block keys in the state directory.
+    into_a = install(loop, old_bundle, True)
+    into_a[into_a.index("--booted-slot") + 1] = "B"
+    sh(*into_a)
+    unrecorded_state = os.path.join(work, "state-unrecorded")
     url = serve_with_nginx(new_bundle)
     _, _, casync_bytes, casync_index = image_pair.casync_delta(pair_dir, old_image, image_pair.build(pair_dir)[1])
     store_url = serve_with_nginx(os.path.join(pair_dir, "casync-new.castr"))
@@ -384,18 +387,29 @@ def delta_figures(old_image, pair_bundles, install):
     casync = ["casync", "extract", "--store=" + store_url, "--seed=" + old_image,
               os.path.join(pair_dir, "casync-new.caibx"), extracted]
     delta = install(loop, url, True)
+    hashed = install(loop, url, True)
+    hashed[hashed.index("--state-dir") + 1] = unrecorded_state
     full = install(loop, url, True) + ["--no-delta"]
-    times = {"delta": [], "full": [], "casync": []}
+    times = {"delta": [], "hashed": [], "full": [], "casync": []}
     for _ in range(runs):
-        for name, args in [("delta", delta), ("full", full), ("casync", casync)]:
+        for name, args in [("delta", delta), ("hashed", hashed), ("full", full), ("casync", casync)]:
             if name == "casync" and os.path.exists(extracted):
                 os.unlink(extracted)
+            # No record of slot A here, ever: the delta hashes it.
+            shutil.rmtree(unrecorded_state, ignore_errors=True)
             times[name].append(timed(args, new_bundle))
     full_bytes = os.path.getsize(new_bundle)
-    t_delta, t_full, t_casync = (statistics.median(times[n]) for n in ("delta", "full", "casync"))
-    measured = subprocess.run(["/usr/bin/time", "-f", "%M"] + delta, check=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    delta_rss = int(measured.stderr.strip().splitlines()[-1]) / 1024
+    t_delta, t_hashed, t_full, t_casync = (statistics.median(times[n]) for n in ("delta", "hashed", "full", "casync"))
+
+    def measure(args):
+        measured = subprocess.run(["/usr/bin/time", "-f", "%M"] + args, check=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        keys = next((line for line in measured.stdout.splitlines() if "block keys: " in line), "no block keys line")
+        return measured, int(measured.stderr.strip().splitlines()[-1]) / 1024, keys
+
+    measured, delta_rss, recorded_keys = measure(delta)
+    shutil.rmtree(unrecorded_state, ignore_errors=True)
+    _, hashed_rss, hashed_keys = measure(hashed)
     copied = next((line for line in measured.stdout.splitlines() if line.startswith("delta: ")), "no delta line")
     # What crossed the network: the preamble and chunk table (up to the image), then what the
     # installer says it downloaded for the image (from the block file, compressed).
@@ -403,12 +417,16 @@ def delta_figures(old_image, pair_bundles, install):
     delta_bytes = preamble + int(copied.rsplit("(", 1)[1].split(" ")[0])
     print("%-44s %10s %14s" % ("", "time", "downloaded"))
     print("%-44s %8.2f s %14d" % ("delta (preamble, table, compressed blocks)", t_delta, delta_bytes))
+    print("%-44s %8.2f s %14d" % ("delta, slot A hashed (no record)", t_hashed, delta_bytes))
     print("%-44s %8.2f s %14d" % ("full (--no-delta)", t_full, full_bytes))
     print("%-44s %8.2f s %14d" % ("casync extract --seed=OLD (chunks + index)", t_casync, casync_bytes + casync_index))
     print("delta / full: time %.2f, bytes %.3f; delta / casync: time %.2f, bytes %.2f (targets: faster than both, "
           "no more bytes than casync)" % (t_delta / t_full, delta_bytes / full_bytes, t_delta / t_casync,
                                           delta_bytes / (casync_bytes + casync_index)))
-    print("updatectl said: %s; peak RSS of the delta install %.1f MiB (target <= 32)" % (copied, delta_rss), flush=True)
+    print("delta, slot A hashed / full: time %.2f" % (t_hashed / t_full))
+    print("updatectl said: %s; %s (hashed: %s)" % (copied, recorded_keys, hashed_keys))
+    print("peak RSS of the delta install %.1f MiB, hashing slot A %.1f MiB (target <= 32)" % (delta_rss, hashed_rss),
+          flush=True)
 
     # The same three over a link of a fleet's speed: the download is what a delta saves, and on
     # loopback it costs next to nothing.
