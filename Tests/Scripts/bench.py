@@ -326,13 +326,13 @@ def main():
                 pairs = [(polled(direct, False), polled(daemon, True)) for _ in range(runs)]
                 t_direct = statistics.median(pair[0] for pair in pairs)
                 t_daemon = statistics.median(pair[1] for pair in pairs)
-                state = "on" if readback else "off"
-                print("%-40s %8.3f s  %7.0f MB/s" % ("T_tandem, polled (read-back %s)" % state, t_direct,
+                label = "on" if readback else "off"
+                print("%-40s %8.3f s  %7.0f MB/s" % ("T_tandem, polled (read-back %s)" % label, t_direct,
                                                       (image_mib << 20) / t_direct / 1e6))
-                print("%-40s %8.3f s  %7.0f MB/s" % ("T_daemon (read-back %s)" % state, t_daemon,
+                print("%-40s %8.3f s  %7.0f MB/s" % ("T_daemon (read-back %s)" % label, t_daemon,
                                                       (image_mib << 20) / t_daemon / 1e6))
                 print("%-40s %8.2f   (read-back %s; 1.00: the daemon costs nothing)" % (
-                    "T_daemon / T_tandem, polled", t_daemon / t_direct, state))
+                    "T_daemon / T_tandem, polled", t_daemon / t_direct, label))
             daemon_process = daemons.pop()
             daemon_process.send_signal(signal.SIGTERM)
             if daemon_process.wait(timeout=30) != 0:
