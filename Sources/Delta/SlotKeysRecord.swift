@@ -19,14 +19,16 @@ public struct SlotKeysRecord: Sendable {
             throw .unreadable("opening \(path): \(error)")
         }
         defer { try? file.close() }
-        var bytes = [UInt8](repeating: 0, count: SlotKeysHeader.size)
         let length: UInt64
         do {
             length = try file.sizeInBytes()
-            guard length >= UInt64(SlotKeysHeader.size) else { throw SlotKeysRefusal.notARecord }
+        } catch {
+            throw .unreadable("finding the size of \(path): \(error)")
+        }
+        guard length >= UInt64(SlotKeysHeader.size) else { throw .notARecord }
+        var bytes = [UInt8](repeating: 0, count: SlotKeysHeader.size)
+        do {
             try bytes.withUnsafeMutableBytes { try file.readExactly(fromAbsoluteOffset: 0, into: $0) }
-        } catch let refusal as SlotKeysRefusal {
-            throw refusal
         } catch {
             throw .unreadable("reading \(path): \(error)")
         }

@@ -15,8 +15,6 @@ final class DeltaPlanner {
 
     let layout: ChunkLayout
     private var newKeys: BlockIndex.Builder
-    /// Where the last plan took the booted slot's keys from; nil until a plan got that far.
-    private(set) var bootedKeys: BootedSlotKeys?
 
     /// Nil when the image has more blocks than a plan holds: it installs in full.
     init?(layout: ChunkLayout) {
@@ -30,18 +28,20 @@ final class DeltaPlanner {
         newKeys.append(key)
     }
 
-    /// The plan, or nil when the booted slot (`extent` of the disk at `path`) holds too little
-    /// of the new image, or cannot be read: the install is then a full one. Only whole blocks of
-    /// the slot are read, so that no copy reaches past it. `record`: the booted slot's recorded
-    /// keys, or why there are none to use.
-    func plan(bootedDisk path: String, extent: SlotExtent, record: Result<SlotKeysRecord, SlotKeysRefusal>) -> DeltaPlan? {
+    /// The plan and where it took the booted slot's keys from, or nil when the booted slot
+    /// (`extent` of the disk at `path`) holds too little of the new image, or cannot be read:
+    /// the install is then a full one. Only whole blocks of the slot are read, so that no copy
+    /// reaches past it. `record`: the booted slot's recorded keys, or why there are none to use.
+    func plan(bootedDisk path: String, extent: SlotExtent,
+              record: Result<SlotKeysRecord, SlotKeysRefusal>) -> (plan: DeltaPlan, bootedKeys: BootedSlotKeys)? {
         // Trimmed once the index and the sources planning took are let go.
-        guard var plan = scan(bootedDisk: path, extent: extent, record: record) else { return nil }
-        plan.trim()
-        return plan
+        guard var planned = scan(bootedDisk: path, extent: extent, record: record) else { return nil }
+        planned.plan.trim()
+        return planned
     }
 
-    private func scan(bootedDisk path: String, extent: SlotExtent, record: Result<SlotKeysRecord, SlotKeysRefusal>) -> DeltaPlan? {
+    private func scan(bootedDisk path: String, extent: SlotExtent,
+                      record: Result<SlotKeysRecord, SlotKeysRefusal>) -> (plan: DeltaPlan, bootedKeys: BootedSlotKeys)? {
         guard var plan = DeltaPlan(layout: layout), newKeys.count == Int(layout.blockCount) else { return nil }
         // Taken out of the property first: finishing the property itself would sort a copy,
         // and hold two indexes (2.6 MB each for the bench pair) at once.
@@ -70,7 +70,7 @@ final class DeltaPlanner {
                     recorded = .failure(error)
                 }
             }
-            bootedKeys = switch recorded {
+            let bootedKeys: BootedSlotKeys = switch recorded {
             case .success: .recorded
             case let .failure(refusal): .hashed(refusal)
             }
@@ -101,10 +101,10 @@ final class DeltaPlanner {
             for source in sources {
                 plan.add(BlockSource(packed: source))
             }
+            return plan.isWorthwhile ? (plan, bootedKeys) : nil
         } catch {
             // The booted slot cannot be read: the install goes on in full, as it would anyway.
             return nil
         }
-        return plan.isWorthwhile ? plan : nil
     }
 }

@@ -198,8 +198,8 @@ public final class Installer: Sendable {
             let record = slotKeys.map { store in
                 Result { () throws(SlotKeysRefusal) in try store.record(forPartition: bootedSlot.partition.uniqueGUID.description) }
             } ?? .failure(.absent)
-            let plan = planner.plan(bootedDisk: booted.pair.disk.path, extent: bootedSlot.extent, record: record)
-            return (digests, plan, planner.bootedKeys)
+            let planned = planner.plan(bootedDisk: booted.pair.disk.path, extent: bootedSlot.extent, record: record)
+            return (digests, planned?.plan, planned?.bootedKeys)
         }()
         do throws(Errno) {
             try recorder?.finishKeys()
