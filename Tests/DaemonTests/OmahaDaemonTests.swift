@@ -1,7 +1,10 @@
+import Delta
 import Foundation
 import Slots
+import Streaming
 import TestSupport
 import Testing
+import Verification
 
 /// tandemd as an update_engine-compatible Omaha client: the scheduled check, the strategies,
 /// the events across a reboot and a fallback, and what a lying server gets.
@@ -124,12 +127,43 @@ import Testing
         let last = try #require(try DaemonHarness.eventually { try setup.status()["lastResult"] != nil } ? setup.status()["lastResult"] as? [String: Any] : nil)
         let message = last["message"] as? String ?? ""
         #expect(message.contains("as a delta: ") && message.contains("matched the update server's size and version"), "\(last)")
+        #expect(message.contains("the booted slot's block keys hashed, since no install recorded the booted slot's keys"), "\(last)")
         #expect(try setup.harness.disk.sgdiskAttributes(4) == Self.trial)
         let bundle = try #require(setup.bundles["2.0.0"])
         let image = setup.harness.fixture.path("image-2.0.0.raw")
         #expect(try setup.harness.install.slotDigest(partition: 4, count: 3 << 20) == (try setup.harness.install.fileDigest(image)))
         let size = try FileManager.default.attributesOfItem(atPath: bundle.file)[.size] as? Int ?? 0
         #expect(try bundle.bytesSent() * 4 < size, "a sixteenth of the image, the preamble and the table")
+        setup.harness.stop()
+    }
+
+    /// Slot A was written by an install, which recorded its block keys in the state directory
+    /// tandemd shares: tandemd's delta takes A's keys from that record instead of hashing A,
+    /// and records B's, the chunk table's keys byte for byte (by `cmp`), for the delta after.
+    @Test("a delta through tandemd takes the booted slot's keys from its record and records the slot it wrote")
+    func aDeltaFromARecordedSlot() throws {
+        let setup = try OmahaFixture(delta: true, recordedBootedSlot: true)
+        let store = SlotKeysStore(stateDirectory: setup.harness.stateDirectory)
+        let pair = try setup.harness.install.pair()
+        let recordB = store.path(forPartition: pair.b.partition.uniqueGUID.description)
+        #expect(FileManager.default.fileExists(atPath: store.path(forPartition: pair.a.partition.uniqueGUID.description)))
+        #expect(!FileManager.default.fileExists(atPath: recordB))
+        try setup.serve("ok")
+        try setup.harness.start()
+        #expect(try setup.waitForEvent("3/1"), "\((try? setup.events()) ?? [])\n\(setup.harness.log)")
+        let last = try #require(try DaemonHarness.eventually { try setup.status()["lastResult"] != nil } ? setup.status()["lastResult"] as? [String: Any] : nil)
+        let message = last["message"] as? String ?? ""
+        #expect(message.contains("as a delta: ") && message.contains("the booted slot's block keys recorded by the install that wrote it"),
+                "\(last)")
+        let image = setup.harness.fixture.path("image-2.0.0.raw")
+        #expect(try setup.harness.install.slotDigest(partition: 4, count: 3 << 20) == (try setup.harness.install.fileDigest(image)))
+        let bundle = try #require(setup.bundles["2.0.0"]).file
+        let preamble = try BundleFile.readPreamble(path: bundle)
+        let layout = try #require(preamble.manifest.chunkLayout)
+        let keysLength = layout.blockCount * UInt64(ChunkLayout.keyLength)
+        let same = try Shell.capture(["cmp", "-i", "\(preamble.header.tableOffset + layout.keysOffset):\(SlotKeysHeader.size)",
+                                      "-n", "\(keysLength)", bundle, recordB])
+        #expect(same.status == 0, "slot B's record holds the table's keys: \(same.stdout)")
         setup.harness.stop()
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Slots
+import Streaming
 import TestSupport
 import Testing
 
@@ -23,8 +24,11 @@ final class OmahaFixture {
     ///   - serverInConfig: whether tandem.conf names the server (else update.conf must).
     ///   - delta: slot A holds an image of which each version's differs in one block in 16,
     ///     so that tandemd installs it as a delta.
+    ///   - recordedBootedSlot: with `delta`, slot A's image is installed there from a bundle
+    ///     (with B booted, then A marked good again), as the install before would have, so that
+    ///     tandemd's state directory holds the record of A's block keys; else it is copied in.
     init(kind: DiskKind = .imageFile, versions: [String] = ["2.0.0"], strategy: String = "automatic",
-         serverInConfig: Bool = true, settings: String = "", delta: Bool = false) throws {
+         serverInConfig: Bool = true, settings: String = "", delta: Bool = false, recordedBootedSlot: Bool = false) throws {
         let omahaControl = FileManager.default.temporaryDirectory.appendingPathComponent("omaha-control-\(UUID().uuidString.prefix(8)).json").path
         control = omahaControl
         omaha = try ScriptServer(script: "omaha_server.py",
@@ -52,7 +56,12 @@ final class OmahaFixture {
         try "ID=qemu\nVERSION_ID=0.1\n".write(toFile: root + "/etc/oem-release", atomically: true, encoding: .utf8)
         var served: [String: BundleServer] = [:]
         let old = try harness.fixture.randomImage("booted.raw", size: 3 << 20)
-        if delta {
+        if delta && recordedBootedSlot {
+            let bundle = try harness.fixture.bundle("booted.tandem", image: old, version: "1.9.0")
+            let bootedB = try BootedSlot.locate(disk: harness.disk.path, bootedSlot: "B")
+            try Installer(booted: bootedB, trust: try harness.fixture.trust, options: harness.install.options()).install(bundle)
+            try BootControl(pair: try harness.install.pair()).markGood(.a)
+        } else if delta {
             let offsetA = try harness.install.offset(ofPartition: 3)
             try Shell.run(["dd", "if=\(old)", "of=\(harness.disk.path)", "bs=1M", "conv=notrunc", "oflag=seek_bytes",
                            "seek=\(offsetA)", "status=none"])
