@@ -26,10 +26,17 @@ public final class DaemonHarness {
     public var fixture: BundleFixture { install.fixture }
 
     /// `settings` are extra tandem.conf lines, appended under their own section headers.
-    public init(kind: DiskKind = .imageFile, busPolicy: PrivateBus.Policy = .permissive, source: String? = nil,
+    public convenience init(kind: DiskKind = .imageFile, busPolicy: PrivateBus.Policy = .permissive, source: String? = nil,
+                            settings: String = "") throws {
+        try self.init(install: try InstallHarness(kind: kind), busPolicy: busPolicy, source: source, settings: settings)
+    }
+
+    /// tandemd on the disk and state directory of `install`, which a test has prepared (a
+    /// `DeltaScenario`'s booted slot, say).
+    public init(install: InstallHarness, busPolicy: PrivateBus.Policy = .permissive, source: String? = nil,
                 settings: String = "") throws {
         try Integration.requireDBus()
-        install = try InstallHarness(kind: kind)
+        self.install = install
         bus = try PrivateBus(policy: busPolicy)
         let fixture = install.fixture
         notify = try NotifySocket(directory: fixture.directory.path)

@@ -171,4 +171,12 @@ public struct DeltaScenario {
         snapshot = try harness.disk.snapshot()
         imageOffset = preamble.header.imageOffset
     }
+
+    /// Slot A's bytes are as in `snapshot` (by `cmp`): a delta only ever reads the booted slot.
+    public func expectBootedSlotUntouched(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let offsetA = try harness.offset(ofPartition: 3)
+        let same = try Shell.capture(["cmp", "-i", "\(offsetA):\(offsetA)", "-n", "\(InstallHarness.slotBytes)",
+                                      snapshot, harness.disk.path])
+        #expect(same.status == 0, "slot A's bytes changed", sourceLocation: sourceLocation)
+    }
 }
